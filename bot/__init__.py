@@ -1,0 +1,1 @@
+"""The support desk bot: settings, application wiring and the domain."""

@@ -1,0 +1,256 @@
+"""Settings: one pydantic-settings class, read from the environment and `.env`, validated once."""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LOCALES: tuple[str, ...] = ("en", "id", "sv")
+Locale = Literal["en", "id", "sv"]
+PriorityKey = Literal["low", "medium", "high", "critical"]
+
+_ISO_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Read a duration given as seconds (`90`) or ISO 8601 (`PT90S`, `P3D`, `P1DT2H`)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().upper()
+        if re.fullmatch(r"\d+(?:\.\d+)?", text):
+            seconds = float(text)
+        else:
+            match = _ISO_DURATION.match(text)
+            if match is None:
+                raise ValueError("expected seconds (90) or an ISO 8601 duration (PT90S, P3D)")
+            parts = {k: float(v) for k, v in match.groupdict().items() if v}
+            return timedelta(**parts)
+    else:
+        raise ValueError("expected seconds (90) or an ISO 8601 duration (PT90S, P3D)")
+    if seconds < 0:
+        raise ValueError("a duration can't be negative")
+    return timedelta(seconds=seconds)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+class Department(BaseModel):
+    """A department a customer can file a ticket with.
+
+    The three built-in keys (`technical`, `billing`, `sales`) take their label and hint
+    from the message catalogs. A custom department must bring its own text for every
+    supported locale, since the catalogs can't know about it.
+    """
+
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")]
+    labels: dict[str, str] = Field(default_factory=dict)
+    hints: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("labels", "hints")
+    @classmethod
+    def _known_locales(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(SUPPORTED_LOCALES))
+        if unknown:
+            raise ValueError(f"unknown locale(s) {', '.join(unknown)}")
+        return value
+
+
+BUILTIN_DEPARTMENTS: frozenset[str] = frozenset({"technical", "billing", "sales"})
+
+
+class ResponseTarget(BaseModel):
+    """How fast a priority must get its first answer.
+
+    `due` is the promise we measure against (the upper end of the published range).
+    `business_hours` counts only the working week (Low: 1–2 business days).
+    """
+
+    lower: Duration
+    due: Duration
+    business_hours: bool = False
+
+
+def _default_targets() -> dict[PriorityKey, ResponseTarget]:
+    return {
+        "critical": ResponseTarget(lower=timedelta(hours=1), due=timedelta(hours=2)),
+        "high": ResponseTarget(lower=timedelta(hours=4), due=timedelta(hours=6)),
+        "medium": ResponseTarget(lower=timedelta(hours=24), due=timedelta(hours=24)),
+        # One business day is one working day of the configured business hours.
+        "low": ResponseTarget(lower=timedelta(days=1), due=timedelta(days=2), business_hours=True),
+    }
+
+
+class BusinessHours(BaseModel):
+    """The working week in `TIMEZONE`: weekdays (0 = Monday) and the daily window."""
+
+    days: list[Annotated[int, Field(ge=0, le=6)]] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+
+    @model_validator(mode="after")
+    def _window_is_positive(self) -> BusinessHours:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if not self.days:
+            raise ValueError("at least one working day is needed")
+        return self
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot. Names are the environment variables, case-insensitive."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_nested_delimiter="__",
+    )
+
+    bot_token: SecretStr
+    telegram_api_url: str = "https://api.telegram.org"
+    admin_chat_id: int | None = None
+    operator_ids: Annotated[list[int], NoDecode, BeforeValidator(_split_csv)] = Field(
+        default_factory=list
+    )
+    database_path: Path = Path("data/support.db")
+    default_locale: Locale = "en"
+    timezone: str = "Asia/Jakarta"
+    auto_solve_after: Duration = timedelta(days=3)
+    auto_close_after: Duration = timedelta(days=7)
+
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook server listens on all interfaces
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    departments: list[Department] = Field(
+        default_factory=lambda: [Department(key=k) for k in ("technical", "billing", "sales")]
+    )
+    response_targets: dict[PriorityKey, ResponseTarget] = Field(default_factory=_default_targets)
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+
+    max_attachments: int = Field(default=10, ge=0, le=50)
+    # The Bot API lets a bot download files up to 20 MB; anything larger could never be read.
+    max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    allowed_document_types: Annotated[list[str], NoDecode, BeforeValidator(_split_csv)] = Field(
+        default_factory=lambda: [
+            "application/pdf",
+            "image/*",
+            "text/plain",
+            "text/csv",
+            "application/zip",
+            "application/msword",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.ms-excel",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ]
+    )
+    conversation_timeout: Duration = timedelta(hours=1)
+    max_text_length: int = Field(default=4000, ge=100, le=20000)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not re.fullmatch(r"\d+:[A-Za-z0-9_-]{5,}", value.get_secret_value()):
+            raise ValueError("expected the form 123456:ABC... given by BotFather")
+        return value
+
+    @field_validator("telegram_api_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("expected an http(s):// URL")
+        return value.rstrip("/")
+
+    @field_validator("admin_chat_id")
+    @classmethod
+    def _group_id(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError("a group or supergroup id is negative (like -1001234567890)")
+        return value
+
+    @field_validator("departments")
+    @classmethod
+    def _departments_have_text(cls, value: list[Department]) -> list[Department]:
+        if not value:
+            raise ValueError("at least one department is needed")
+        keys = [d.key for d in value]
+        if len(set(keys)) != len(keys):
+            raise ValueError("department keys must be unique")
+        for dept in value:
+            if dept.key in BUILTIN_DEPARTMENTS:
+                continue
+            missing = [loc for loc in SUPPORTED_LOCALES if not dept.labels.get(loc)]
+            if missing:
+                raise ValueError(f"department {dept.key!r} needs labels for {', '.join(missing)}")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def department_keys(self) -> list[str]:
+        return [d.key for d in self.departments]
+
+    def department(self, key: str) -> Department | None:
+        return next((d for d in self.departments if d.key == key), None)
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the variable, in one line."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning pydantic's report into one line that names the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "_".join(str(part) for part in error["loc"][:1]).upper() or "settings"
+        detail = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "missing":
+            detail = "is required but not set"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise SettingsError(f"{name}: {detail}{more}") from None

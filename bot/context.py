@@ -1,0 +1,42 @@
+"""Typed access to the desk from every handler: `context.desk`, `context.user`, `context.locale`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.domain.models import User
+
+if TYPE_CHECKING:
+    from bot.domain.desk import Desk
+
+
+class BotData:
+    """What the application shares with every handler. Rebuilt at start-up, never persisted."""
+
+    desk: Desk
+
+
+class SupportContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """PTB's context, with the desk's services as properties instead of string keys."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        # Filled by the middleware (handlers/middleware.py) for updates that have a user.
+        self.user: User | None = None
+        self.locale: str = "en"
+
+    @property
+    def desk(self) -> Desk:
+        return self.bot_data.desk
+
+    def require_user(self) -> User:
+        if self.user is None:
+            raise RuntimeError("the middleware did not run for this update")
+        return self.user

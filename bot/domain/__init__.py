@@ -1,0 +1,1 @@
+"""The desk's domain: tickets, drafts, response targets, the fraud guard. No Telegram here."""

@@ -1,0 +1,169 @@
+"""The desk's use cases for customers: who they are, which language, drafts, new tickets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.config import SUPPORTED_LOCALES, Department, ResponseTarget, Settings
+from bot.domain.fraud import Guarded, guard
+from bot.domain.models import Attachment, Draft, Priority, Ticket, User
+from bot.domain.sla import first_response_due
+from bot.domain.validation import FileProblem, check_attachment
+from bot.i18n import negotiate_locale
+from storage import Database, DeskSettingsRepo, DraftRepo, TicketRepo, UserRepo
+
+Clock = Callable[[], datetime]
+
+DEFAULT_LOCALE_KEY = "default_locale"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Desk:
+    """Everything a customer-facing handler asks of the desk."""
+
+    def __init__(self, settings: Settings, db: Database, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.users = UserRepo(db)
+        self.drafts = DraftRepo(db)
+        self.tickets = TicketRepo(db)
+        self.desk_settings = DeskSettingsRepo(db)
+        self._default_locale: str | None = None
+
+    # Users and languages
+
+    async def register_user(
+        self,
+        user_id: int,
+        first_name: str,
+        last_name: str | None,
+        username: str | None,
+        language_code: str | None,
+    ) -> User:
+        return await self.users.upsert(
+            user_id=user_id,
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+            now=self.clock(),
+        )
+
+    async def default_locale(self) -> str:
+        """The operators' choice (`/locale`), else `DEFAULT_LOCALE`."""
+        if self._default_locale is None:
+            stored = await self.desk_settings.get(DEFAULT_LOCALE_KEY)
+            self._default_locale = stored or self.settings.default_locale
+        return self._default_locale
+
+    async def set_default_locale(self, locale: str) -> None:
+        if locale not in SUPPORTED_LOCALES:
+            raise ValueError(locale)
+        await self.desk_settings.set(DEFAULT_LOCALE_KEY, locale, self.clock())
+        self._default_locale = locale
+
+    async def locale_for(self, user: User) -> str:
+        """The user's own choice, else their Telegram language if we speak it, else the default."""
+        if user.chosen_locale in SUPPORTED_LOCALES:
+            return user.chosen_locale
+        return negotiate_locale(user.language_code, await self.default_locale())
+
+    async def choose_locale(self, user_id: int, locale: str) -> None:
+        if locale not in SUPPORTED_LOCALES:
+            raise ValueError(locale)
+        await self.users.set_locale(user_id, locale, self.clock())
+
+    # Drafts
+
+    async def draft(self, user_id: int) -> Draft:
+        """The customer's draft, or a fresh one."""
+        return await self.drafts.get(user_id) or Draft(user_id=user_id)
+
+    async def start_draft(self, user_id: int) -> Draft:
+        draft = Draft(user_id=user_id)
+        await self.drafts.save(draft, self.clock())
+        return draft
+
+    async def save_draft(self, draft: Draft) -> None:
+        await self.drafts.save(draft, self.clock())
+
+    async def discard_draft(self, user_id: int) -> None:
+        await self.drafts.delete(user_id)
+
+    @staticmethod
+    def guard_text(text: str) -> Guarded:
+        """Mask card numbers and one-time codes before a text is kept anywhere."""
+        return guard(text)
+
+    # Tickets
+
+    def due_at(self, priority: Priority, created_at: datetime) -> datetime:
+        return first_response_due(
+            created_at,
+            self.settings.response_targets[priority.value],
+            self.settings.business_hours,
+            self.settings.tz,
+        )
+
+    async def submit(self, draft: Draft, locale: str) -> Ticket:
+        """Turn a complete draft into a ticket (and drop the draft in the same transaction)."""
+        if not draft.is_complete:
+            raise ValueError("the draft is not complete")
+        assert draft.department and draft.subject and draft.priority and draft.message
+        now = self.clock()
+        return await self.tickets.create(
+            customer_id=draft.user_id,
+            department=draft.department,
+            subject=draft.subject,
+            priority=draft.priority,
+            locale=locale,
+            message=draft.message,
+            attachments=list(draft.attachments),
+            due_at=self.due_at(draft.priority, now),
+            now=now,
+        )
+
+    # What the form offers and accepts
+
+    @property
+    def departments(self) -> list[Department]:
+        return list(self.settings.departments)
+
+    def department(self, key: str) -> Department | None:
+        return self.settings.department(key)
+
+    def target(self, priority: Priority) -> ResponseTarget:
+        return self.settings.response_targets[priority.value]
+
+    @property
+    def max_attachments(self) -> int:
+        return self.settings.max_attachments
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        return self.settings.max_attachment_bytes
+
+    @property
+    def max_text_length(self) -> int:
+        return self.settings.max_text_length
+
+    @property
+    def timezone(self) -> str:
+        return self.settings.timezone
+
+    def check_file(self, attachment: Attachment, draft: Draft) -> FileProblem | None:
+        """Why `attachment` can't join the draft, or None."""
+        if any(a.file_unique_id == attachment.file_unique_id for a in draft.attachments):
+            return None  # the same file twice is harmless: it is kept once
+        return check_attachment(
+            attachment,
+            already=len(draft.attachments),
+            max_count=self.settings.max_attachments,
+            max_bytes=self.settings.max_attachment_bytes,
+            allowed_types=self.settings.allowed_document_types,
+        )

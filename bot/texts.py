@@ -1,0 +1,108 @@
+"""Localized names of the desk's values: departments, priorities, statuses, targets.
+
+The msgids are marked with `N_()` here and translated when shown, in the current locale.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.config import BUILTIN_DEPARTMENTS, Department, ResponseTarget
+from bot.domain.models import Priority, Status
+from bot.i18n import N_, current_locale, format_duration, gettext, ngettext
+
+_DEPARTMENT_LABELS = {
+    "technical": N_("Technical Support"),
+    "billing": N_("Billing & Payments"),
+    "sales": N_("Sales & Marketing"),
+}
+_DEPARTMENT_HINTS = {
+    "technical": N_(
+        "Anything technical: a website error, email not working, a server down, "
+        "configuration questions."
+    ),
+    "billing": N_(
+        "Money matters: payment confirmation, invoices, renewals, refunds, billing mistakes."
+    ),
+    "sales": N_(
+        "Before you buy: plan details, custom quotes, upgrades or downgrades, partnerships."
+    ),
+}
+_PRIORITY_LABELS = {
+    Priority.LOW: N_("Low"),
+    Priority.MEDIUM: N_("Medium"),
+    Priority.HIGH: N_("High"),
+    Priority.CRITICAL: N_("Critical"),
+}
+_PRIORITY_MEANING = {
+    Priority.LOW: N_("a request for information"),
+    Priority.MEDIUM: N_("a minor bug or a question about a feature"),
+    Priority.HIGH: N_("a main function is disrupted"),
+    Priority.CRITICAL: N_("the service is unavailable"),
+}
+_STATUS_LABELS = {
+    Status.OPEN: N_("Open"),
+    Status.PENDING: N_("Waiting for your reply"),
+    Status.SOLVED: N_("Solved"),
+    Status.CLOSED: N_("Closed"),
+}
+
+
+def department_label(dept: Department) -> str:
+    if dept.key in BUILTIN_DEPARTMENTS:
+        return gettext(_DEPARTMENT_LABELS[dept.key])
+    return dept.labels.get(current_locale()) or dept.labels.get("en") or dept.key
+
+
+def department_hint(dept: Department) -> str:
+    if dept.key in BUILTIN_DEPARTMENTS:
+        return gettext(_DEPARTMENT_HINTS[dept.key])
+    return dept.hints.get(current_locale(), "")
+
+
+def priority_label(priority: Priority) -> str:
+    return gettext(_PRIORITY_LABELS[priority])
+
+
+def priority_meaning(priority: Priority) -> str:
+    return gettext(_PRIORITY_MEANING[priority])
+
+
+def status_label(status: Status) -> str:
+    return gettext(_STATUS_LABELS[status])
+
+
+def _whole_units(delta: timedelta) -> tuple[int, str] | None:
+    """(n, unit) when `delta` is a whole number of days or hours, else None."""
+    seconds = int(delta.total_seconds())
+    if seconds % 86400 == 0:
+        return seconds // 86400, "days"
+    if seconds % 3600 == 0:
+        return seconds // 3600, "hours"
+    return None
+
+
+def target_text(target: ResponseTarget) -> str:
+    """Say a response target the way the support policy does: "4–6 hours", "1–2 business days"."""
+    if target.business_hours:
+        low = max(1, round(target.lower / timedelta(days=1)))
+        high = max(low, round(target.due / timedelta(days=1)))
+        if low == high:
+            return ngettext("%(n)d business day", "%(n)d business days", high) % {"n": high}
+        return ngettext("%(low)d–%(high)d business day", "%(low)d–%(high)d business days", high) % {
+            "low": low,
+            "high": high,
+        }
+    low_units, high_units = _whole_units(target.lower), _whole_units(target.due)
+    if target.lower == target.due or low_units is None or high_units is None:
+        return format_duration(target.due)
+    if high_units[1] == "hours" or low_units[1] != high_units[1]:
+        lo, hi = int(target.lower / timedelta(hours=1)), int(target.due / timedelta(hours=1))
+        return ngettext("%(low)d–%(high)d hour", "%(low)d–%(high)d hours", hi) % {
+            "low": lo,
+            "high": hi,
+        }
+    return ngettext("%(low)d–%(high)d day", "%(low)d–%(high)d days", high_units[0]) % {
+        "low": low_units[0],
+        "high": high_units[0],
+    }

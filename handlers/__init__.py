@@ -1,0 +1,22 @@
+"""The bot's handlers, one module per feature, registered in one ordered place."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, TypeHandler
+
+from handlers import fallback, middleware, my_tickets, new_ticket, start
+from handlers.errors import on_error
+
+
+def register(application: Application, *, conversation_timeout: float | None) -> None:  # type: ignore[type-arg]
+    """Add every handler, in the order PTB must try them."""
+    middleware.register(application)  # group -1: user and locale
+    # Group 0, first match wins: the conversation, then commands and buttons, then fallbacks.
+    new_ticket.register(application, conversation_timeout)
+    start.register(application)
+    my_tickets.register(application)
+    fallback.register(application)
+    application.add_error_handler(on_error)
+
+
+__all__ = ["TypeHandler", "register"]

@@ -1,0 +1,68 @@
+"""Whatever no feature took: a short, localized answer instead of silence."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.context import SupportContext
+from bot.i18n import gettext as _
+from handlers.keyboards import main_menu
+
+
+async def free_text(update: Update, context: SupportContext) -> None:
+    """Point a customer who just types to the ways on."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _(
+            "I can't read free messages outside a ticket. Open a ticket with /new, or see "
+            "your tickets with /tickets."
+        ),
+        reply_markup=main_menu(),
+    )
+
+
+async def unknown_command(update: Update, context: SupportContext) -> None:
+    """Answer a command we do not have."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _("I don't know that command. Send /help to see what I can do."),
+        reply_markup=main_menu(),
+    )
+
+
+async def unsupported(update: Update, context: SupportContext) -> None:
+    """Answer stickers, voice notes, locations and the like."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _(
+            "I can't handle that kind of message. Please write text, or send photos and "
+            "documents inside a ticket (/new)."
+        )
+    )
+
+
+async def edited(update: Update, context: SupportContext) -> None:
+    """Tell the customer an edit changes nothing that was already received."""
+    assert update.edited_message is not None
+    await update.edited_message.reply_text(
+        _(
+            "I noticed you edited a message. Edits don't reach our team: please send the "
+            "correction as a new message."
+        )
+    )
+
+
+async def stale_button(update: Update, context: SupportContext) -> None:
+    """Answer a button whose data we don't know (old, or forged)."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(_("This button is no longer valid."), show_alert=True)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, edited))
+    application.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(private & filters.TEXT, free_text))
+    application.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE, unsupported))
+    application.add_handler(CallbackQueryHandler(stale_button))

@@ -1,0 +1,689 @@
+"""`/new`: the new-ticket form, as one persistent `ConversationHandler`.
+
+Department → subject → priority → message → attachments → review. Every answer is saved
+in the customer's draft before the next question, and the conversation state is persisted
+in the same database, so a restart continues where the customer was.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import SupportContext
+from bot.domain.models import Attachment, AttachmentKind, Draft, Priority, Ticket
+from bot.domain.validation import (
+    MESSAGE_MIN_CHARS,
+    SUBJECT_MAX_CHARS,
+    FileProblem,
+    SubjectProblem,
+    check_subject,
+    normalise_subject,
+)
+from bot.i18n import format_time, ngettext, use_locale
+from bot.i18n import gettext as _
+from bot.texts import (
+    department_hint,
+    department_label,
+    priority_label,
+    priority_meaning,
+    target_text,
+)
+from handlers.callbacks import Callback, pattern, unpack
+from handlers.keyboards import MENU, main_menu
+
+END = ConversationHandler.END
+DEPARTMENT, SUBJECT, PRIORITY, MESSAGE, ATTACHMENTS, REVIEW, EDIT = (
+    "department",
+    "subject",
+    "priority",
+    "message",
+    "attachments",
+    "review",
+    "edit",
+)
+STEPS = (DEPARTMENT, SUBJECT, PRIORITY, MESSAGE, ATTACHMENTS, REVIEW)
+
+CB = "nt1"
+CB_ACTIONS = frozenset({"dep", "pri", "done", "skip", "submit", "edit", "goto", "cancel"})
+
+ALBUM_ACK_DELAY = 1.5  # seconds to wait for the rest of an album before acknowledging it
+
+
+def _button(text: str, action: str, arg: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=Callback(CB, action, arg).pack())
+
+
+def _cancel_row() -> list[InlineKeyboardButton]:
+    return [_button(_("✖ Cancel"), "cancel")]
+
+
+def _step_title(step: str) -> str:
+    number = STEPS.index(step) + 1
+    return _("New ticket · step {number} of {total}").format(number=number, total=len(STEPS))
+
+
+# The questions
+
+
+def department_question(context: SupportContext) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [f"<b>{_step_title(DEPARTMENT)}</b>", "", _("Which team should handle it?"), ""]
+    rows = []
+    for dept in context.desk.departments:
+        label = department_label(dept)
+        lines.append(f"<b>{escape(label)}</b>: {escape(department_hint(dept))}")
+        rows.append([_button(label, "dep", dept.key)])
+    rows.append(_cancel_row())
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def subject_question() -> tuple[str, InlineKeyboardMarkup]:
+    text = "\n".join(
+        [
+            f"<b>{_step_title(SUBJECT)}</b>",
+            "",
+            _("Write a short, specific subject for your ticket."),
+            _("Good: “Error 500 on the checkout page since this morning”."),
+            _("Too vague: “Please help”."),
+        ]
+    )
+    return text, InlineKeyboardMarkup([_cancel_row()])
+
+
+def priority_question(context: SupportContext) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [f"<b>{_step_title(PRIORITY)}</b>", "", _("How urgent is it?"), ""]
+    rows = []
+    for priority in (Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW):
+        target = target_text(context.desk.target(priority))
+        label = priority_label(priority)
+        lines.append(
+            _("<b>{priority}</b> ({meaning}): first answer within {target}").format(
+                priority=label, meaning=priority_meaning(priority), target=target
+            )
+        )
+        rows.append([_button(f"{label} · {target}", "pri", priority.value)])
+    lines += ["", _("Please choose High or Critical only for real emergencies.")]
+    rows.append(_cancel_row())
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def message_question() -> tuple[str, InlineKeyboardMarkup]:
+    text = "\n".join(
+        [
+            f"<b>{_step_title(MESSAGE)}</b>",
+            "",
+            _("Now describe the problem in full. Please tell us:"),
+            _("• what happened;"),
+            _("• the steps you took just before it;"),
+            _("• the exact error text, copied and pasted if you can;"),
+            _("• when it happened."),
+        ]
+    )
+    return text, InlineKeyboardMarkup([_cancel_row()])
+
+
+def _attachments_keyboard(draft: Draft) -> InlineKeyboardMarkup:
+    first = _button(_("✅ Done"), "done") if draft.attachments else _button(_("Skip"), "skip")
+    return InlineKeyboardMarkup([[first], _cancel_row()])
+
+
+def attachments_question(context: SupportContext, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
+    limit_mb = context.desk.max_attachment_bytes // (1024 * 1024)
+    text = "\n".join(
+        [
+            f"<b>{_step_title(ATTACHMENTS)}</b>",
+            "",
+            _(
+                "Send screenshots, transfer receipts or other files that help: photos or "
+                "documents, several at once if you like."
+            ),
+            ngettext(
+                "Up to %(count)d file of at most %(size)d MB.",
+                "Up to %(count)d files of at most %(size)d MB each.",
+                context.desk.max_attachments,
+            )
+            % {"count": context.desk.max_attachments, "size": limit_mb},
+            _("Press Done when you have sent them all, or Skip if you have none."),
+        ]
+    )
+    return text, _attachments_keyboard(draft)
+
+
+def _attachment_name(attachment: Attachment) -> str:
+    if attachment.kind is AttachmentKind.PHOTO:
+        return _("photo")
+    return attachment.file_name or _("document")
+
+
+def review_text(context: SupportContext, draft: Draft) -> str:
+    dept = context.desk.department(draft.department or "")
+    priority = draft.priority
+    files = ", ".join(escape(_attachment_name(a)) for a in draft.attachments) or _("none")
+    priority_line = "—"
+    if priority is not None:
+        priority_line = _("{priority} (first answer within {target})").format(
+            priority=priority_label(priority), target=target_text(context.desk.target(priority))
+        )
+    return "\n".join(
+        [
+            f"<b>{_step_title(REVIEW)}</b>",
+            "",
+            _("Please check your ticket before you send it."),
+            "",
+            _("<b>Department:</b> {value}").format(
+                value=escape(department_label(dept)) if dept else "—"
+            ),
+            _("<b>Subject:</b> {value}").format(value=escape(draft.subject or "—")),
+            _("<b>Priority:</b> {value}").format(value=priority_line),
+            _("<b>Message:</b>\n{value}").format(value=escape(draft.message or "—")),
+            _("<b>Attachments:</b> {value}").format(value=files),
+        ]
+    )
+
+
+def review_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [_button(_("📨 Submit"), "submit")],
+            [_button(_("✏️ Edit"), "edit"), _button(_("✖ Cancel"), "cancel")],
+        ]
+    )
+
+
+def edit_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [_button(_("Department"), "goto", DEPARTMENT), _button(_("Subject"), "goto", SUBJECT)],
+            [_button(_("Priority"), "goto", PRIORITY), _button(_("Message"), "goto", MESSAGE)],
+            [_button(_("Attachments"), "goto", ATTACHMENTS)],
+            [_button(_("« Back to the review"), "goto", REVIEW)],
+        ]
+    )
+
+
+async def ask(
+    update: Update, context: SupportContext, step: str, draft: Draft, notice: str | None = None
+) -> str:
+    """Send the question for `step` (after an optional notice) and return `step` as the state.
+
+    The step is saved with the draft first, so whatever happens next the draft knows
+    which question is open.
+    """
+    assert update.effective_chat is not None
+    draft.step = step
+    await context.desk.save_draft(draft)
+    if step == DEPARTMENT:
+        text, keyboard = department_question(context)
+    elif step == SUBJECT:
+        text, keyboard = subject_question()
+    elif step == PRIORITY:
+        text, keyboard = priority_question(context)
+    elif step == MESSAGE:
+        text, keyboard = message_question()
+    elif step == ATTACHMENTS:
+        text, keyboard = attachments_question(context, draft)
+    elif step == EDIT:
+        text, keyboard = _("What would you like to change?"), edit_keyboard()
+    else:
+        text, keyboard = review_text(context, draft), review_keyboard()
+    if notice:
+        text = f"{notice}\n\n{text}"
+    await context.bot.send_message(update.effective_chat.id, text, reply_markup=keyboard)
+    return step
+
+
+async def advance(update: Update, context: SupportContext, draft: Draft, step: str) -> str:
+    """Save the draft and move on: to the next step, or back to the review when editing."""
+    if draft.editing:
+        draft.editing = False
+        next_step = REVIEW
+    else:
+        next_step = STEPS[STEPS.index(step) + 1]
+    return await ask(update, context, next_step, draft)
+
+
+async def _fraud_notice(update: Update, card: bool, otp: bool) -> None:
+    """Tell the customer what the guard masked and why."""
+    assert update.effective_message is not None
+    parts = []
+    if card:
+        parts.append(
+            _(
+                "⚠️ Your message contained a full card number. For your safety I kept only "
+                "the first 6 and last 4 digits. Never send a full card number in a chat."
+            )
+        )
+    if otp:
+        parts.append(
+            _(
+                "⚠️ Your message seems to contain a one-time code (OTP). I hid it. Never share "
+                "an OTP with anyone: our team will never ask for it, or for your password."
+            )
+        )
+    await update.effective_message.reply_text("\n\n".join(parts))
+
+
+async def _guarded(update: Update, context: SupportContext, text: str) -> str:
+    guarded = context.desk.guard_text(text)
+    if guarded.flagged:
+        await _fraud_notice(update, guarded.card_masked, guarded.otp_masked)
+    return guarded.text
+
+
+async def _remove_buttons(update: Update) -> None:
+    """Take the buttons off the question just answered, so an old tap can't act twice."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        await query.edit_message_reply_markup(reply_markup=None)
+
+
+# Entry
+
+
+async def new_ticket(update: Update, context: SupportContext) -> str:
+    """Start a fresh draft and ask for the department."""
+    user = context.require_user()
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await _remove_buttons(update)
+    draft = await context.desk.start_draft(user.id)
+    return await ask(update, context, DEPARTMENT, draft)
+
+
+# Steps
+
+
+async def _callback(update: Update) -> Callback | None:
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, CB, CB_ACTIONS)
+    if callback is None:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+    return callback
+
+
+async def department_chosen(update: Update, context: SupportContext) -> str:
+    """Keep the department and ask for the subject."""
+    callback = await _callback(update)
+    draft = await context.desk.draft(context.require_user().id)
+    if (
+        callback is None
+        or callback.action != "dep"
+        or context.desk.department(callback.arg) is None
+    ):
+        return await ask(update, context, DEPARTMENT, draft)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await _remove_buttons(update)
+    draft.department = callback.arg
+    return await advance(update, context, draft, DEPARTMENT)
+
+
+async def subject_given(update: Update, context: SupportContext) -> str:
+    """Keep a specific subject; ask again with a hint when it is vague, short or long."""
+    assert update.effective_message is not None and update.effective_message.text is not None
+    draft = await context.desk.draft(context.require_user().id)
+    subject = normalise_subject(await _guarded(update, context, update.effective_message.text))
+    problem = check_subject(subject)
+    if problem is SubjectProblem.TOO_LONG:
+        notice = _("That subject is too long: please keep it under {limit} characters.").format(
+            limit=SUBJECT_MAX_CHARS
+        )
+        return await ask(update, context, SUBJECT, draft, notice)
+    if problem is not None:
+        notice = _(
+            "That subject is too short or too general for us to route. Say what is wrong and "
+            "where, for example “Payment confirmed but top-up not received” or “Cannot log in "
+            "to the client area”."
+        )
+        return await ask(update, context, SUBJECT, draft, notice)
+    draft.subject = subject
+    return await advance(update, context, draft, SUBJECT)
+
+
+async def priority_chosen(update: Update, context: SupportContext) -> str:
+    """Keep the priority and ask for the message."""
+    callback = await _callback(update)
+    draft = await context.desk.draft(context.require_user().id)
+    if callback is None or callback.action != "pri" or callback.arg not in set(Priority):
+        return await ask(update, context, PRIORITY, draft)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await _remove_buttons(update)
+    draft.priority = Priority(callback.arg)
+    return await advance(update, context, draft, PRIORITY)
+
+
+async def message_given(update: Update, context: SupportContext) -> str:
+    """Keep the description; a file with a caption counts as both message and attachment."""
+    message = update.effective_message
+    assert message is not None
+    draft = await context.desk.draft(context.require_user().id)
+    text = message.text or message.caption or ""
+    attachment = attachment_of(message)
+    if attachment is not None:
+        problem = context.desk.check_file(attachment, draft)
+        if problem is not None:
+            return await ask(update, context, MESSAGE, draft, file_problem_text(context, problem))
+        _add_attachment(draft, attachment)
+        await context.desk.save_draft(draft)
+    if len(text.strip()) < MESSAGE_MIN_CHARS:
+        if attachment is not None:
+            notice = _("Got the file. Now please describe the problem in words.")
+        else:
+            notice = _("Please describe the problem in a little more detail.")
+        return await ask(update, context, MESSAGE, draft, notice)
+    if len(text) > context.desk.max_text_length:
+        notice = _(
+            "That message is too long ({length} characters; the limit is {limit}). "
+            "Please shorten it, or send the details as a document in the next step."
+        ).format(length=len(text), limit=context.desk.max_text_length)
+        return await ask(update, context, MESSAGE, draft, notice)
+    draft.message = await _guarded(update, context, text.strip())
+    return await advance(update, context, draft, MESSAGE)
+
+
+def attachment_of(message: Message) -> Attachment | None:
+    """The photo or document in `message` as an attachment reference, or None."""
+    if message.photo:
+        largest = message.photo[-1]  # Telegram lists the sizes smallest first
+        return Attachment(
+            kind=AttachmentKind.PHOTO,
+            file_id=largest.file_id,
+            file_unique_id=largest.file_unique_id,
+            file_size=largest.file_size,
+            media_group_id=message.media_group_id,
+        )
+    if message.document:
+        doc = message.document
+        return Attachment(
+            kind=AttachmentKind.DOCUMENT,
+            file_id=doc.file_id,
+            file_unique_id=doc.file_unique_id,
+            file_size=doc.file_size,
+            file_name=doc.file_name,
+            mime_type=doc.mime_type,
+            media_group_id=message.media_group_id,
+        )
+    return None
+
+
+def _add_attachment(draft: Draft, attachment: Attachment) -> None:
+    if all(a.file_unique_id != attachment.file_unique_id for a in draft.attachments):
+        draft.attachments.append(attachment)
+
+
+def file_problem_text(context: SupportContext, problem: FileProblem) -> str:
+    if problem is FileProblem.TOO_BIG:
+        return _("That file is too large: the limit is {size} MB per file.").format(
+            size=context.desk.max_attachment_bytes // (1024 * 1024)
+        )
+    if problem is FileProblem.TOO_MANY:
+        return ngettext(
+            "You can attach at most %(count)d file.",
+            "You can attach at most %(count)d files.",
+            context.desk.max_attachments,
+        ) % {"count": context.desk.max_attachments}
+    return _(
+        "I can't accept that type of file. Send a photo, a PDF, a text file, an office "
+        "document or a ZIP archive."
+    )
+
+
+async def file_received(update: Update, context: SupportContext) -> str:
+    """Attach a photo or document; albums get one acknowledgement when they are complete."""
+    message = update.effective_message
+    assert message is not None
+    draft = await context.desk.draft(context.require_user().id)
+    attachment = attachment_of(message)
+    assert attachment is not None
+    problem = context.desk.check_file(attachment, draft)
+    if problem is not None:
+        await message.reply_text(
+            file_problem_text(context, problem), reply_markup=_attachments_keyboard(draft)
+        )
+        return ATTACHMENTS
+    if message.caption:
+        caption = await _guarded(update, context, message.caption)
+        # A caption is part of what the customer is telling us: keep it with the message.
+        draft.message = f"{draft.message}\n\n{caption}" if draft.message else caption
+    _add_attachment(draft, attachment)
+    await context.desk.save_draft(draft)
+    if attachment.media_group_id is not None and context.job_queue is not None:
+        # Telegram delivers an album as one update per file: answer once, after the last.
+        name = f"album-ack:{message.chat_id}:{attachment.media_group_id}"
+        for job in context.job_queue.get_jobs_by_name(name):
+            job.schedule_removal()
+        context.job_queue.run_once(
+            _album_ack,  # type: ignore[arg-type]  # PTB types jobs with the base context
+            ALBUM_ACK_DELAY,
+            chat_id=message.chat_id,
+            user_id=draft.user_id,
+            name=name,
+            data=context.locale,
+        )
+        return ATTACHMENTS
+    await message.reply_text(_attached_text(draft), reply_markup=_attachments_keyboard(draft))
+    return ATTACHMENTS
+
+
+def _attached_text(draft: Draft) -> str:
+    count = len(draft.attachments)
+    return ngettext(
+        "Attached. You have %(count)d file so far: send more, or press Done.",
+        "Attached. You have %(count)d files so far: send more, or press Done.",
+        count,
+    ) % {"count": count}
+
+
+async def _album_ack(context: SupportContext) -> None:
+    job = context.job
+    assert job is not None and job.chat_id is not None and job.user_id is not None
+    with use_locale(str(job.data)):
+        draft = await context.desk.draft(job.user_id)
+        await context.bot.send_message(
+            job.chat_id, _attached_text(draft), reply_markup=_attachments_keyboard(draft)
+        )
+
+
+async def attachments_done(update: Update, context: SupportContext) -> str:
+    """Finish the attachments step (Done or Skip)."""
+    callback = await _callback(update)
+    draft = await context.desk.draft(context.require_user().id)
+    if callback is None or callback.action not in {"done", "skip"}:
+        return await ask(update, context, ATTACHMENTS, draft)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await _remove_buttons(update)
+    return await advance(update, context, draft, ATTACHMENTS)
+
+
+async def review_action(update: Update, context: SupportContext) -> str | int:
+    """Submit the ticket, or go to the edit menu."""
+    callback = await _callback(update)
+    user = context.require_user()
+    draft = await context.desk.draft(user.id)
+    query = update.callback_query
+    assert query is not None
+    if callback is None or callback.action not in {"submit", "edit"}:
+        return await ask(update, context, REVIEW, draft)
+    await query.answer()
+    await _remove_buttons(update)
+    if callback.action == "edit":
+        return await ask(update, context, EDIT, draft)
+    if not draft.is_complete:
+        # Only possible if the draft was lost under us: start the missing step again.
+        missing = next(
+            step
+            for step, value in (
+                (DEPARTMENT, draft.department),
+                (SUBJECT, draft.subject),
+                (PRIORITY, draft.priority),
+                (MESSAGE, draft.message),
+            )
+            if not value
+        )
+        return await ask(update, context, missing, draft, _("Something is missing here."))
+    ticket = await context.desk.submit(draft, context.locale)
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id, submitted_text(context, ticket), reply_markup=main_menu()
+    )
+    return END
+
+
+def submitted_text(context: SupportContext, ticket: Ticket) -> str:
+    dept = context.desk.department(ticket.department)
+    return "\n".join(
+        [
+            _("✅ Thank you! Your ticket <b>{ref}</b> has been received.").format(ref=ticket.ref),
+            "",
+            _("<b>Department:</b> {value}").format(
+                value=escape(department_label(dept)) if dept else ticket.department
+            ),
+            _("<b>Priority:</b> {priority}: we aim to answer within {target}, by {due}.").format(
+                priority=priority_label(ticket.priority),
+                target=target_text(context.desk.target(ticket.priority)),
+                due=format_time(ticket.first_response_due_at, context.desk.timezone),
+            ),
+            "",
+            _(
+                "Every answer will arrive in this chat. To add something, continue in this "
+                "ticket ({ref}) from /tickets instead of opening a new one."
+            ).format(ref=ticket.ref),
+        ]
+    )
+
+
+async def edit_choice(update: Update, context: SupportContext) -> str:
+    """Jump to the step the customer wants to change."""
+    callback = await _callback(update)
+    draft = await context.desk.draft(context.require_user().id)
+    if callback is None or callback.action != "goto" or callback.arg not in STEPS:
+        return await ask(update, context, EDIT, draft)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await _remove_buttons(update)
+    draft.editing = callback.arg != REVIEW
+    return await ask(update, context, callback.arg, draft)
+
+
+# Ways out and wrong input
+
+
+async def cancel(update: Update, context: SupportContext) -> int:
+    """Drop the draft and leave the form."""
+    user = context.require_user()
+    await context.desk.discard_draft(user.id)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await _remove_buttons(update)
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id,
+        _("Cancelled. Your draft was discarded and nothing was sent."),
+        reply_markup=main_menu(),
+    )
+    return END
+
+
+async def timed_out(update: Update, context: SupportContext) -> None:
+    """Tell the customer the idle form was closed (PTB calls this on conversation_timeout)."""
+    # PTB runs this from a job with the context of the customer's last update: the
+    # middleware's user and locale are on it, but the locale ContextVar is not.
+    user = context.user
+    if user is None or update.effective_chat is None:
+        return
+    with use_locale(context.locale):
+        await context.desk.discard_draft(user.id)
+        await context.bot.send_message(
+            update.effective_chat.id,
+            _(
+                "Your new ticket was left idle for a long time, so I closed the form. "
+                "Nothing was sent. Start again with /new whenever you are ready."
+            ),
+            reply_markup=main_menu(),
+        )
+
+
+async def still_here(update: Update, context: SupportContext) -> str:
+    """Answer anything the current step can't use, and ask its question again."""
+    draft = await context.desk.draft(context.require_user().id)
+    step = draft.step if draft.step in (*STEPS, EDIT) else REVIEW
+    query = update.callback_query
+    if query is not None:
+        await query.answer(_("This button is no longer valid."))
+        notice = None
+    elif update.effective_message is not None and update.effective_message.text is not None:
+        if update.effective_message.text.startswith("/"):
+            notice = _(
+                "You are in the middle of a new ticket. Carry on below, or send /cancel to stop."
+            )
+        else:
+            notice = _("I need something else for this step.")
+    else:
+        notice = {
+            ATTACHMENTS: _("I can only attach photos and documents."),
+        }.get(step, _("Please answer with text or the buttons: I can't use that here."))
+    return await ask(update, context, step, draft, notice)
+
+
+def build(conversation_timeout: float | None) -> ConversationHandler:  # type: ignore[type-arg]
+    """The `/new` conversation, persistent, per chat and user."""
+    text = filters.TEXT & ~filters.COMMAND
+    files = filters.PHOTO | filters.Document.ALL
+    cb = pattern(CB)
+    return ConversationHandler(
+        entry_points=[
+            CommandHandler("new", new_ticket, filters=filters.ChatType.PRIVATE),
+            CallbackQueryHandler(new_ticket, pattern=rf"^{MENU}:new$"),
+        ],
+        states={
+            DEPARTMENT: [CallbackQueryHandler(department_chosen, pattern=rf"^{CB}:dep:")],
+            SUBJECT: [MessageHandler(text, subject_given)],
+            PRIORITY: [CallbackQueryHandler(priority_chosen, pattern=rf"^{CB}:pri:")],
+            MESSAGE: [MessageHandler(text | files, message_given)],
+            ATTACHMENTS: [
+                MessageHandler(files, file_received),
+                CallbackQueryHandler(attachments_done, pattern=rf"^{CB}:(done|skip)$"),
+            ],
+            REVIEW: [CallbackQueryHandler(review_action, pattern=rf"^{CB}:(submit|edit)$")],
+            EDIT: [CallbackQueryHandler(edit_choice, pattern=rf"^{CB}:goto:")],
+            ConversationHandler.TIMEOUT: [
+                MessageHandler(filters.ALL, timed_out),
+                CallbackQueryHandler(timed_out),
+            ],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            CallbackQueryHandler(cancel, pattern=rf"^{CB}:cancel$"),
+            CallbackQueryHandler(still_here, pattern=cb),
+            CallbackQueryHandler(still_here),
+            MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, still_here),
+        ],
+        name="new_ticket",
+        persistent=True,
+        per_chat=True,
+        per_user=True,
+        per_message=False,
+        conversation_timeout=conversation_timeout,
+        allow_reentry=False,
+    )
+
+
+def register(application: Application, conversation_timeout: float | None) -> None:  # type: ignore[type-arg]
+    application.add_handler(build(conversation_timeout))

@@ -1,0 +1,125 @@
+"""`/start`, `/help`, `/language` and the main menu in the customer's private chat."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.config import SUPPORTED_LOCALES
+from bot.context import SupportContext
+from bot.i18n import gettext as _
+from bot.i18n import language_name, set_locale
+from handlers.callbacks import Callback, pattern, unpack
+from handlers.keyboards import MENU, MENU_ACTIONS, main_menu
+from handlers.my_tickets import show_tickets
+
+LANG = "l1"
+LANG_ACTIONS = frozenset({"set"})
+
+
+def welcome_text(first_name: str) -> str:
+    return _(
+        "Hello, {name}! This is the support desk.\n\n"
+        "Open a ticket and our team will answer you right here. "
+        "You can follow your tickets and reply to them in this chat at any time."
+    ).format(name=escape(first_name))
+
+
+def help_text() -> str:
+    return _(
+        "<b>How this desk works</b>\n\n"
+        "/new: open a ticket (department, subject, priority, message, files)\n"
+        "/tickets: your tickets and their status\n"
+        "/language: change the language\n"
+        "/cancel: stop what you are doing\n\n"
+        "Every answer from our team arrives here, with the ticket number. "
+        "To add something to a ticket, reply inside that ticket instead of opening a new one.\n\n"
+        "We will never ask for your password or a one-time code (OTP)."
+    )
+
+
+async def start(update: Update, context: SupportContext) -> None:
+    """Greet the customer in their language and show the main menu."""
+    assert update.effective_message is not None
+    user = context.require_user()
+    await update.effective_message.reply_text(
+        welcome_text(user.first_name), reply_markup=main_menu()
+    )
+
+
+async def show_help(update: Update, context: SupportContext) -> None:
+    """Explain the commands."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(help_text(), reply_markup=main_menu())
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    language_name(code), callback_data=Callback(LANG, "set", code).pack()
+                )
+            ]
+            for code in SUPPORTED_LOCALES
+        ]
+    )
+
+
+async def choose_language(update: Update, context: SupportContext) -> None:
+    """Offer the three languages."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _("Choose your language:"), reply_markup=language_keyboard()
+    )
+
+
+async def language_chosen(update: Update, context: SupportContext) -> None:
+    """Remember the chosen language for good and answer in it."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, LANG, LANG_ACTIONS)
+    if callback is None or callback.arg not in SUPPORTED_LOCALES:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    user = context.require_user()
+    await context.desk.choose_locale(user.id, callback.arg)
+    context.locale = callback.arg
+    set_locale(callback.arg)
+    await query.answer()
+    if query.message is not None:
+        await query.edit_message_reply_markup(reply_markup=None)
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id,
+        _("Done: I will speak {language} with you from now on.").format(
+            language=language_name(callback.arg)
+        ),
+        reply_markup=main_menu(),
+    )
+
+
+async def menu_pressed(update: Update, context: SupportContext) -> None:
+    """Route a main-menu button (except "new ticket", which the conversation takes)."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, MENU, MENU_ACTIONS)
+    if callback is None:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await query.answer()
+    if callback.action == "lang":
+        await choose_language(update, context)
+    elif callback.action == "tickets":
+        await show_tickets(update, context, page=0)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("start", start, filters=private))
+    application.add_handler(CommandHandler("help", show_help, filters=private))
+    application.add_handler(CommandHandler("language", choose_language, filters=private))
+    application.add_handler(CallbackQueryHandler(language_chosen, pattern=pattern(LANG)))
+    application.add_handler(CallbackQueryHandler(menu_pressed, pattern=pattern(MENU)))

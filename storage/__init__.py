@@ -1,0 +1,6 @@
+"""Everything that touches SQLite: the database, its migrations and the repositories."""
+
+from storage.db import Database
+from storage.repos import DeskSettingsRepo, DraftRepo, TicketRepo, UserRepo
+
+__all__ = ["Database", "DeskSettingsRepo", "DraftRepo", "TicketRepo", "UserRepo"]

@@ -1,0 +1,171 @@
+"""The SQLite database: one connection, WAL, numbered migrations, explicit transactions.
+
+SQLite has a single writer, so the bot keeps a single connection and serialises every
+use of it behind one lock: a transaction can never interleave with another coroutine's
+statements on the same connection. Autocommit is on (`isolation_level=None`) and every
+write runs inside `transaction()`, which issues `BEGIN IMMEDIATE` / `COMMIT` itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Params = Sequence[Any] | dict[str, Any]
+
+
+class Database:
+    """The one connection to the desk's SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._open_lock = asyncio.Lock()
+
+    async def connect(self) -> None:
+        """Open the file (creating its folder), switch on WAL and apply pending migrations.
+
+        Idempotent: PTB's persistence needs the database before `post_init` runs, so
+        whoever comes first opens it.
+        """
+        async with self._open_lock:
+            if self._conn is not None:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            self._conn = conn
+            await self._migrate()
+
+    async def close(self) -> None:
+        async with self._open_lock:
+            if self._conn is not None:
+                await self._conn.close()
+                self._conn = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    def _require(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("the database is not open")
+        return self._conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """Run statements atomically: all of them commit, or none (on any exception)."""
+        await self.connect()
+        conn = self._require()
+        async with self._lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(conn)
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        await self.connect()
+        async with self._lock, self._require().execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        await self.connect()
+        async with self._lock, self._require().execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one write in its own transaction; return the affected row count."""
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+    async def _migrate(self) -> None:
+        conn = self._require()
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+        )
+        async with conn.execute("SELECT version FROM schema_migrations") as cursor:
+            applied = {row[0] for row in await cursor.fetchall()}
+        for version, name, script in migrations():
+            if version in applied:
+                continue
+            log.info("Applying migration %04d %s", version, name)
+            # executescript commits on its own, so the whole migration and its record go
+            # into one explicit transaction written out as a script.
+            await conn.executescript(
+                "BEGIN IMMEDIATE;\n"
+                f"{script}\n"
+                "INSERT INTO schema_migrations (version, name, applied_at) "
+                f"VALUES ({version}, '{name}', {int(time.time())});\n"
+                "COMMIT;"
+            )
+
+
+class Transaction:
+    """Statements inside one `Database.transaction()`."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT and return the new row's id."""
+        async with self._conn.execute(sql, params) as cursor:
+            rowid = cursor.lastrowid
+        if rowid is None:
+            raise RuntimeError("INSERT produced no row id")
+        return rowid
+
+    async def executemany(self, sql: str, params: Iterable[Params]) -> None:
+        await self._conn.executemany(sql, params)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The numbered `storage/migrations/NNNN_name.sql` scripts, in order."""
+    found: list[tuple[int, str, str]] = []
+    for entry in resources.files("storage.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
+    return found

@@ -1,0 +1,333 @@
+"""Repositories: SQL in, dataclasses out. `?` placeholders only."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from bot.domain.models import (
+    Attachment,
+    AttachmentKind,
+    Author,
+    Draft,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    User,
+)
+from storage.db import Database, Transaction
+
+
+def to_ts(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def from_ts(value: int) -> datetime:
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+def _opt_ts(value: int | None) -> datetime | None:
+    return None if value is None else from_ts(value)
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(
+        id=row["id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        language_code=row["language_code"],
+        chosen_locale=row["chosen_locale"],
+        is_banned=bool(row["is_banned"]),
+    )
+
+
+def _ticket(row: sqlite3.Row) -> Ticket:
+    return Ticket(
+        number=row["number"],
+        customer_id=row["customer_id"],
+        department=row["department"],
+        subject=row["subject"],
+        priority=Priority(row["priority"]),
+        status=Status(row["status"]),
+        locale=row["locale"],
+        created_at=from_ts(row["created_at"]),
+        updated_at=from_ts(row["updated_at"]),
+        first_response_due_at=from_ts(row["first_response_due_at"]),
+        first_response_at=_opt_ts(row["first_response_at"]),
+        assignee_id=row["assignee_id"],
+        follow_up_of=row["follow_up_of"],
+    )
+
+
+def _attachment(row: sqlite3.Row) -> Attachment:
+    return Attachment(
+        kind=AttachmentKind(row["kind"]),
+        file_id=row["file_id"],
+        file_unique_id=row["file_unique_id"],
+        file_size=row["file_size"],
+        file_name=row["file_name"],
+        mime_type=row["mime_type"],
+        media_group_id=row["media_group_id"],
+    )
+
+
+class UserRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def upsert(
+        self,
+        *,
+        user_id: int,
+        first_name: str,
+        last_name: str | None,
+        username: str | None,
+        language_code: str | None,
+        now: datetime,
+    ) -> User:
+        """Record what Telegram says about a user now, keeping their own choices."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO users (id, first_name, last_name, username, language_code,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name,"
+                " last_name = excluded.last_name, username = excluded.username,"
+                " language_code = excluded.language_code, updated_at = excluded.updated_at",
+                (user_id, first_name, last_name, username, language_code, to_ts(now), to_ts(now)),
+            )
+            row = await tx.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
+        assert row is not None
+        return _user(row)
+
+    async def get(self, user_id: int) -> User | None:
+        row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
+        return None if row is None else _user(row)
+
+    async def set_locale(self, user_id: int, locale: str, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE users SET chosen_locale = ?, updated_at = ? WHERE id = ?",
+            (locale, to_ts(now), user_id),
+        )
+
+
+class DraftRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, user_id: int) -> Draft | None:
+        row = await self._db.fetch_one("SELECT data FROM drafts WHERE user_id = ?", (user_id,))
+        return None if row is None else Draft.from_json(user_id, json.loads(row["data"]))
+
+    async def save(self, draft: Draft, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO drafts (user_id, data, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data,"
+            " updated_at = excluded.updated_at",
+            (draft.user_id, json.dumps(draft.to_json(), ensure_ascii=False), to_ts(now)),
+        )
+
+    async def delete(self, user_id: int) -> None:
+        await self._db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+
+
+class TicketRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        *,
+        customer_id: int,
+        department: str,
+        subject: str,
+        priority: Priority,
+        locale: str,
+        message: str,
+        attachments: Sequence[Attachment],
+        due_at: datetime,
+        now: datetime,
+        follow_up_of: int | None = None,
+    ) -> Ticket:
+        """Store a new ticket with its first message, attachments and `created` event.
+
+        The customer's draft is removed in the same transaction, so a crash can leave
+        either the draft or the ticket, never both and never neither.
+        """
+        ts = to_ts(now)
+        async with self._db.transaction() as tx:
+            number = await tx.insert(
+                "INSERT INTO tickets (customer_id, department, subject, priority, status, locale,"
+                " created_at, updated_at, first_response_due_at, follow_up_of)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    customer_id,
+                    department,
+                    subject,
+                    priority.value,
+                    Status.OPEN.value,
+                    locale,
+                    ts,
+                    ts,
+                    to_ts(due_at),
+                    follow_up_of,
+                ),
+            )
+            await self._add_message(
+                tx,
+                number,
+                author=Author.CUSTOMER,
+                author_id=customer_id,
+                body=message,
+                attachments=attachments,
+                ts=ts,
+            )
+            await self._add_event(
+                tx, number, "created", Author.CUSTOMER, customer_id, None, Status.OPEN.value, ts
+            )
+            await tx.execute("DELETE FROM drafts WHERE user_id = ?", (customer_id,))
+            row = await tx.fetch_one("SELECT * FROM tickets WHERE number = ?", (number,))
+        assert row is not None
+        return _ticket(row)
+
+    @staticmethod
+    async def _add_message(
+        tx: Transaction,
+        number: int,
+        *,
+        author: Author,
+        author_id: int | None,
+        body: str,
+        attachments: Sequence[Attachment],
+        ts: int,
+        internal: bool = False,
+        tg_chat_id: int | None = None,
+        tg_message_id: int | None = None,
+    ) -> int:
+        message_id = await tx.insert(
+            "INSERT INTO ticket_messages (ticket_number, author, author_id, body, internal,"
+            " tg_chat_id, tg_message_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (number, author.value, author_id, body, int(internal), tg_chat_id, tg_message_id, ts),
+        )
+        await tx.executemany(
+            "INSERT INTO attachments (message_id, ticket_number, kind, file_id, file_unique_id,"
+            " file_size, file_name, mime_type, media_group_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    message_id,
+                    number,
+                    a.kind.value,
+                    a.file_id,
+                    a.file_unique_id,
+                    a.file_size,
+                    a.file_name,
+                    a.mime_type,
+                    a.media_group_id,
+                    ts,
+                )
+                for a in attachments
+            ],
+        )
+        return message_id
+
+    @staticmethod
+    async def _add_event(
+        tx: Transaction,
+        number: int,
+        kind: str,
+        actor: Author,
+        actor_id: int | None,
+        from_value: str | None,
+        to_value: str | None,
+        ts: int,
+    ) -> None:
+        await tx.execute(
+            "INSERT INTO ticket_events (ticket_number, kind, actor, actor_id, from_value,"
+            " to_value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (number, kind, actor.value, actor_id, from_value, to_value, ts),
+        )
+
+    async def get(self, number: int) -> Ticket | None:
+        row = await self._db.fetch_one("SELECT * FROM tickets WHERE number = ?", (number,))
+        return None if row is None else _ticket(row)
+
+    async def for_customer(self, customer_id: int, *, limit: int, offset: int) -> list[Ticket]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM tickets WHERE customer_id = ? ORDER BY number DESC LIMIT ? OFFSET ?",
+            (customer_id, limit, offset),
+        )
+        return [_ticket(r) for r in rows]
+
+    async def count_for_customer(self, customer_id: int) -> int:
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) AS n FROM tickets WHERE customer_id = ?", (customer_id,)
+        )
+        return 0 if row is None else int(row["n"])
+
+    async def messages(self, number: int, *, include_internal: bool) -> list[TicketMessage]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM ticket_messages WHERE ticket_number = ?"
+            " AND (internal = 0 OR ?) ORDER BY id",
+            (number, int(include_internal)),
+        )
+        files = await self._db.fetch_all(
+            "SELECT * FROM attachments WHERE ticket_number = ? ORDER BY id", (number,)
+        )
+        by_message: dict[int, list[Attachment]] = {}
+        for f in files:
+            by_message.setdefault(f["message_id"], []).append(_attachment(f))
+        return [
+            TicketMessage(
+                id=r["id"],
+                ticket_number=r["ticket_number"],
+                author=Author(r["author"]),
+                author_id=r["author_id"],
+                body=r["body"],
+                created_at=from_ts(r["created_at"]),
+                internal=bool(r["internal"]),
+                attachments=tuple(by_message.get(r["id"], ())),
+            )
+            for r in rows
+        ]
+
+    async def events(self, number: int) -> list[TicketEvent]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM ticket_events WHERE ticket_number = ? ORDER BY id", (number,)
+        )
+        return [
+            TicketEvent(
+                id=r["id"],
+                ticket_number=r["ticket_number"],
+                kind=r["kind"],
+                actor=Author(r["actor"]),
+                actor_id=r["actor_id"],
+                from_value=r["from_value"],
+                to_value=r["to_value"],
+                created_at=from_ts(r["created_at"]),
+            )
+            for r in rows
+        ]
+
+
+class DeskSettingsRepo:
+    """Desk-wide values changed at run time by operators."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, key: str) -> str | None:
+        row = await self._db.fetch_one("SELECT value FROM desk_settings WHERE key = ?", (key,))
+        return None if row is None else str(row["value"])
+
+    async def set(self, key: str, value: str, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO desk_settings (key, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at",
+            (key, value, to_ts(now)),
+        )
