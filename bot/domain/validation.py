@@ -24,7 +24,7 @@ _FILLER_WORDS = frozenset(
         "cepat penting darurat "
         "hjälp hjalp snälla snalla tack hej hallå hallo fråga fraga problemet jag har "
         "behöver behover akut brådskande bradskande något nagot med mitt min"
-    ).split()  # noqa: SIM905 - a word list reads better as prose
+    ).split()
 )
 
 
