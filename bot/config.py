@@ -133,6 +133,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         env_nested_delimiter="__",
+        # `ADMIN_CHAT_ID=` in a .env means "not set", not "an empty number".
+        env_ignore_empty=True,
     )
 
     bot_token: SecretStr

@@ -1,0 +1,150 @@
+"""Settings: defaults, durations, and one clear line for every bad value."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import SettingsError, load_settings, parse_duration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("90", timedelta(seconds=90)),
+        ("1.5", timedelta(seconds=1.5)),
+        ("PT90S", timedelta(seconds=90)),
+        ("P3D", timedelta(days=3)),
+        ("p1dt2h30m", timedelta(days=1, hours=2, minutes=30)),
+        ("P1W", timedelta(weeks=1)),
+        (45, timedelta(seconds=45)),
+    ],
+)
+def test_durations_accept_seconds_and_iso8601(text: str | int, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["soon", "P", "PT", "3 days", "-5", "P1H"])
+def test_bad_durations_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="ISO 8601|negative"):
+        parse_duration(text)
+
+
+def test_defaults_follow_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123456:abcdefgh")
+    settings = load_settings(_env_file=None)
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert settings.admin_chat_id is None
+    assert settings.operator_ids == []
+    assert settings.database_path == Path("data/support.db")
+    assert settings.default_locale == "en"
+    assert settings.timezone == "Asia/Jakarta"
+    assert settings.auto_solve_after == timedelta(days=3)
+    assert settings.auto_close_after == timedelta(days=7)
+    assert settings.webhook_url is None
+    assert settings.department_keys == ["technical", "billing", "sales"]
+    assert settings.response_targets["critical"].due == timedelta(hours=2)
+    assert settings.response_targets["low"].business_hours is True
+
+
+def test_environment_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123456:abcdefgh")
+    monkeypatch.setenv("OPERATOR_IDS", "11, 22,33")
+    monkeypatch.setenv("ADMIN_CHAT_ID", "-1001234567890")
+    monkeypatch.setenv("AUTO_SOLVE_AFTER", "PT90S")
+    monkeypatch.setenv("DEFAULT_LOCALE", "sv")
+    monkeypatch.setenv(
+        "DEPARTMENTS",
+        '[{"key": "billing"}, {"key": "vip", "labels": {"en": "VIP", "id": "VIP", "sv": "VIP"}}]',
+    )
+    settings = load_settings(_env_file=None)
+    assert settings.operator_ids == [11, 22, 33]
+    assert settings.admin_chat_id == -1001234567890
+    assert settings.auto_solve_after == timedelta(seconds=90)
+    assert settings.default_locale == "sv"
+    assert settings.department_keys == ["billing", "vip"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("BOT_TOKEN", "not-a-token", "BOT_TOKEN: expected the form"),
+        ("TIMEZONE", "Mars/Olympus", "TIMEZONE: unknown IANA time zone"),
+        ("DEFAULT_LOCALE", "fr", "DEFAULT_LOCALE: Input should be 'en', 'id' or 'sv'"),
+        ("AUTO_CLOSE_AFTER", "a week", "AUTO_CLOSE_AFTER: expected seconds"),
+        ("ADMIN_CHAT_ID", "12345", "ADMIN_CHAT_ID: a group or supergroup id is negative"),
+        ("OPERATOR_IDS", "1,two", "OPERATOR_IDS: Input should be a valid integer"),
+        ("TELEGRAM_API_URL", "ftp://x", "TELEGRAM_API_URL: expected an http(s):// URL"),
+        (
+            "DEPARTMENTS",
+            '[{"key": "vip"}]',
+            "DEPARTMENTS: department 'vip' needs labels for en, id, sv",
+        ),
+    ],
+)
+def test_a_bad_setting_is_named_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123456:abcdefgh")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None)
+    text = str(caught.value)
+    assert "\n" not in text
+    assert text.startswith(message)
+
+
+def test_a_missing_token_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    with pytest.raises(SettingsError, match=r"^BOT_TOKEN: is required but not set$"):
+        load_settings(_env_file=None)
+
+
+def _run_bot(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", **env},
+        timeout=60,
+        check=False,
+    )
+
+
+def test_cli_help_needs_no_token() -> None:
+    result = _run_bot("--help", env={})
+    assert result.returncode == 0
+    assert "run" in result.stdout and "check" in result.stdout and "migrate" in result.stdout
+
+
+def test_cli_bad_setting_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    result = _run_bot(
+        "--env-file",
+        str(tmp_path / "none.env"),
+        "check",
+        env={"BOT_TOKEN": "123:abcdef", "TIMEZONE": "Nowhere/City"},
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: TIMEZONE: unknown IANA time zone 'Nowhere/City'"
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_missing_token_exits_2(tmp_path: Path) -> None:
+    result = _run_bot("--env-file", str(tmp_path / "none.env"), "run", env={})
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: BOT_TOKEN: is required but not set"
+
+
+def test_cli_reads_the_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / "desk.env"
+    env_file.write_text("BOT_TOKEN=123456:fromfile\nDATABASE_PATH=" + str(tmp_path / "d.db") + "\n")
+    result = _run_bot("--env-file", str(env_file), "migrate", env={})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "d.db").exists()

@@ -1,0 +1,146 @@
+"""Storage on a real SQLite file: migrations, users, drafts, tickets, persistence."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.domain.desk import Desk
+from bot.domain.models import Attachment, AttachmentKind, Author, Draft, Priority, Status
+from storage import Database
+from storage.db import migrations
+from storage.persistence import SQLitePersistence
+from tests.conftest import FakeClock
+
+
+async def test_the_file_is_created_in_wal_mode_with_every_migration(db: Database) -> None:
+    row = await db.fetch_one("PRAGMA journal_mode")
+    assert row is not None and row[0] == "wal"
+    applied = await db.fetch_all("SELECT version FROM schema_migrations ORDER BY version")
+    assert [r["version"] for r in applied] == [v for v, _, _ in migrations()]
+    assert db.path.is_file()
+
+
+async def test_migrations_run_once(db: Database) -> None:
+    await db.close()
+    again = Database(db.path)
+    await again.connect()  # would fail on "table users already exists" if re-run
+    rows = await again.fetch_all("SELECT version FROM schema_migrations")
+    assert len(rows) == len(migrations())
+    await again.close()
+
+
+async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO desk_settings (key, value, updated_at) VALUES ('a', 'b', 0)"
+            )
+            await tx.execute(
+                "INSERT INTO desk_settings (key, value, updated_at) VALUES ('a', 'c', 0)"
+            )
+    assert await db.fetch_all("SELECT * FROM desk_settings") == []
+
+
+async def _customer(desk: Desk, user_id: int = 42, language_code: str | None = "id") -> None:
+    await desk.register_user(user_id, "Budi", "Santoso", "budi", language_code)
+
+
+async def test_users_keep_their_chosen_locale(desk: Desk) -> None:
+    await _customer(desk)
+    user = await desk.users.get(42)
+    assert user is not None and await desk.locale_for(user) == "id"
+    await desk.choose_locale(42, "sv")
+    # Telegram says "id" again on the next update: the choice wins, for good.
+    user = await desk.register_user(42, "Budi", None, "budi", "id")
+    assert user.chosen_locale == "sv" and await desk.locale_for(user) == "sv"
+
+
+async def test_default_locale_is_the_operators_choice(desk: Desk) -> None:
+    await _customer(desk, language_code="ms")
+    user = await desk.users.get(42)
+    assert user is not None
+    assert await desk.locale_for(user) == "en"
+    await desk.set_default_locale("id")
+    assert await desk.locale_for(user) == "id"
+    fresh = Desk(desk.settings, desk.db, desk.clock)  # survives a restart
+    assert await fresh.locale_for(user) == "id"
+
+
+async def test_a_draft_round_trips(desk: Desk) -> None:
+    await _customer(desk)
+    photo = Attachment(AttachmentKind.PHOTO, "file-1", "uniq-1", 1234, media_group_id="g1")
+    draft = Draft(
+        user_id=42,
+        department="billing",
+        subject="Saldo belum masuk",
+        priority=Priority.HIGH,
+        message="Sudah transfer kemarin",
+        attachments=[photo],
+        step="attachments",
+    )
+    await desk.save_draft(draft)
+    assert await desk.draft(42) == draft
+    await desk.discard_draft(42)
+    assert await desk.draft(42) == Draft(user_id=42)
+
+
+async def test_submitting_stores_the_ticket_message_files_and_event(
+    desk: Desk, clock: FakeClock
+) -> None:
+    await _customer(desk)
+    files = [
+        Attachment(AttachmentKind.PHOTO, "p1", "pu1", 50_000),
+        Attachment(AttachmentKind.DOCUMENT, "d1", "du1", 120_000, "receipt.pdf", "application/pdf"),
+    ]
+    draft = Draft(42, "billing", "Saldo belum masuk", Priority.CRITICAL, "Sudah transfer", files)
+    await desk.save_draft(draft)
+    ticket = await desk.submit(draft, "id")
+    assert ticket.number == 1001 and ticket.ref == "#1001"
+    assert ticket.status is Status.OPEN
+    assert (
+        ticket.first_response_due_at == clock.now + desk.settings.response_targets["critical"].due
+    )
+    messages = await desk.tickets.messages(ticket.number, include_internal=False)
+    assert [(m.author, m.body, m.attachments) for m in messages] == [
+        (Author.CUSTOMER, "Sudah transfer", tuple(files))
+    ]
+    events = await desk.tickets.events(ticket.number)
+    assert [(e.kind, e.actor, e.actor_id, e.to_value) for e in events] == [
+        ("created", Author.CUSTOMER, 42, "open")
+    ]
+    assert await desk.drafts.get(42) is None  # the draft went with the same transaction
+    second = await desk.submit(
+        Draft(42, "sales", "Custom quote please", Priority.LOW, "x" * 20), "id"
+    )
+    assert second.number == 1002
+
+
+async def test_an_incomplete_draft_cannot_be_submitted(desk: Desk) -> None:
+    await _customer(desk)
+    with pytest.raises(ValueError, match="not complete"):
+        await desk.submit(Draft(42, "billing", None, Priority.LOW, "text"), "id")
+
+
+async def test_tickets_are_listed_newest_first_per_customer(desk: Desk) -> None:
+    await _customer(desk, 1)
+    await _customer(desk, 2)
+    for n in range(7):
+        await desk.submit(Draft(1, "technical", f"Server down {n}", Priority.HIGH, "details"), "en")
+    await desk.submit(Draft(2, "technical", "Other person", Priority.HIGH, "details"), "en")
+    page = await desk.tickets.for_customer(1, limit=5, offset=0)
+    assert [t.subject for t in page] == [f"Server down {n}" for n in (6, 5, 4, 3, 2)]
+    assert await desk.tickets.count_for_customer(1) == 7
+    assert await desk.tickets.count_for_customer(2) == 1
+
+
+async def test_persistence_keeps_conversation_states(db: Database, tmp_path: Path) -> None:
+    persistence = SQLitePersistence(db)
+    await persistence.update_conversation("new_ticket", (10, 10), "subject")
+    await persistence.update_conversation("new_ticket", (11, 11), "review")
+    await persistence.update_conversation("new_ticket", (11, 11), None)
+    reopened = SQLitePersistence(db)
+    assert await reopened.get_conversations("new_ticket") == {(10, 10): "subject"}
+    assert await reopened.get_conversations("other") == {}
