@@ -32,7 +32,7 @@ def test_durations_accept_seconds_and_iso8601(text: str | int, expected: timedel
 
 @pytest.mark.parametrize("text", ["soon", "P", "PT", "3 days", "-5", "P1H"])
 def test_bad_durations_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="ISO 8601|negative"):
+    with pytest.raises(ValueError, match=r"ISO 8601|negative"):
         parse_duration(text)
 
 
