@@ -340,9 +340,9 @@ async def subject_given(update: Update, context: SupportContext) -> str:
     subject = normalise_subject(await _guarded(update, context, update.effective_message.text))
     problem = check_subject(subject)
     if problem is SubjectProblem.TOO_LONG:
-        notice = _("That subject is too long: please keep it under {limit} characters.").format(
-            limit=SUBJECT_MAX_CHARS
-        )
+        notice = _(
+            "That subject is too long: please keep it to {limit} characters at most."
+        ).format(limit=SUBJECT_MAX_CHARS)
         return await ask(update, context, SUBJECT, draft, notice)
     if problem is not None:
         notice = _(
@@ -537,7 +537,7 @@ async def review_action(update: Update, context: SupportContext) -> str | int:
             )
             if not value
         )
-        return await ask(update, context, missing, draft, _("Something is missing here."))
+        return await ask(update, context, missing, draft, _("One step is still missing."))
     ticket = await context.desk.submit(draft, context.locale)
     assert update.effective_chat is not None
     await context.bot.send_message(
@@ -562,8 +562,8 @@ def submitted_text(context: SupportContext, ticket: Ticket) -> str:
             ),
             "",
             _(
-                "Every answer will arrive in this chat. To add something, continue in this "
-                "ticket ({ref}) from /tickets instead of opening a new one."
+                "Every answer from our team will arrive in this chat, marked {ref}. "
+                "Please keep this problem in this ticket rather than opening a new one."
             ).format(ref=ticket.ref),
         ]
     )
@@ -634,11 +634,11 @@ async def still_here(update: Update, context: SupportContext) -> str:
                 "You are in the middle of a new ticket. Carry on below, or send /cancel to stop."
             )
         else:
-            notice = _("I need something else for this step.")
+            notice = _("That doesn't answer this step: please use the buttons below.")
     else:
         notice = {
             ATTACHMENTS: _("I can only attach photos and documents."),
-        }.get(step, _("Please answer with text or the buttons: I can't use that here."))
+        }.get(step, _("I can't use that here: please answer this step as asked below."))
     return await ask(update, context, step, draft, notice)
 
 

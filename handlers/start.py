@@ -23,7 +23,7 @@ def welcome_text(first_name: str) -> str:
     return _(
         "Hello, {name}! This is the support desk.\n\n"
         "Open a ticket and our team will answer you right here. "
-        "You can follow your tickets and reply to them in this chat at any time."
+        "You can follow your tickets in this chat at any time."
     ).format(name=escape(first_name))
 
 
@@ -35,7 +35,7 @@ def help_text() -> str:
         "/language: change the language\n"
         "/cancel: stop what you are doing\n\n"
         "Every answer from our team arrives here, with the ticket number. "
-        "To add something to a ticket, reply inside that ticket instead of opening a new one.\n\n"
+        "Please keep one problem in one ticket instead of opening a new one.\n\n"
         "We will never ask for your password or a one-time code (OTP)."
     )
 

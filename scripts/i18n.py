@@ -68,7 +68,7 @@ def main() -> None:
                 "-l",
                 code,
                 "--no-fuzzy-matching",
-                "--no-location",
+                "--ignore-obsolete",
             )
         else:
             run("init", "-i", str(POT), "-o", str(po), "-l", code)
