@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# PTB 22 warns when RetryAfter.retry_after is read as an int; with warnings as errors that
+# would mask the real error, so tests use the timedelta form the code expects.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path

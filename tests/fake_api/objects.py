@@ -55,8 +55,16 @@ class StoredFile:
     kind: str  # "photo", "document", ...
     file_size: int
     file_path: str
-    content: bytes | None = None
-    photo_sizes: list[JSON] | None = None  # for photos: the whole PhotoSize list it belongs to
+    media: Any  # what a message shows: the object, or for photos the whole PhotoSize list
+    content: bytes | None = None  # the uploaded bytes, if the bot uploaded it
+
+
+def file_content(stored: StoredFile) -> JSON:
+    """The message fields that show a stored file (a copy, safe to mutate)."""
+    content: JSON = {stored.kind: copy.deepcopy(stored.media)}
+    if stored.kind == "animation":  # Telegram also sends animations as "document"
+        content["document"] = copy.deepcopy(stored.media)
+    return content
 
 
 class SentMessage:
@@ -93,7 +101,7 @@ class SentMessage:
 
     @property
     def entities(self) -> list[JSON]:
-        return list(self.raw.get("entities", self.raw.get("caption_entities", [])))
+        return list(self.raw.get("entities") or self.raw.get("caption_entities") or [])
 
     @property
     def buttons(self) -> list[list[tuple[str, str | None]]]:
@@ -161,6 +169,7 @@ class FakeChat:
     is_forum: bool = False
     members: dict[int, str] = field(default_factory=dict)  # user id -> member status
     topics: dict[int, JSON] = field(default_factory=dict)  # thread id -> ForumTopic
+    closed_topics: set[int] = field(default_factory=set)
     messages: dict[int, JSON] = field(default_factory=dict, repr=False)  # live, not deleted
     bot_left: bool = False
     next_message_id: int = 1

@@ -10,6 +10,13 @@ from typing import Any
 
 METHODS_FILE = Path(__file__).with_name("botapi_methods.json")
 _SCALARS = frozenset({"int", "float", "bool", "str", "file"})
+# PTB's Bot._send_message adds these keys to every send/edit request, and with
+# telegram.ext.Defaults set they arrive even for methods that lack them (parse_mode on
+# editMessageReplyMarkup, sendSticker, sendLocation...). Telegram ignores unknown parameters,
+# and a bot cannot pass them there by mistake (PTB's signatures lack them), so the fake drops
+# these few instead of refusing the call.
+PTB_DEFAULT_LEAKS = frozenset(
+    {"parse_mode", "disable_notification", "protect_content", "link_preview_options"})
 
 
 class ApiError(Exception):
@@ -105,7 +112,7 @@ def decode_value(param: Param, value: Any) -> Any:
             raise bad_request(f"can't parse parameter {param.name}: expected a Float") from None
     if "bool" in types:
         return _decode_bool(param.name, value)
-    if any(t not in _SCALARS for t in types):  # an object or array type: JSON-serialized
+    if any(not isinstance(t, str) or t not in _SCALARS for t in types):  # object/array: JSON
         try:
             return json.loads(value)
         except json.JSONDecodeError:
@@ -130,6 +137,8 @@ def validate_params(
         if spec is None:
             if isinstance(value, UploadedFile):
                 attachments[name] = value
+                continue
+            if name in PTB_DEFAULT_LEAKS:
                 continue
             raise bad_request(f"unknown parameter {name}")
         if value is None:

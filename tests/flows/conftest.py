@@ -1,0 +1,115 @@
+"""Flow tests: the real Application, long-polling a fake Bot API over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from bot.app import SupportApplication, build_application
+from bot.config import Settings
+from tests.conftest import TOKEN, FakeClock
+from tests.fake_api import FakeTelegram, FakeUser, SentMessage
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def bot_settings(fake: FakeTelegram, make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings(telegram_api_url=fake.url)
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings, *, clock: FakeClock | None = None, **kwargs: Any
+) -> AsyncIterator[SupportApplication]:
+    """Run the bot as `run_polling` would, and shut it down the same way."""
+    application = (
+        build_application(settings, clock=clock, **kwargs)
+        if clock
+        else build_application(settings, **kwargs)
+    )
+    await application.initialize()
+    assert application.post_init is not None
+    await application.post_init(application)
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
+    )
+    await application.start()
+    try:
+        yield application
+    finally:
+        if application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        assert application.post_shutdown is not None
+        await application.post_shutdown(application)
+
+
+@pytest.fixture
+async def bot(bot_settings: Settings) -> AsyncIterator[SupportApplication]:
+    async with running(bot_settings) as application:
+        yield application
+
+
+class Person:
+    """A customer in their private chat: act, then read what the bot answered."""
+
+    def __init__(self, fake: FakeTelegram, user: FakeUser) -> None:
+        self.fake = fake
+        self.user = user
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    def _mark(self) -> int:
+        return len(self.fake.sent(self.user.id))
+
+    async def _reply(
+        self, mark: int, contains: str | None, count: int = 1, timeout: float = 5.0
+    ) -> SentMessage:
+        return await self.fake.wait_for(
+            self.user.id,
+            (lambda m: contains in m.text) if contains else None,
+            since=mark,
+            count=count,
+            timeout=timeout,
+        )
+
+    async def says(self, text: str, expect: str | None = None) -> SentMessage:
+        mark = self._mark()
+        self.user.send(text)
+        return await self._reply(mark, expect)
+
+    async def presses(
+        self, message: SentMessage, button: str, expect: str | None = None
+    ) -> SentMessage:
+        mark = self._mark()
+        self.fake.press(self.user, message, button=button)
+        return await self._reply(mark, expect)
+
+    async def sends_photo(self, expect: str | None = None, **kwargs: Any) -> SentMessage:
+        mark = self._mark()
+        self.user.send_photo(**kwargs)
+        return await self._reply(mark, expect)
+
+    async def sends_document(self, expect: str | None = None, **kwargs: Any) -> SentMessage:
+        mark = self._mark()
+        self.user.send_document(**kwargs)
+        return await self._reply(mark, expect)
+
+    async def sends(self, action: Callable[[], object], expect: str | None = None) -> SentMessage:
+        mark = self._mark()
+        action()
+        return await self._reply(mark, expect)
