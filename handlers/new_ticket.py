@@ -8,6 +8,7 @@ in the same database, so a restart continues where the customer was.
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -17,6 +18,7 @@ from telegram import (
 )
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -620,10 +622,20 @@ async def timed_out(update: Update, context: SupportContext) -> None:
         )
 
 
-async def still_here(update: Update, context: SupportContext) -> str:
-    """Answer anything the current step can't use, and ask its question again."""
+async def still_here(update: Update, context: SupportContext) -> str | int:
+    """Answer anything the current step can't use, and ask its question again.
+
+    The draft, written before each question is sent, is the truth about the step. After
+    a crash the persisted conversation state can lag one step behind it; an answer that
+    fits the draft's step is then handled as that step's answer, so nothing is asked twice.
+    """
     draft = await context.desk.draft(context.require_user().id)
     step = draft.step if draft.step in (*STEPS, EDIT) else REVIEW
+    for handler in STEP_HANDLERS[step]:
+        check = handler.check_update(update)
+        if check is not None and check is not False:
+            result: str | int = await handler.callback(update, context)
+            return result
     query = update.callback_query
     if query is not None:
         await query.answer(_("This button is no longer valid."))
@@ -642,10 +654,24 @@ async def still_here(update: Update, context: SupportContext) -> str:
     return await ask(update, context, step, draft, notice)
 
 
+_TEXT = filters.TEXT & ~filters.COMMAND
+_FILES = filters.PHOTO | filters.Document.ALL
+STEP_HANDLERS: dict[object, list[BaseHandler[Update, Any, Any]]] = {
+    DEPARTMENT: [CallbackQueryHandler(department_chosen, pattern=rf"^{CB}:dep:")],
+    SUBJECT: [MessageHandler(_TEXT, subject_given)],
+    PRIORITY: [CallbackQueryHandler(priority_chosen, pattern=rf"^{CB}:pri:")],
+    MESSAGE: [MessageHandler(_TEXT | _FILES, message_given)],
+    ATTACHMENTS: [
+        MessageHandler(_FILES, file_received),
+        CallbackQueryHandler(attachments_done, pattern=rf"^{CB}:(done|skip)$"),
+    ],
+    REVIEW: [CallbackQueryHandler(review_action, pattern=rf"^{CB}:(submit|edit)$")],
+    EDIT: [CallbackQueryHandler(edit_choice, pattern=rf"^{CB}:goto:")],
+}
+
+
 def build(conversation_timeout: float | None) -> ConversationHandler:  # type: ignore[type-arg]
     """The `/new` conversation, persistent, per chat and user."""
-    text = filters.TEXT & ~filters.COMMAND
-    files = filters.PHOTO | filters.Document.ALL
     cb = pattern(CB)
     return ConversationHandler(
         entry_points=[
@@ -653,16 +679,7 @@ def build(conversation_timeout: float | None) -> ConversationHandler:  # type: i
             CallbackQueryHandler(new_ticket, pattern=rf"^{MENU}:new$"),
         ],
         states={
-            DEPARTMENT: [CallbackQueryHandler(department_chosen, pattern=rf"^{CB}:dep:")],
-            SUBJECT: [MessageHandler(text, subject_given)],
-            PRIORITY: [CallbackQueryHandler(priority_chosen, pattern=rf"^{CB}:pri:")],
-            MESSAGE: [MessageHandler(text | files, message_given)],
-            ATTACHMENTS: [
-                MessageHandler(files, file_received),
-                CallbackQueryHandler(attachments_done, pattern=rf"^{CB}:(done|skip)$"),
-            ],
-            REVIEW: [CallbackQueryHandler(review_action, pattern=rf"^{CB}:(submit|edit)$")],
-            EDIT: [CallbackQueryHandler(edit_choice, pattern=rf"^{CB}:goto:")],
+            **STEP_HANDLERS,
             ConversationHandler.TIMEOUT: [
                 MessageHandler(filters.ALL, timed_out),
                 CallbackQueryHandler(timed_out),

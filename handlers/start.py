@@ -55,6 +55,14 @@ async def show_help(update: Update, context: SupportContext) -> None:
     await update.effective_message.reply_text(help_text(), reply_markup=main_menu())
 
 
+async def nothing_to_cancel(update: Update, context: SupportContext) -> None:
+    """Answer /cancel when no form is open."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _("There is nothing to cancel."), reply_markup=main_menu()
+    )
+
+
 def language_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
@@ -121,5 +129,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("start", start, filters=private))
     application.add_handler(CommandHandler("help", show_help, filters=private))
     application.add_handler(CommandHandler("language", choose_language, filters=private))
+    application.add_handler(CommandHandler("cancel", nothing_to_cancel, filters=private))
     application.add_handler(CallbackQueryHandler(language_chosen, pattern=pattern(LANG)))
     application.add_handler(CallbackQueryHandler(menu_pressed, pattern=pattern(MENU)))

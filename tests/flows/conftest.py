@@ -87,10 +87,10 @@ class Person:
             timeout=timeout,
         )
 
-    async def says(self, text: str, expect: str | None = None) -> SentMessage:
+    async def says(self, text: str, expect: str | None = None, timeout: float = 5.0) -> SentMessage:
         mark = self._mark()
         self.user.send(text)
-        return await self._reply(mark, expect)
+        return await self._reply(mark, expect, timeout=timeout)
 
     async def presses(
         self, message: SentMessage, button: str, expect: str | None = None
