@@ -261,7 +261,7 @@ async def test_a_kill_in_the_middle_loses_no_step(
         "BOT_TOKEN": bot_settings.bot_token.get_secret_value(),
         "TELEGRAM_API_URL": fake.url,
         "DATABASE_PATH": str(bot_settings.database_path),
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "DEBUG",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -279,7 +279,12 @@ async def test_a_kill_in_the_middle_loses_no_step(
     finally:
         process.kill()
         _, stderr = await process.communicate()
-    assert b"Traceback" not in stderr, stderr.decode()
+    log = stderr.decode()
+    assert "Traceback" not in log, log
+    assert "Support desk started as @support_desk_bot" in log
+    # Even at DEBUG, neither the token nor its secret half is ever written out.
+    token = bot_settings.bot_token.get_secret_value()
+    assert token not in log and token.split(":")[1] not in log
     async with running(bot_settings) as second:
         files_q = await person.says(
             "Jag har betalat men ordern syns inte i appen sedan i morse.",
