@@ -22,6 +22,8 @@ from bot.config import SUPPORTED_LOCALES, Settings
 from bot.context import BotData, SupportContext
 from bot.domain.desk import Clock, Desk, utc_now
 from bot.i18n import N_, gettext, load_catalogs, use_locale
+from bot.relay import AdminRelay
+from handlers import sweeper
 from storage import Database
 from storage.persistence import SQLitePersistence
 
@@ -100,9 +102,12 @@ def build_application(
         .post_shutdown(on_shutdown)
         .build()
     )
-    application.bot_data.desk = Desk(settings, db, clock)
+    desk = Desk(settings, db, clock)
+    application.bot_data.desk = desk
+    application.bot_data.relay = AdminRelay(desk)
     handlers.register(
         application, conversation_timeout=settings.conversation_timeout.total_seconds() or None
     )
+    sweeper.schedule(application, settings.sweep_interval.total_seconds())
     application.add_handler(TypeHandler(Update, flush_persistence), group=99)
     return application

@@ -177,6 +177,10 @@ class Settings(BaseSettings):
         ]
     )
     conversation_timeout: Duration = timedelta(hours=1)
+    # Shown to customers as the sender of agents' replies; unset: the agent's first name.
+    team_name: str | None = None
+    # How often the desk looks for missed response targets and tickets without a card.
+    sweep_interval: Duration = timedelta(seconds=60)
     max_text_length: int = Field(default=4000, ge=100, le=20000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -10,12 +10,14 @@ from bot.domain.models import User
 
 if TYPE_CHECKING:
     from bot.domain.desk import Desk
+    from bot.relay import AdminRelay
 
 
 class BotData:
     """What the application shares with every handler. Rebuilt at start-up, never persisted."""
 
     desk: Desk
+    relay: AdminRelay
 
 
 class SupportContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
@@ -35,6 +37,10 @@ class SupportContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any
     @property
     def desk(self) -> Desk:
         return self.bot_data.desk
+
+    @property
+    def relay(self) -> AdminRelay:
+        return self.bot_data.relay
 
     def require_user(self) -> User:
         if self.user is None:

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from telegram.ext import Application, TypeHandler
 
-from handlers import fallback, middleware, my_tickets, new_ticket, start
+from handlers import (
+    agents,
+    customer_replies,
+    fallback,
+    gate,
+    middleware,
+    my_tickets,
+    new_ticket,
+    start,
+)
 from handlers.errors import on_error
 
 
 def register(application: Application, *, conversation_timeout: float | None) -> None:  # type: ignore[type-arg]
     """Add every handler, in the order PTB must try them."""
-    middleware.register(application)  # group -1: user and locale
-    # Group 0, first match wins: the conversation, then commands and buttons, then fallbacks.
+    middleware.register(application)  # group -2: user and locale
+    gate.register(application)  # group -1: bound chat, members, bans, forged buttons
+    # Group 0, first match wins: the form, the customers' commands and replies, the agents'
+    # side, then the fallbacks for whatever is left.
     new_ticket.register(application, conversation_timeout)
     start.register(application)
     my_tickets.register(application)
+    customer_replies.register(application)
+    agents.register(application)
     fallback.register(application)
     application.add_error_handler(on_error)
 

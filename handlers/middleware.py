@@ -8,7 +8,7 @@ from telegram.ext import Application, TypeHandler
 from bot.context import SupportContext
 from bot.i18n import set_locale
 
-GROUP = -1
+GROUP = -2
 
 
 async def prepare(update: Update, context: SupportContext) -> None:

@@ -7,15 +7,16 @@ in the same database, so a restart continues where the customer was.
 
 from __future__ import annotations
 
+import logging
 from html import escape
 from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
 )
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -27,7 +28,15 @@ from telegram.ext import (
 )
 
 from bot.context import SupportContext
-from bot.domain.models import Attachment, AttachmentKind, Draft, Priority, Ticket
+from bot.domain.models import (
+    Attachment,
+    AttachmentKind,
+    Draft,
+    Priority,
+    Relay,
+    RelayKind,
+    Ticket,
+)
 from bot.domain.validation import (
     MESSAGE_MIN_CHARS,
     SUBJECT_MAX_CHARS,
@@ -47,6 +56,9 @@ from bot.texts import (
 )
 from handlers.callbacks import Callback, pattern, unpack
 from handlers.keyboards import MENU, main_menu
+from handlers.media import attachment_of
+
+log = logging.getLogger(__name__)
 
 END = ConversationHandler.END
 DEPARTMENT, SUBJECT, PRIORITY, MESSAGE, ATTACHMENTS, REVIEW, EDIT = (
@@ -258,7 +270,7 @@ async def advance(update: Update, context: SupportContext, draft: Draft, step: s
     return await ask(update, context, next_step, draft)
 
 
-async def _fraud_notice(update: Update, card: bool, otp: bool) -> None:
+async def fraud_notice(update: Update, card: bool, otp: bool) -> None:
     """Tell the customer what the guard masked and why."""
     assert update.effective_message is not None
     parts = []
@@ -282,7 +294,7 @@ async def _fraud_notice(update: Update, card: bool, otp: bool) -> None:
 async def _guarded(update: Update, context: SupportContext, text: str) -> str:
     guarded = context.desk.guard_text(text)
     if guarded.flagged:
-        await _fraud_notice(update, guarded.card_masked, guarded.otp_masked)
+        await fraud_notice(update, guarded.card_masked, guarded.otp_masked)
     return guarded.text
 
 
@@ -397,31 +409,6 @@ async def message_given(update: Update, context: SupportContext) -> str:
         return await ask(update, context, MESSAGE, draft, notice)
     draft.message = await _guarded(update, context, text.strip())
     return await advance(update, context, draft, MESSAGE)
-
-
-def attachment_of(message: Message) -> Attachment | None:
-    """The photo or document in `message` as an attachment reference, or None."""
-    if message.photo:
-        largest = message.photo[-1]  # Telegram lists the sizes smallest first
-        return Attachment(
-            kind=AttachmentKind.PHOTO,
-            file_id=largest.file_id,
-            file_unique_id=largest.file_unique_id,
-            file_size=largest.file_size,
-            media_group_id=message.media_group_id,
-        )
-    if message.document:
-        doc = message.document
-        return Attachment(
-            kind=AttachmentKind.DOCUMENT,
-            file_id=doc.file_id,
-            file_unique_id=doc.file_unique_id,
-            file_size=doc.file_size,
-            file_name=doc.file_name,
-            mime_type=doc.mime_type,
-            media_group_id=message.media_group_id,
-        )
-    return None
 
 
 def _add_attachment(draft: Draft, attachment: Attachment) -> None:
@@ -542,9 +529,20 @@ async def review_action(update: Update, context: SupportContext) -> str | int:
         return await ask(update, context, missing, draft, _("One step is still missing."))
     ticket = await context.desk.submit(draft, context.locale)
     assert update.effective_chat is not None
-    await context.bot.send_message(
+    receipt = await context.bot.send_message(
         update.effective_chat.id, submitted_text(context, ticket), reply_markup=main_menu()
     )
+    await context.desk.tickets.add_relay(
+        Relay(
+            ticket.number, RelayKind.NOTICE, None, None, None, receipt.chat_id, receipt.message_id
+        ),
+        context.desk.clock(),
+    )
+    try:
+        await context.relay.ensure_posted(context.bot, ticket.number)
+    except TelegramError as exc:
+        # The ticket is safe in the database; the sweeper posts its card later.
+        log.warning("Could not post the card of %s yet: %s", ticket.ref, exc)
     return END
 
 

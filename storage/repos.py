@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from bot.domain.models import (
@@ -13,6 +14,8 @@ from bot.domain.models import (
     Author,
     Draft,
     Priority,
+    Relay,
+    RelayKind,
     Status,
     Ticket,
     TicketEvent,
@@ -43,6 +46,7 @@ def _user(row: sqlite3.Row) -> User:
         language_code=row["language_code"],
         chosen_locale=row["chosen_locale"],
         is_banned=bool(row["is_banned"]),
+        ban_notified=bool(row["ban_notified"]),
     )
 
 
@@ -61,6 +65,10 @@ def _ticket(row: sqlite3.Row) -> Ticket:
         first_response_at=_opt_ts(row["first_response_at"]),
         assignee_id=row["assignee_id"],
         follow_up_of=row["follow_up_of"],
+        admin_chat_id=row["admin_chat_id"],
+        admin_thread_id=row["admin_thread_id"],
+        admin_card_message_id=row["admin_card_message_id"],
+        breach_announced_at=_opt_ts(row["breach_announced_at"]),
     )
 
 
@@ -107,6 +115,21 @@ class UserRepo:
     async def get(self, user_id: int) -> User | None:
         row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
         return None if row is None else _user(row)
+
+    async def set_banned(self, user_id: int, banned: bool, now: datetime) -> bool:
+        """Ban or unban; False if the user is unknown. Unbanning resets the one-time notice."""
+        count = await self._db.execute(
+            "UPDATE users SET is_banned = ?, ban_notified = 0, updated_at = ? WHERE id = ?",
+            (int(banned), to_ts(now), user_id),
+        )
+        return count > 0
+
+    async def mark_ban_notified(self, user_id: int) -> bool:
+        """Record that the ban was explained; True only for the first caller."""
+        count = await self._db.execute(
+            "UPDATE users SET ban_notified = 1 WHERE id = ? AND ban_notified = 0", (user_id,)
+        )
+        return count > 0
 
     async def set_locale(self, user_id: int, locale: str, now: datetime) -> None:
         await self._db.execute(
@@ -207,11 +230,23 @@ class TicketRepo:
         internal: bool = False,
         tg_chat_id: int | None = None,
         tg_message_id: int | None = None,
+        edit_of: int | None = None,
     ) -> int:
         message_id = await tx.insert(
             "INSERT INTO ticket_messages (ticket_number, author, author_id, body, internal,"
-            " tg_chat_id, tg_message_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (number, author.value, author_id, body, int(internal), tg_chat_id, tg_message_id, ts),
+            " tg_chat_id, tg_message_id, edit_of, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                number,
+                author.value,
+                author_id,
+                body,
+                int(internal),
+                tg_chat_id,
+                tg_message_id,
+                edit_of,
+                ts,
+            ),
         )
         await tx.executemany(
             "INSERT INTO attachments (message_id, ticket_number, kind, file_id, file_unique_id,"
@@ -291,9 +326,107 @@ class TicketRepo:
                 created_at=from_ts(r["created_at"]),
                 internal=bool(r["internal"]),
                 attachments=tuple(by_message.get(r["id"], ())),
+                edit_of=r["edit_of"],
             )
             for r in rows
         ]
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[TicketUnit]:
+        """A transaction over tickets: read, decide, write, all or nothing."""
+        async with self._db.transaction() as tx:
+            yield TicketUnit(tx)
+
+    async def by_thread(self, admin_chat_id: int, thread_id: int) -> Ticket | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM tickets WHERE admin_chat_id = ? AND admin_thread_id = ?",
+            (admin_chat_id, thread_id),
+        )
+        return None if row is None else _ticket(row)
+
+    async def relay_by_admin_message(self, chat_id: int, message_id: int) -> Relay | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM relayed_messages WHERE admin_chat_id = ? AND admin_message_id = ?",
+            (chat_id, message_id),
+        )
+        return None if row is None else _relay(row)
+
+    async def relay_by_customer_message(self, chat_id: int, message_id: int) -> Relay | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM relayed_messages WHERE customer_chat_id = ?"
+            " AND customer_message_id = ? ORDER BY id LIMIT 1",
+            (chat_id, message_id),
+        )
+        return None if row is None else _relay(row)
+
+    async def add_relay(self, relay: Relay, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT OR IGNORE INTO relayed_messages (ticket_number, ticket_message_id, kind,"
+            " admin_chat_id, admin_message_id, customer_chat_id, customer_message_id,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                relay.ticket_number,
+                relay.ticket_message_id,
+                relay.kind.value,
+                relay.admin_chat_id,
+                relay.admin_message_id,
+                relay.customer_chat_id,
+                relay.customer_message_id,
+                to_ts(now),
+            ),
+        )
+
+    async def unposted(self, admin_chat_id: int) -> list[Ticket]:
+        """Live tickets that have no card in the bound admin chat yet."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM tickets WHERE status IN ('open', 'pending', 'solved')"
+            " AND (admin_chat_id IS NOT ? OR admin_card_message_id IS NULL) ORDER BY number",
+            (admin_chat_id,),
+        )
+        return [_ticket(r) for r in rows]
+
+    async def queue(self, *, limit: int, offset: int) -> list[Ticket]:
+        """Open and pending tickets: unanswered first, then by due time, most urgent first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM tickets WHERE status IN ('open', 'pending')"
+            " ORDER BY status = 'pending', first_response_at IS NOT NULL,"
+            " first_response_due_at, number LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [_ticket(r) for r in rows]
+
+    async def count_queue(self) -> int:
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) AS n FROM tickets WHERE status IN ('open', 'pending')"
+        )
+        return 0 if row is None else int(row["n"])
+
+    async def breached(self, now: datetime) -> list[Ticket]:
+        """Open tickets past their first-response due time, not yet announced."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM tickets WHERE status = 'open' AND first_response_at IS NULL"
+            " AND breach_announced_at IS NULL AND first_response_due_at <= ?"
+            " ORDER BY first_response_due_at",
+            (to_ts(now),),
+        )
+        return [_ticket(r) for r in rows]
+
+    async def mark_breach_announced(self, number: int, now: datetime) -> bool:
+        count = await self._db.execute(
+            "UPDATE tickets SET breach_announced_at = ? WHERE number = ?"
+            " AND breach_announced_at IS NULL",
+            (to_ts(now), number),
+        )
+        return count > 0
+
+    async def set_location(
+        self, number: int, *, chat_id: int, thread_id: int | None, card_message_id: int | None
+    ) -> None:
+        await self._db.execute(
+            "UPDATE tickets SET admin_chat_id = ?, admin_thread_id = ?,"
+            " admin_card_message_id = ? WHERE number = ?",
+            (chat_id, thread_id, card_message_id, number),
+        )
 
     async def events(self, number: int) -> list[TicketEvent]:
         rows = await self._db.fetch_all(
@@ -312,6 +445,119 @@ class TicketRepo:
             )
             for r in rows
         ]
+
+
+def _relay(row: sqlite3.Row) -> Relay:
+    return Relay(
+        ticket_number=row["ticket_number"],
+        kind=RelayKind(row["kind"]),
+        ticket_message_id=row["ticket_message_id"],
+        admin_chat_id=row["admin_chat_id"],
+        admin_message_id=row["admin_message_id"],
+        customer_chat_id=row["customer_chat_id"],
+        customer_message_id=row["customer_message_id"],
+    )
+
+
+_TICKET_FIELDS = frozenset(
+    {
+        "status",
+        "priority",
+        "updated_at",
+        "first_response_due_at",
+        "first_response_at",
+        "assignee_id",
+        "admin_chat_id",
+        "admin_thread_id",
+        "admin_card_message_id",
+        "breach_announced_at",
+    }
+)
+
+
+class TicketUnit:
+    """Reads and writes on tickets inside one transaction (see `TicketRepo.unit`)."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, number: int) -> Ticket | None:
+        row = await self._tx.fetch_one("SELECT * FROM tickets WHERE number = ?", (number,))
+        return None if row is None else _ticket(row)
+
+    async def update(self, number: int, **fields: object) -> None:
+        """Set ticket columns; datetimes are stored as Unix seconds, enums as their value."""
+        unknown = set(fields) - _TICKET_FIELDS
+        if unknown:
+            raise ValueError(f"not a ticket field: {sorted(unknown)}")
+        values = [
+            to_ts(v) if isinstance(v, datetime) else getattr(v, "value", v) for v in fields.values()
+        ]
+        # Column names come from the fixed set above, never from input.
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        await self._tx.execute(
+            f"UPDATE tickets SET {assignments} WHERE number = ?", (*values, number)
+        )
+
+    async def add_message(
+        self,
+        number: int,
+        *,
+        author: Author,
+        author_id: int | None,
+        body: str,
+        now: datetime,
+        attachments: Sequence[Attachment] = (),
+        internal: bool = False,
+        tg_chat_id: int | None = None,
+        tg_message_id: int | None = None,
+        edit_of: int | None = None,
+    ) -> int:
+        return await TicketRepo._add_message(
+            self._tx,
+            number,
+            author=author,
+            author_id=author_id,
+            body=body,
+            attachments=attachments,
+            ts=to_ts(now),
+            internal=internal,
+            tg_chat_id=tg_chat_id,
+            tg_message_id=tg_message_id,
+            edit_of=edit_of,
+        )
+
+    async def add_event(
+        self,
+        number: int,
+        kind: str,
+        actor: Author,
+        actor_id: int | None,
+        from_value: str | None,
+        to_value: str | None,
+        now: datetime,
+    ) -> None:
+        await TicketRepo._add_event(
+            self._tx, number, kind, actor, actor_id, from_value, to_value, to_ts(now)
+        )
+
+    async def message_by_telegram(self, chat_id: int, message_id: int) -> TicketMessage | None:
+        row = await self._tx.fetch_one(
+            "SELECT * FROM ticket_messages WHERE tg_chat_id = ? AND tg_message_id = ?"
+            " AND edit_of IS NULL",
+            (chat_id, message_id),
+        )
+        if row is None:
+            return None
+        return TicketMessage(
+            id=row["id"],
+            ticket_number=row["ticket_number"],
+            author=Author(row["author"]),
+            author_id=row["author_id"],
+            body=row["body"],
+            created_at=from_ts(row["created_at"]),
+            internal=bool(row["internal"]),
+        )
 
 
 class DeskSettingsRepo:

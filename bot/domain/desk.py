@@ -9,6 +9,7 @@ from bot.config import SUPPORTED_LOCALES, Department, ResponseTarget, Settings
 from bot.domain.fraud import Guarded, guard
 from bot.domain.models import Attachment, Draft, Priority, Ticket, User
 from bot.domain.sla import first_response_due
+from bot.domain.tickets import TicketService
 from bot.domain.validation import FileProblem, check_attachment
 from bot.i18n import negotiate_locale
 from storage import Database, DeskSettingsRepo, DraftRepo, TicketRepo, UserRepo
@@ -16,6 +17,7 @@ from storage import Database, DeskSettingsRepo, DraftRepo, TicketRepo, UserRepo
 Clock = Callable[[], datetime]
 
 DEFAULT_LOCALE_KEY = "default_locale"
+ADMIN_CHAT_KEY = "admin_chat_id"
 
 
 def utc_now() -> datetime:
@@ -33,7 +35,9 @@ class Desk:
         self.drafts = DraftRepo(db)
         self.tickets = TicketRepo(db)
         self.desk_settings = DeskSettingsRepo(db)
+        self.service = TicketService(self.tickets, clock, self.due_at)
         self._default_locale: str | None = None
+        self._admin_chat_id: int | None = None
 
     # Users and languages
 
@@ -77,6 +81,25 @@ class Desk:
         if locale not in SUPPORTED_LOCALES:
             raise ValueError(locale)
         await self.users.set_locale(user_id, locale, self.clock())
+
+    # Operators, the admin chat and bans
+
+    def is_operator(self, user_id: int) -> bool:
+        return user_id in self.settings.operator_ids
+
+    async def admin_chat_id(self) -> int | None:
+        """The bound agents' chat: the one bound with /bind, else `ADMIN_CHAT_ID`."""
+        if self._admin_chat_id is None:
+            stored = await self.desk_settings.get(ADMIN_CHAT_KEY)
+            self._admin_chat_id = int(stored) if stored else self.settings.admin_chat_id
+        return self._admin_chat_id
+
+    async def bind(self, chat_id: int) -> None:
+        await self.desk_settings.set(ADMIN_CHAT_KEY, str(chat_id), self.clock())
+        self._admin_chat_id = chat_id
+
+    async def ban(self, user_id: int, banned: bool) -> bool:
+        return await self.users.set_banned(user_id, banned, self.clock())
 
     # Drafts
 

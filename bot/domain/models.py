@@ -46,6 +46,7 @@ class User:
     language_code: str | None
     chosen_locale: str | None
     is_banned: bool = False
+    ban_notified: bool = False
 
     @property
     def display_name(self) -> str:
@@ -103,6 +104,10 @@ class Ticket:
     first_response_at: datetime | None = None
     assignee_id: int | None = None
     follow_up_of: int | None = None
+    admin_chat_id: int | None = None
+    admin_thread_id: int | None = None
+    admin_card_message_id: int | None = None
+    breach_announced_at: datetime | None = None
 
     @property
     def ref(self) -> str:
@@ -120,6 +125,7 @@ class TicketMessage:
     created_at: datetime
     internal: bool = False
     attachments: tuple[Attachment, ...] = ()
+    edit_of: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,3 +184,24 @@ class Draft:
     @property
     def is_complete(self) -> bool:
         return bool(self.department and self.subject and self.priority and self.message)
+
+
+class RelayKind(StrEnum):
+    """What a Telegram message linked to a ticket is."""
+
+    CARD = "card"  # the ticket's card in the admin chat
+    TO_CUSTOMER = "to_customer"  # an agent's message and its copy at the customer's
+    TO_ADMIN = "to_admin"  # a customer's message and its copy in the admin chat
+    NOTE = "note"  # an internal note, admin chat only
+    NOTICE = "notice"  # anything else the bot said about the ticket, on either side
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    ticket_number: int
+    kind: RelayKind
+    ticket_message_id: int | None
+    admin_chat_id: int | None
+    admin_message_id: int | None
+    customer_chat_id: int | None
+    customer_message_id: int | None

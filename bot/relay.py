@@ -1,0 +1,440 @@
+"""The bridge between a ticket and the agents' chat: cards, topics and relayed messages.
+
+A forum supergroup gets one topic per ticket (`#1001 Subject`); a plain group gets a card
+message, and the ticket's thread is the replies to it. Every Telegram message that belongs
+to a ticket, on either side, is recorded, so a reply to any of them finds the ticket and an
+edit finds its copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+)
+from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, TelegramError
+
+from bot.domain.desk import Desk
+from bot.domain.models import (
+    Attachment,
+    AttachmentKind,
+    Relay,
+    RelayKind,
+    Status,
+    Ticket,
+    User,
+)
+from bot.i18n import format_time, language_name, use_locale
+from bot.i18n import gettext as _
+from bot.texts import department_label, priority_label, status_label
+
+log = logging.getLogger(__name__)
+
+CARD = "ag1"
+CARD_ACTIONS = frozenset({"assign", "solve", "close", "reopen"})
+TOPIC_NAME_LIMIT = 128  # Telegram's limit for a forum topic name
+MEMBER_CACHE_SECONDS = 60.0
+CAPTION_LIMIT = 1024
+TEXT_LIMIT = 4096
+
+_MEMBER_STATUSES = {
+    ChatMemberStatus.OWNER,
+    ChatMemberStatus.ADMINISTRATOR,
+    ChatMemberStatus.MEMBER,
+}
+
+
+def is_thread_gone(error: BadRequest) -> bool:
+    """Telegram's answer when a forum topic was deleted under us."""
+    text = error.message.lower()
+    return "thread not found" in text or "topic_deleted" in text or "topic was deleted" in text
+
+
+def card_callback(action: str, number: int) -> str:
+    return f"{CARD}:{action}:{number}"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class AdminRelay:
+    """Posts tickets to the admin chat and carries messages both ways."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._members: dict[tuple[int, int], tuple[bool, float]] = {}
+        self._forum: dict[int, bool] = {}
+
+    def lock(self, number: int) -> asyncio.Lock:
+        """One lock per ticket: two messages arriving together never make two topics."""
+        return self._locks.setdefault(number, asyncio.Lock())
+
+    # Who may act as an agent
+
+    async def is_member(self, bot: Bot, chat_id: int, user_id: int) -> bool:
+        """Whether `user_id` is in the admin chat (getChatMember, cached for a minute)."""
+        key = (chat_id, user_id)
+        cached = self._members.get(key)
+        now = time.monotonic()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            member = await bot.get_chat_member(chat_id, user_id)
+        except TelegramError as exc:
+            log.warning("getChatMember failed for a user in the admin chat: %s", exc)
+            return False
+        is_member = member.status in _MEMBER_STATUSES or bool(getattr(member, "is_member", False))
+        self._members[key] = (is_member, now + MEMBER_CACHE_SECONDS)
+        return is_member
+
+    async def is_forum(self, bot: Bot, chat_id: int) -> bool:
+        if chat_id not in self._forum:
+            chat = await bot.get_chat(chat_id)
+            self._forum[chat_id] = bool(chat.is_forum)
+        return self._forum[chat_id]
+
+    def forget_chat(self, chat_id: int) -> None:
+        self._forum.pop(chat_id, None)
+
+    # The card
+
+    async def admin_locale(self) -> str:
+        return await self.desk.default_locale()
+
+    async def card_text(self, ticket: Ticket, customer: User | None) -> str:
+        dept = self.desk.department(ticket.department)
+        messages = await self.desk.tickets.messages(ticket.number, include_internal=False)
+        first = next((m for m in messages if m.edit_of is None), None)
+        who = escape(customer.display_name) if customer else str(ticket.customer_id)
+        if customer and customer.username:
+            who += f" (@{escape(customer.username)})"
+        assignee = "—"
+        if ticket.assignee_id is not None:
+            agent = await self.desk.users.get(ticket.assignee_id)
+            assignee = escape(agent.display_name) if agent else str(ticket.assignee_id)
+        lines = [
+            _("🎫 <b>Ticket {ref}</b> · {status}").format(
+                ref=ticket.ref, status=status_label(ticket.status)
+            ),
+            _("<b>Department:</b> {value}").format(
+                value=escape(department_label(dept)) if dept else escape(ticket.department)
+            ),
+            _("<b>Priority:</b> {value}").format(value=priority_label(ticket.priority)),
+            _("<b>First answer due:</b> {when}").format(
+                when=format_time(ticket.first_response_due_at, self.desk.timezone)
+            ),
+            _("<b>Customer:</b> {who} · {language}").format(
+                who=who, language=language_name(ticket.locale)
+            ),
+            _("<b>Assignee:</b> {value}").format(value=assignee),
+        ]
+        if ticket.follow_up_of is not None:
+            lines.append(_("<b>Follow-up of:</b> #{number}").format(number=ticket.follow_up_of))
+        lines += ["", f"<b>{escape(ticket.subject)}</b>"]
+        if first is not None:
+            lines.append(escape(first.body))
+        return _clip("\n".join(lines), TEXT_LIMIT)
+
+    def card_keyboard(self, ticket: Ticket) -> InlineKeyboardMarkup | None:
+        n = ticket.number
+        if ticket.status is Status.CLOSED:
+            return None
+        if ticket.status is Status.SOLVED:
+            return InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("↩️ Reopen"), callback_data=card_callback("reopen", n)
+                        ),
+                        InlineKeyboardButton(
+                            _("🔒 Close"), callback_data=card_callback("close", n)
+                        ),
+                    ]
+                ]
+            )
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(_("🙋 Take it"), callback_data=card_callback("assign", n))],
+                [
+                    InlineKeyboardButton(_("✅ Solve"), callback_data=card_callback("solve", n)),
+                    InlineKeyboardButton(_("🔒 Close"), callback_data=card_callback("close", n)),
+                ],
+            ]
+        )
+
+    async def refresh_card(self, bot: Bot, number: int) -> None:
+        """Edit the card in place to show the current status, priority and assignee."""
+        ticket = await self.desk.tickets.get(number)
+        if ticket is None or ticket.admin_chat_id is None or ticket.admin_card_message_id is None:
+            return
+        customer = await self.desk.users.get(ticket.customer_id)
+        with use_locale(await self.admin_locale()):
+            text = await self.card_text(ticket, customer)
+            keyboard = self.card_keyboard(ticket)
+        try:
+            await bot.edit_message_text(
+                text,
+                chat_id=ticket.admin_chat_id,
+                message_id=ticket.admin_card_message_id,
+                reply_markup=keyboard,
+            )
+        except BadRequest as exc:
+            if "message is not modified" not in exc.message.lower():
+                log.warning("Could not update the card of %s: %s", ticket.ref, exc)
+
+    # Where a ticket lives in the admin chat
+
+    async def ensure_posted(self, bot: Bot, number: int) -> Ticket | None:
+        """Post the ticket's card (and topic) if it has none in the bound chat yet."""
+        chat_id = await self.desk.admin_chat_id()
+        if chat_id is None:
+            return None
+        async with self.lock(number):
+            ticket = await self.desk.tickets.get(number)
+            if ticket is None:
+                return None
+            if ticket.admin_chat_id == chat_id and ticket.admin_card_message_id is not None:
+                return ticket
+            return await self._post(bot, ticket, chat_id)
+
+    async def _post(self, bot: Bot, ticket: Ticket, chat_id: int) -> Ticket:
+        thread_id: int | None = None
+        if await self.is_forum(bot, chat_id):
+            name = _clip(f"{ticket.ref} {ticket.subject}", TOPIC_NAME_LIMIT)
+            topic = await bot.create_forum_topic(chat_id, name)
+            thread_id = topic.message_thread_id
+        customer = await self.desk.users.get(ticket.customer_id)
+        with use_locale(await self.admin_locale()):
+            text = await self.card_text(ticket, customer)
+            keyboard = self.card_keyboard(ticket)
+        card = await bot.send_message(
+            chat_id, text, message_thread_id=thread_id, reply_markup=keyboard
+        )
+        await self.desk.tickets.set_location(
+            ticket.number, chat_id=chat_id, thread_id=thread_id, card_message_id=card.message_id
+        )
+        await self._record(ticket.number, RelayKind.CARD, None, card, None)
+        messages = await self.desk.tickets.messages(ticket.number, include_internal=False)
+        if messages and messages[0].attachments:
+            sent = await self._send_files(
+                bot, chat_id, messages[0].attachments, self._where(thread_id, card.message_id)
+            )
+            for message in sent:
+                await self._record(ticket.number, RelayKind.TO_ADMIN, messages[0].id, message, None)
+        posted = await self.desk.tickets.get(ticket.number)
+        assert posted is not None
+        return posted
+
+    @staticmethod
+    def _where(thread_id: int | None, card_id: int | None) -> dict[str, Any]:
+        """Keyword arguments that put a message into a ticket's thread."""
+        if thread_id is not None:
+            return {"message_thread_id": thread_id}
+        if card_id is not None:
+            return {"reply_parameters": ReplyParameters(card_id, allow_sending_without_reply=True)}
+        return {}
+
+    async def _record(
+        self,
+        number: int,
+        kind: RelayKind,
+        ticket_message_id: int | None,
+        admin_message: Message | None,
+        customer_message: Message | None,
+        *,
+        admin_message_id: int | None = None,
+        customer_message_id: int | None = None,
+    ) -> None:
+        await self.desk.tickets.add_relay(
+            Relay(
+                ticket_number=number,
+                kind=kind,
+                ticket_message_id=ticket_message_id,
+                admin_chat_id=admin_message.chat_id if admin_message else None,
+                admin_message_id=admin_message.message_id if admin_message else admin_message_id,
+                customer_chat_id=customer_message.chat_id if customer_message else None,
+                customer_message_id=(
+                    customer_message.message_id if customer_message else customer_message_id
+                ),
+            ),
+            self.desk.clock(),
+        )
+
+    async def _send_files(
+        self,
+        bot: Bot,
+        chat_id: int,
+        attachments: Sequence[Attachment],
+        where: dict[str, Any],
+        caption: str | None = None,
+    ) -> list[Message]:
+        """Send files by file_id, photos and documents each as an album (Telegram can't mix)."""
+        sent: list[Message] = []
+        photos = [a for a in attachments if a.kind is AttachmentKind.PHOTO]
+        documents = [a for a in attachments if a.kind is AttachmentKind.DOCUMENT]
+        for group in (photos, documents):
+            for start in range(0, len(group), 10):  # an album holds at most ten
+                chunk = group[start : start + 10]
+                first_caption = _clip(caption, CAPTION_LIMIT) if caption and not sent else None
+                if len(chunk) == 1:
+                    item = chunk[0]
+                    if item.kind is AttachmentKind.PHOTO:
+                        sent.append(
+                            await bot.send_photo(
+                                chat_id, item.file_id, caption=first_caption, **where
+                            )
+                        )
+                    else:
+                        sent.append(
+                            await bot.send_document(
+                                chat_id, item.file_id, caption=first_caption, **where
+                            )
+                        )
+                    continue
+                media: list[InputMediaPhoto | InputMediaDocument] = [
+                    InputMediaPhoto(a.file_id, caption=first_caption if i == 0 else None)
+                    if a.kind is AttachmentKind.PHOTO
+                    else InputMediaDocument(a.file_id, caption=first_caption if i == 0 else None)
+                    for i, a in enumerate(chunk)
+                ]
+                sent.extend(await bot.send_media_group(chat_id, media, **where))
+        return sent
+
+    async def send_to_thread(
+        self,
+        bot: Bot,
+        number: int,
+        text: str | None,
+        attachments: Sequence[Attachment] = (),
+        *,
+        kind: RelayKind,
+        ticket_message_id: int | None = None,
+        customer_message_id: int | None = None,
+        reply_to: int | None = None,
+        keyboard: InlineKeyboardMarkup | None = None,
+    ) -> list[Message]:
+        """Put a message into the ticket's thread; recreate a topic deleted by hand."""
+        ticket = await self.ensure_posted(bot, number)
+        if ticket is None or ticket.admin_chat_id is None:
+            return []
+        try:
+            return await self._send_to(
+                bot,
+                ticket,
+                text,
+                attachments,
+                kind,
+                ticket_message_id,
+                customer_message_id,
+                reply_to,
+                keyboard,
+            )
+        except BadRequest as exc:
+            if ticket.admin_thread_id is None or not is_thread_gone(exc):
+                raise
+            log.info("The topic of %s was deleted; creating it again", ticket.ref)
+            async with self.lock(number):
+                fresh = await self.desk.tickets.get(number)
+                if fresh is not None and fresh.admin_thread_id == ticket.admin_thread_id:
+                    await self._post(bot, fresh, ticket.admin_chat_id)
+            ticket = await self.ensure_posted(bot, number)
+            assert ticket is not None
+            return await self._send_to(
+                bot,
+                ticket,
+                text,
+                attachments,
+                kind,
+                ticket_message_id,
+                customer_message_id,
+                None,
+                keyboard,
+            )
+
+    async def _send_to(
+        self,
+        bot: Bot,
+        ticket: Ticket,
+        text: str | None,
+        attachments: Sequence[Attachment],
+        kind: RelayKind,
+        ticket_message_id: int | None,
+        customer_message_id: int | None,
+        reply_to: int | None,
+        keyboard: InlineKeyboardMarkup | None,
+    ) -> list[Message]:
+        assert ticket.admin_chat_id is not None
+        where = self._where(ticket.admin_thread_id, reply_to or ticket.admin_card_message_id)
+        if reply_to is not None and ticket.admin_thread_id is not None:
+            where["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
+        sent: list[Message] = []
+        if attachments:
+            sent = await self._send_files(bot, ticket.admin_chat_id, attachments, where, text)
+        elif text:
+            sent = [
+                await bot.send_message(
+                    ticket.admin_chat_id, _clip(text, TEXT_LIMIT), reply_markup=keyboard, **where
+                )
+            ]
+        for message in sent:
+            await self._record(
+                ticket.number,
+                kind,
+                ticket_message_id,
+                message,
+                None,
+                customer_message_id=customer_message_id,
+            )
+        return sent
+
+    # Messages to the customer
+
+    async def send_to_customer(
+        self,
+        bot: Bot,
+        ticket: Ticket,
+        text: str,
+        attachments: Sequence[Attachment] = (),
+        *,
+        kind: RelayKind = RelayKind.NOTICE,
+        ticket_message_id: int | None = None,
+        admin_message_id: int | None = None,
+        keyboard: InlineKeyboardMarkup | None = None,
+    ) -> list[Message]:
+        """Send to the customer's private chat and remember which ticket it belongs to."""
+        chat_id = ticket.customer_id
+        if attachments:
+            sent = await self._send_files(bot, chat_id, attachments, {}, text)
+        else:
+            sent = [await bot.send_message(chat_id, _clip(text, TEXT_LIMIT), reply_markup=keyboard)]
+        for message in sent:
+            await self.desk.tickets.add_relay(
+                Relay(
+                    ticket_number=ticket.number,
+                    kind=kind,
+                    ticket_message_id=ticket_message_id,
+                    admin_chat_id=ticket.admin_chat_id if admin_message_id else None,
+                    admin_message_id=admin_message_id,
+                    customer_chat_id=message.chat_id,
+                    customer_message_id=message.message_id,
+                ),
+                self.desk.clock(),
+            )
+            # Only the first copy maps back to the agent's message (album items get one each).
+            admin_message_id = None
+        return sent

@@ -1,0 +1,584 @@
+"""The agents' side, in the bound admin chat: replies, notes, status, priority, queue, bans.
+
+Only the bound chat's members reach these handlers: the gate (`handlers/gate.py`) stops
+everything else first. A ticket is found from the message's forum topic, from the bot
+message it replies to, or from a number given as an argument.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import SupportContext
+from bot.domain.lifecycle import Action, IllegalTransitionError
+from bot.domain.models import Author, Priority, RelayKind, Status, Ticket
+from bot.domain.tickets import Change, NothingToChangeError
+from bot.i18n import format_time, use_locale
+from bot.i18n import gettext as _
+from bot.relay import CARD, CARD_ACTIONS
+from bot.texts import priority_label, status_label
+from handlers.callbacks import pattern, unpack
+from handlers.media import attachment_of, is_relayable
+
+log = logging.getLogger(__name__)
+
+GROUPS = filters.ChatType.GROUPS
+QUEUE = "q1"
+QUEUE_ACTIONS = frozenset({"page"})
+QUEUE_PAGE = 10
+HINT_EVERY = 600.0  # seconds between two "this belongs to no ticket" hints per agent
+
+_last_hint: dict[tuple[int, int], float] = {}
+
+
+# Finding the ticket
+
+
+def _number_arg(args: list[str]) -> int | None:
+    if args and args[0].lstrip("#").isdigit():
+        return int(args[0].lstrip("#"))
+    return None
+
+
+async def _context_ticket(message: Message, context: SupportContext) -> Ticket | None:
+    """The ticket of the topic the message is in, or of the bot message it replies to."""
+    desk = context.desk
+    if message.is_topic_message and message.message_thread_id is not None:
+        ticket = await desk.tickets.by_thread(message.chat_id, message.message_thread_id)
+        if ticket is not None:
+            return ticket
+    reply = message.reply_to_message
+    # In a forum every message "replies" to its topic's first message; only a real reply
+    # (to a message other than the thread root) names a ticket here.
+    if reply is not None and reply.message_id != message.message_thread_id:
+        relay = await desk.tickets.relay_by_admin_message(message.chat_id, reply.message_id)
+        if relay is not None:
+            return await desk.tickets.get(relay.ticket_number)
+    return None
+
+
+async def _target(
+    update: Update, context: SupportContext, *, context_first: bool = False
+) -> tuple[Ticket | None, list[str]]:
+    """The ticket a command is about, and the arguments left after its number."""
+    message = update.effective_message
+    assert message is not None
+    args = list(context.args or [])
+    from_context = await _context_ticket(message, context)
+    number = _number_arg(args)
+    if number is not None and not (context_first and from_context is not None):
+        ticket = await context.desk.tickets.get(number)
+        if ticket is None:
+            await message.reply_text(_("There is no ticket #{number}.").format(number=number))
+            return None, args
+        return ticket, args[1:]
+    if from_context is None:
+        await message.reply_text(
+            _(
+                "Which ticket? Reply to one of its messages, write inside its topic, or give "
+                "its number, like {example}."
+            ).format(example=f"/{_command_name(message)} 1001")
+        )
+    return from_context, args
+
+
+def _command_name(message: Message) -> str:
+    text = message.text or ""
+    return text.split()[0].lstrip("/").split("@")[0] if text.startswith("/") else "ticket"
+
+
+def _agent(update: Update) -> tuple[int, str]:
+    user = update.effective_user
+    assert user is not None
+    return user.id, user.first_name
+
+
+# Telling the customer
+
+
+async def _customer_locale(context: SupportContext, ticket: Ticket) -> str:
+    customer = await context.desk.users.get(ticket.customer_id)
+    return await context.desk.locale_for(customer) if customer else ticket.locale
+
+
+async def tell_customer_status(context: SupportContext, ticket: Ticket) -> None:
+    """Push a status change to the customer, in their language."""
+    with use_locale(await _customer_locale(context, ticket)):
+        text = _("ℹ️ Your ticket <b>{ref}</b> is now: {status}.").format(
+            ref=ticket.ref, status=status_label(ticket.status)
+        )
+        if ticket.status is Status.SOLVED:
+            text += "\n" + _(
+                "If something is still wrong, reply to this message and the ticket opens again."
+            )
+        elif ticket.status is Status.CLOSED:
+            text += "\n" + _("To continue, open a new ticket with /new and mention {ref}.").format(
+                ref=ticket.ref
+            )
+    await _to_customer(context, ticket, text)
+
+
+async def _to_customer(
+    context: SupportContext,
+    ticket: Ticket,
+    text: str,
+    message: Message | None = None,
+    ticket_message_id: int | None = None,
+) -> bool:
+    attachment = attachment_of(message) if message is not None else None
+    try:
+        await context.relay.send_to_customer(
+            context.bot,
+            ticket,
+            text,
+            [attachment] if attachment else [],
+            kind=RelayKind.TO_CUSTOMER if message is not None else RelayKind.NOTICE,
+            ticket_message_id=ticket_message_id,
+            admin_message_id=message.message_id if message is not None else None,
+        )
+    except Forbidden:
+        # The customer blocked the bot: say so in the thread, don't retry forever.
+        await context.relay.send_to_thread(
+            context.bot,
+            ticket.number,
+            _("⚠️ {ref}: the customer has blocked the bot, so this was not delivered.").format(
+                ref=ticket.ref
+            ),
+            kind=RelayKind.NOTICE,
+        )
+        return False
+    return True
+
+
+# Replies
+
+
+async def agent_message(update: Update, context: SupportContext) -> None:
+    """Deliver an agent's reply in a ticket's thread to the customer."""
+    message = update.effective_message
+    assert message is not None
+    ticket = await _context_ticket(message, context)
+    if ticket is None:
+        await _hint_no_ticket(update, message)
+        return
+    if not is_relayable(message):
+        await message.reply_text(_("Only text, photos and documents can be sent to the customer."))
+        return
+    agent_id, agent_name = _agent(update)
+    body = message.text or message.caption or ""
+    attachment = attachment_of(message)
+    try:
+        change = await context.desk.service.agent_reply(
+            ticket.number,
+            agent_id,
+            body,
+            [attachment] if attachment else [],
+            tg_chat_id=message.chat_id,
+            tg_message_id=message.message_id,
+        )
+    except IllegalTransitionError:
+        await message.reply_text(
+            _(
+                "{ref} is closed, so nothing was sent. The customer can continue in a "
+                "follow-up ticket."
+            ).format(ref=ticket.ref)
+        )
+        return
+    with use_locale(await _customer_locale(context, ticket)):
+        text = _("💬 <b>{ref}</b> · {name}").format(
+            ref=ticket.ref, name=escape(context.desk.settings.team_name or agent_name)
+        )
+        if body:
+            text += "\n\n" + escape(body)
+        text += "\n\n<i>" + _("Reply to this message to answer.") + "</i>"
+    await _to_customer(context, change.after, text, message, change.message_id)
+    if change.status_changed:
+        await context.relay.refresh_card(context.bot, ticket.number)
+
+
+async def _hint_no_ticket(update: Update, message: Message) -> None:
+    """Say (now and then, not every time) that a message reached no customer."""
+    user = update.effective_user
+    if user is None:
+        return
+    key = (message.chat_id, user.id)
+    now = time.monotonic()
+    if now - _last_hint.get(key, -HINT_EVERY) < HINT_EVERY:
+        return
+    _last_hint[key] = now
+    await message.reply_text(
+        _(
+            "This message belongs to no ticket, so no customer sees it. To answer a customer, "
+            "reply to a message of their ticket or write in its topic."
+        )
+    )
+
+
+async def agent_edit(update: Update, context: SupportContext) -> None:
+    """Carry an agent's edit of a relayed reply to the customer's copy."""
+    message = update.edited_message
+    if message is None:
+        return
+    relay = await context.desk.tickets.relay_by_admin_message(message.chat_id, message.message_id)
+    if (
+        relay is None
+        or relay.kind is not RelayKind.TO_CUSTOMER
+        or relay.customer_message_id is None
+    ):
+        return
+    ticket = await context.desk.tickets.get(relay.ticket_number)
+    agent_id, agent_name = _agent(update)
+    body = message.text or message.caption or ""
+    if (
+        ticket is None
+        or await context.desk.service.record_edit(
+            Author.AGENT, agent_id, message.chat_id, message.message_id, body
+        )
+        is None
+    ):
+        return
+    with use_locale(await _customer_locale(context, ticket)):
+        text = _("💬 <b>{ref}</b> · {name}").format(
+            ref=ticket.ref, name=escape(context.desk.settings.team_name or agent_name)
+        )
+        text += "\n\n" + escape(body) + "\n\n<i>" + _("(edited)") + "</i>"
+    try:
+        if message.text is not None:
+            await context.bot.edit_message_text(
+                text, chat_id=ticket.customer_id, message_id=relay.customer_message_id
+            )
+        else:
+            await context.bot.edit_message_caption(
+                chat_id=ticket.customer_id, message_id=relay.customer_message_id, caption=text
+            )
+    except TelegramError as exc:
+        log.warning("Could not carry an edit to the customer of %s: %s", ticket.ref, exc)
+
+
+# Commands and card buttons
+
+
+async def _after(context: SupportContext, change: Change, reply_to: Message | None) -> None:
+    """Refresh the card, tell the customer about a new status, confirm to the agents."""
+    await context.relay.refresh_card(context.bot, change.after.number)
+    if change.status_changed:
+        await tell_customer_status(context, change.after)
+    if reply_to is not None:
+        await reply_to.reply_text(
+            _("{ref}: {status}.").format(
+                ref=change.after.ref, status=status_label(change.after.status)
+            )
+        )
+
+
+async def _status_action(
+    context: SupportContext, ticket: Ticket, action: Action, agent_id: int, reply_to: Message | None
+) -> str | None:
+    """Solve, close or reopen; return an error to show, or None."""
+    try:
+        change = await context.desk.service.apply(ticket.number, action, Author.AGENT, agent_id)
+    except IllegalTransitionError as exc:
+        return _illegal_text(ticket, exc)
+    await _after(context, change, reply_to)
+    return None
+
+
+def _illegal_text(ticket: Ticket, exc: IllegalTransitionError) -> str:
+    if exc.status is Status.CLOSED:
+        return _(
+            "{ref} is closed and can't be changed any more. The customer can open a "
+            "follow-up ticket."
+        ).format(ref=ticket.ref)
+    return _("{ref} is {status}: that is not possible now.").format(
+        ref=ticket.ref, status=status_label(exc.status)
+    )
+
+
+def _status_command(action: Action):  # type: ignore[no-untyped-def]
+    async def command(update: Update, context: SupportContext) -> None:
+        ticket, _args = await _target(update, context)
+        if ticket is None:
+            return
+        message = update.effective_message
+        assert message is not None
+        error = await _status_action(context, ticket, action, _agent(update)[0], message)
+        if error:
+            await message.reply_text(error)
+
+    command.__doc__ = f"{action.value.capitalize()} the ticket."
+    return command
+
+
+async def note(update: Update, context: SupportContext) -> None:
+    """Keep an internal note on the ticket (never sent to the customer)."""
+    message = update.effective_message
+    assert message is not None
+    ticket, args = await _target(update, context, context_first=True)
+    if ticket is None:
+        return
+    text = " ".join(args).strip()
+    if not text:
+        await message.reply_text(_("Write the note after the command: /note <text>"))
+        return
+    agent_id, _name = _agent(update)
+    await context.desk.service.note(ticket.number, agent_id, text)
+    await context.relay.send_to_thread(
+        context.bot,
+        ticket.number,
+        _("📝 Internal note on {ref} (not sent to the customer).").format(ref=ticket.ref),
+        kind=RelayKind.NOTE,
+        reply_to=message.message_id,
+    )
+
+
+async def assign(update: Update, context: SupportContext) -> None:
+    """Take the ticket."""
+    ticket, _args = await _target(update, context)
+    if ticket is None:
+        return
+    message = update.effective_message
+    assert message is not None
+    await _assign(context, ticket, _agent(update)[0], message)
+
+
+async def _assign(
+    context: SupportContext, ticket: Ticket, agent_id: int, reply_to: Message | None
+) -> str | None:
+    try:
+        change = await context.desk.service.assign(ticket.number, agent_id)
+    except NothingToChangeError:
+        text = _("{ref} is already yours.").format(ref=ticket.ref)
+        if reply_to is not None:
+            await reply_to.reply_text(text)
+        return text
+    except IllegalTransitionError as exc:
+        text = _illegal_text(ticket, exc)
+        if reply_to is not None:
+            await reply_to.reply_text(text)
+        return text
+    await context.relay.refresh_card(context.bot, ticket.number)
+    if reply_to is not None:
+        await reply_to.reply_text(_("{ref} is now assigned to you.").format(ref=change.after.ref))
+    return None
+
+
+async def priority(update: Update, context: SupportContext) -> None:
+    """Change the priority: /priority <low|medium|high|critical>."""
+    message = update.effective_message
+    assert message is not None
+    ticket, args = await _target(update, context)
+    if ticket is None:
+        return
+    levels = ", ".join(p.value for p in Priority)
+    if not args or args[0].lower() not in {p.value for p in Priority}:
+        await message.reply_text(
+            _("Give one of: {levels}. For example: /priority high").format(levels=levels)
+        )
+        return
+    try:
+        change = await context.desk.service.set_priority(
+            ticket.number, Priority(args[0].lower()), _agent(update)[0]
+        )
+    except NothingToChangeError:
+        await message.reply_text(_("{ref} already has that priority.").format(ref=ticket.ref))
+        return
+    except IllegalTransitionError as exc:
+        await message.reply_text(_illegal_text(ticket, exc))
+        return
+    await context.relay.refresh_card(context.bot, ticket.number)
+    await message.reply_text(
+        _("{ref}: priority {priority}, first answer due {when}.").format(
+            ref=change.after.ref,
+            priority=priority_label(change.after.priority),
+            when=format_time(change.after.first_response_due_at, context.desk.timezone),
+        )
+    )
+
+
+async def show_ticket(update: Update, context: SupportContext) -> None:
+    """Show a ticket's card: /ticket <number>."""
+    message = update.effective_message
+    assert message is not None
+    ticket, _args = await _target(update, context)
+    if ticket is None:
+        return
+    customer = await context.desk.users.get(ticket.customer_id)
+    text = await context.relay.card_text(ticket, customer)
+    await message.reply_text(text, reply_markup=context.relay.card_keyboard(ticket))
+
+
+async def queue(update: Update, context: SupportContext) -> None:
+    """List open and pending tickets, most urgent first."""
+    message = update.effective_message
+    assert message is not None
+    await _send_queue(context, message.chat_id, 0, message.message_thread_id)
+
+
+async def _send_queue(
+    context: SupportContext, chat_id: int, page: int, thread_id: int | None
+) -> None:
+    total = await context.desk.tickets.count_queue()
+    if total == 0:
+        await context.bot.send_message(
+            chat_id, _("The queue is empty: no open tickets."), message_thread_id=thread_id
+        )
+        return
+    pages = (total + QUEUE_PAGE - 1) // QUEUE_PAGE
+    page = min(max(page, 0), pages - 1)
+    tickets = await context.desk.tickets.queue(limit=QUEUE_PAGE, offset=page * QUEUE_PAGE)
+    now = context.desk.clock()
+    lines = [
+        _("<b>Queue</b> ({total} open, page {page} of {pages})").format(
+            total=total, page=page + 1, pages=pages
+        )
+    ]
+    for ticket in tickets:
+        due = format_time(ticket.first_response_due_at, context.desk.timezone)
+        late = ticket.first_response_at is None and ticket.first_response_due_at <= now
+        flag = "⏰ " if late else ""
+        lines.append(
+            _("{flag}<b>{ref}</b> [{priority}] {subject}\n{status} · due {due}").format(
+                flag=flag,
+                ref=ticket.ref,
+                priority=priority_label(ticket.priority),
+                subject=escape(ticket.subject),
+                status=status_label(ticket.status),
+                due=due,
+            )
+        )
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("«", callback_data=f"{QUEUE}:page:{page - 1}"))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton("»", callback_data=f"{QUEUE}:page:{page + 1}"))
+    await context.bot.send_message(
+        chat_id,
+        "\n\n".join(lines),
+        message_thread_id=thread_id,
+        reply_markup=InlineKeyboardMarkup([nav]) if nav else None,
+    )
+
+
+async def queue_page(update: Update, context: SupportContext) -> None:
+    """Show another page of the queue."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, QUEUE, QUEUE_ACTIONS)
+    if callback is None or not callback.arg.isdigit() or query.message is None:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await query.answer()
+    thread_id = getattr(query.message, "message_thread_id", None)
+    await _send_queue(context, query.message.chat.id, int(callback.arg), thread_id)
+
+
+async def ban(update: Update, context: SupportContext) -> None:
+    """Ban a customer (/ban in their ticket, or /ban <user id>)."""
+    await _ban(update, context, banned=True)
+
+
+async def unban(update: Update, context: SupportContext) -> None:
+    """Lift a ban (/unban in their ticket, or /unban <user id>)."""
+    await _ban(update, context, banned=False)
+
+
+async def _ban(update: Update, context: SupportContext, *, banned: bool) -> None:
+    message = update.effective_message
+    assert message is not None
+    args = list(context.args or [])
+    user_id: int | None = None
+    if args and args[0].isdigit() and len(args[0]) > 6:
+        # A Telegram user id is long; a short number is a ticket number.
+        user_id = int(args[0])
+    else:
+        ticket, _args = await _target(update, context)
+        if ticket is None:
+            return
+        user_id = ticket.customer_id
+    if context.desk.is_operator(user_id):
+        await message.reply_text(_("An operator can't be banned."))
+        return
+    if not await context.desk.ban(user_id, banned):
+        await message.reply_text(_("I don't know a customer with the id {id}.").format(id=user_id))
+        return
+    if banned:
+        await message.reply_text(
+            _("Customer {id} is banned: they can't open tickets any more.").format(id=user_id)
+        )
+    else:
+        await message.reply_text(_("Customer {id} may open tickets again.").format(id=user_id))
+
+
+async def card_pressed(update: Update, context: SupportContext) -> None:
+    """Act on a card button: take, solve, close or reopen."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, CARD, CARD_ACTIONS)
+    if callback is None or not callback.arg.isdigit():
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    ticket = await context.desk.tickets.get(int(callback.arg))
+    if ticket is None:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    agent_id = _agent(update)[0]
+    if callback.action == "assign":
+        error = await _assign(context, ticket, agent_id, None)
+    else:
+        action = {"solve": Action.SOLVE, "close": Action.CLOSE, "reopen": Action.REOPEN}[
+            callback.action
+        ]
+        error = await _status_action(context, ticket, action, agent_id, None)
+    await query.answer(error or _("Done."), show_alert=bool(error))
+
+
+async def agent_help(update: Update, context: SupportContext) -> None:
+    """Explain the agents' commands."""
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(
+        _(
+            "<b>Agents' commands</b> (reply to a ticket's message, write in its topic, or "
+            "give the number first)\n\n"
+            "Any message in a ticket's thread goes to the customer.\n"
+            "/note &lt;text&gt;: internal note, never sent\n"
+            "/assign: take the ticket\n"
+            "/priority &lt;low|medium|high|critical&gt;\n"
+            "/solve, /close, /reopen\n"
+            "/queue: open tickets, most urgent first\n"
+            "/ticket &lt;number&gt;: show a ticket\n"
+            "/ban, /unban: stop or allow a customer"
+        )
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Add the agents' handlers (the gate has already checked chat and membership)."""
+    add = application.add_handler
+    add(CommandHandler("note", note, filters=GROUPS))
+    add(CommandHandler("assign", assign, filters=GROUPS))
+    add(CommandHandler("priority", priority, filters=GROUPS))
+    add(CommandHandler("solve", _status_command(Action.SOLVE), filters=GROUPS))
+    add(CommandHandler("close", _status_command(Action.CLOSE), filters=GROUPS))
+    add(CommandHandler("reopen", _status_command(Action.REOPEN), filters=GROUPS))
+    add(CommandHandler("queue", queue, filters=GROUPS))
+    add(CommandHandler("ticket", show_ticket, filters=GROUPS))
+    add(CommandHandler("ban", ban, filters=GROUPS))
+    add(CommandHandler("unban", unban, filters=GROUPS))
+    add(CommandHandler("help", agent_help, filters=GROUPS))
+    add(CallbackQueryHandler(card_pressed, pattern=pattern(CARD)))
+    add(CallbackQueryHandler(queue_page, pattern=pattern(QUEUE)))
+    add(MessageHandler(GROUPS & filters.UpdateType.EDITED_MESSAGE, agent_edit))
+    add(MessageHandler(GROUPS & filters.UpdateType.MESSAGE & ~filters.COMMAND, agent_message))

@@ -1,0 +1,156 @@
+"""A customer's messages on an existing ticket: replies and edits, carried to the agents.
+
+A customer answers by replying (Telegram's reply) to any bot message of the ticket; the
+message joins the ticket, reopens a solved one, and lands in the ticket's admin thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from telegram import Message, Update
+from telegram.ext import Application, MessageHandler, filters
+
+from bot.context import SupportContext
+from bot.domain.lifecycle import IllegalTransitionError
+from bot.domain.models import Author, RelayKind, Ticket
+from bot.domain.tickets import TicketNotFoundError
+from bot.i18n import gettext as _
+from bot.i18n import use_locale
+from bot.texts import status_label
+from handlers.fallback import edited, free_text, unsupported
+from handlers.media import attachment_of, is_relayable
+from handlers.new_ticket import fraud_notice
+
+log = logging.getLogger(__name__)
+
+PRIVATE = filters.ChatType.PRIVATE
+
+
+async def _ticket_replied_to(message: Message, context: SupportContext) -> Ticket | None:
+    reply = message.reply_to_message
+    if reply is None:
+        return None
+    relay = await context.desk.tickets.relay_by_customer_message(message.chat_id, reply.message_id)
+    if relay is None:
+        return None
+    ticket = await context.desk.tickets.get(relay.ticket_number)
+    # Only the ticket's own customer: a relay row is per chat, but be explicit.
+    if ticket is None or ticket.customer_id != message.chat_id:
+        return None
+    return ticket
+
+
+async def add_to_ticket(
+    update: Update, context: SupportContext, ticket: Ticket, message: Message
+) -> bool:
+    """Add the customer's message to `ticket` and carry it to the agents; False if refused."""
+    user = context.require_user()
+    if not is_relayable(message):
+        await message.reply_text(_("I can only add text, photos and documents to a ticket."))
+        return False
+    guarded = context.desk.guard_text(message.text or message.caption or "")
+    if guarded.flagged:
+        await fraud_notice(update, guarded.card_masked, guarded.otp_masked)
+    attachment = attachment_of(message)
+    try:
+        change = await context.desk.service.customer_reply(
+            ticket.number,
+            user.id,
+            guarded.text,
+            [attachment] if attachment else [],
+            tg_chat_id=message.chat_id,
+            tg_message_id=message.message_id,
+        )
+    except TicketNotFoundError:
+        return False
+    except IllegalTransitionError:
+        await message.reply_text(
+            _(
+                "Ticket {ref} is closed, so I can't add to it. Open a new ticket with /new and "
+                "mention {ref}: we will pick it up from there."
+            ).format(ref=ticket.ref)
+        )
+        return False
+    with use_locale(await context.relay.admin_locale()):
+        header = _("👤 <b>{ref}</b> · {name}").format(
+            ref=ticket.ref, name=escape(user.display_name)
+        )
+        text = header + ("\n\n" + escape(guarded.text) if guarded.text else "")
+        if change.status_changed:
+            text += (
+                "\n<i>"
+                + _("Status: {status}").format(status=status_label(change.after.status))
+                + "</i>"
+            )
+    await context.relay.send_to_thread(
+        context.bot,
+        ticket.number,
+        text,
+        [attachment] if attachment else [],
+        kind=RelayKind.TO_ADMIN,
+        ticket_message_id=change.message_id,
+        customer_message_id=message.message_id,
+    )
+    if change.status_changed:
+        await context.relay.refresh_card(context.bot, ticket.number)
+    await message.reply_text(_("✅ Added to your ticket {ref}.").format(ref=ticket.ref))
+    return True
+
+
+async def customer_reply(update: Update, context: SupportContext) -> None:
+    """Take a reply to one of a ticket's messages as a message on that ticket."""
+    message = update.effective_message
+    assert message is not None
+    ticket = await _ticket_replied_to(message, context)
+    if ticket is None:
+        # Not about a ticket: answer it as any other message outside a ticket.
+        await (free_text if message.text else unsupported)(update, context)
+        return
+    await add_to_ticket(update, context, ticket, message)
+
+
+async def customer_edit(update: Update, context: SupportContext) -> None:
+    """Record a customer's edit of a ticket message and show it in the thread."""
+    message = update.edited_message
+    assert message is not None
+    user = context.require_user()
+    body = context.desk.guard_text(message.text or message.caption or "").text
+    recorded = await context.desk.service.record_edit(
+        Author.CUSTOMER, user.id, message.chat_id, message.message_id, body
+    )
+    if recorded is None:
+        await edited(update, context)
+        return
+    ticket, _edit_id = recorded
+    relay = await context.desk.tickets.relay_by_customer_message(
+        message.chat_id, message.message_id
+    )
+    with use_locale(await context.relay.admin_locale()):
+        text = (
+            _("✏️ <b>{ref}</b> · {name} edited a message:").format(
+                ref=ticket.ref, name=escape(user.display_name)
+            )
+            + "\n\n"
+            + escape(body)
+        )
+    await context.relay.send_to_thread(
+        context.bot,
+        ticket.number,
+        text,
+        kind=RelayKind.NOTICE,
+        reply_to=relay.admin_message_id if relay else None,
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(
+        MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, customer_edit)
+    )
+    application.add_handler(
+        MessageHandler(
+            PRIVATE & filters.UpdateType.MESSAGE & filters.REPLY & ~filters.COMMAND,
+            customer_reply,
+        )
+    )

@@ -1,0 +1,154 @@
+"""Who may do what, before any feature sees the update (PTB middleware, group -1).
+
+- In a group: only the bound admin chat's members act as agents. Any other group is left,
+  unless an operator is there to `/bind` it.
+- Card and queue buttons only work in the bound chat: forged from elsewhere, they stop here.
+- A banned customer is told once, politely, and nothing else happens.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat, ChatMemberUpdated, Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    ChatMemberHandler,
+    CommandHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.context import SupportContext
+from bot.i18n import gettext as _
+from bot.i18n import set_locale
+from bot.relay import CARD
+
+log = logging.getLogger(__name__)
+
+GROUP = -1  # after the middleware (-2), before every feature (0)
+ADMIN_ONLY_PREFIXES = (f"{CARD}:", "q1:")
+_GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
+
+
+async def gate(update: Update, context: SupportContext) -> None:
+    """Let through only what the sender may do; stop everything else here."""
+    chat = update.effective_chat
+    if chat is None or update.my_chat_member is not None:
+        return
+    query = update.callback_query
+    admin_chat = await context.desk.admin_chat_id()
+    if chat.type == Chat.PRIVATE:
+        if query is not None and (query.data or "").startswith(ADMIN_ONLY_PREFIXES):
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            raise ApplicationHandlerStop
+        await _banned_customer(update, context)
+        return
+    if chat.type not in _GROUP_TYPES:
+        raise ApplicationHandlerStop  # channels: nothing to do there
+    # Agents' texts are in the desk's language, not in each agent's own.
+    set_locale(await context.desk.default_locale())
+    sender = update.effective_user
+    if chat.id == admin_chat:
+        if sender is None or sender.is_bot:
+            raise ApplicationHandlerStop
+        if not await context.relay.is_member(context.bot, chat.id, sender.id):
+            if query is not None:
+                await query.answer(_("Only the agents can do that."), show_alert=True)
+            raise ApplicationHandlerStop
+        return
+    # A group that is not the bound one.
+    if sender is not None and context.desk.is_operator(sender.id):
+        message = update.effective_message
+        if message is not None and (message.text or "").split("@")[0].strip() == "/bind":
+            return
+        if message is not None and update.message is not None:
+            await message.reply_text(
+                _(
+                    "This group is not the agents' chat. An operator can send /bind here to "
+                    "make it so."
+                )
+            )
+        raise ApplicationHandlerStop
+    await _leave(context, chat.id)
+    raise ApplicationHandlerStop
+
+
+async def _banned_customer(update: Update, context: SupportContext) -> None:
+    user = context.user
+    if user is None or not user.is_banned:
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if await context.desk.users.mark_ban_notified(user.id):
+        assert update.effective_chat is not None
+        await context.bot.send_message(
+            update.effective_chat.id,
+            _(
+                "We are sorry, but this support desk no longer takes requests from your "
+                "account. If you think this is a mistake, please contact us by email."
+            ),
+        )
+    raise ApplicationHandlerStop
+
+
+async def _leave(context: SupportContext, chat_id: int) -> None:
+    try:
+        await context.bot.leave_chat(chat_id)
+        log.info("Left group %s: it is not the bound admin chat", chat_id)
+    except TelegramError as exc:
+        log.warning("Could not leave group %s: %s", chat_id, exc)
+
+
+async def added_to_chat(update: Update, context: SupportContext) -> None:
+    """Stay where an operator added the bot (to be bound); leave anywhere else."""
+    change: ChatMemberUpdated | None = update.my_chat_member
+    if change is None or change.chat.type not in _GROUP_TYPES:
+        return
+    joined = change.new_chat_member.status in {
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+    } and change.old_chat_member.status in {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
+    if not joined:
+        return
+    admin_chat = await context.desk.admin_chat_id()
+    if change.chat.id == admin_chat:
+        return
+    set_locale(await context.desk.default_locale())
+    if context.desk.is_operator(change.from_user.id):
+        await context.bot.send_message(
+            change.chat.id,
+            _("Hello! Send /bind here to make this group the agents' chat."),
+        )
+        return
+    await _leave(context, change.chat.id)
+
+
+async def bind(update: Update, context: SupportContext) -> None:
+    """Make this group the agents' chat (operators only)."""
+    message = update.effective_message
+    sender = update.effective_user
+    assert message is not None and sender is not None
+    if not context.desk.is_operator(sender.id):
+        await message.reply_text(_("Only an operator can bind the agents' chat."))
+        return
+    await context.desk.bind(message.chat_id)
+    context.relay.forget_chat(message.chat_id)
+    await message.reply_text(
+        _("Done: this group is now the agents' chat. New tickets will appear here.")
+    )
+    # Tickets filed while no chat was bound (or in the old one) get their cards now.
+    for ticket in await context.desk.tickets.unposted(message.chat_id):
+        try:
+            await context.relay.ensure_posted(context.bot, ticket.number)
+        except TelegramError as exc:
+            log.warning("Could not post %s after /bind: %s", ticket.ref, exc)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(TypeHandler(Update, gate), group=GROUP)
+    application.add_handler(ChatMemberHandler(added_to_chat, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(CommandHandler("bind", bind, filters=filters.ChatType.GROUPS))
