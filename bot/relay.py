@@ -47,6 +47,7 @@ CARD = "ag1"
 CARD_ACTIONS = frozenset({"assign", "solve", "close", "reopen"})
 TOPIC_NAME_LIMIT = 128  # Telegram's limit for a forum topic name
 MEMBER_CACHE_SECONDS = 60.0
+HINT_EVERY_SECONDS = 600.0  # between two "this belongs to no ticket" hints to one agent
 CAPTION_LIMIT = 1024
 TEXT_LIMIT = 4096
 
@@ -79,6 +80,24 @@ class AdminRelay:
         self._locks: dict[int, asyncio.Lock] = {}
         self._members: dict[tuple[int, int], tuple[bool, float]] = {}
         self._forum: dict[int, bool] = {}
+        self._hinted: dict[tuple[int, int], float] = {}
+        self._invited: set[int] = set()
+
+    def invited(self, chat_id: int) -> None:
+        """An operator added the bot to this group: stay until someone binds it."""
+        self._invited.add(chat_id)
+
+    def was_invited(self, chat_id: int) -> bool:
+        return chat_id in self._invited
+
+    def may_hint(self, chat_id: int, user_id: int) -> bool:
+        """Whether to tell this agent again that a message reached no customer."""
+        now = time.monotonic()
+        last = self._hinted.get((chat_id, user_id))
+        if last is not None and now - last < HINT_EVERY_SECONDS:
+            return False
+        self._hinted[(chat_id, user_id)] = now
+        return True
 
     def lock(self, number: int) -> asyncio.Lock:
         """One lock per ticket: two messages arriving together never make two topics."""

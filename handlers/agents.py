@@ -8,7 +8,6 @@ message it replies to, or from a number given as an argument.
 from __future__ import annotations
 
 import logging
-import time
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -38,9 +37,6 @@ GROUPS = filters.ChatType.GROUPS
 QUEUE = "q1"
 QUEUE_ACTIONS = frozenset({"page"})
 QUEUE_PAGE = 10
-HINT_EVERY = 600.0  # seconds between two "this belongs to no ticket" hints per agent
-
-_last_hint: dict[tuple[int, int], float] = {}
 
 
 # Finding the ticket
@@ -171,7 +167,7 @@ async def agent_message(update: Update, context: SupportContext) -> None:
     assert message is not None
     ticket = await _context_ticket(message, context)
     if ticket is None:
-        await _hint_no_ticket(update, message)
+        await _hint_no_ticket(update, context, message)
         return
     if not is_relayable(message):
         await message.reply_text(_("Only text, photos and documents can be sent to the customer."))
@@ -208,16 +204,11 @@ async def agent_message(update: Update, context: SupportContext) -> None:
         await context.relay.refresh_card(context.bot, ticket.number)
 
 
-async def _hint_no_ticket(update: Update, message: Message) -> None:
+async def _hint_no_ticket(update: Update, context: SupportContext, message: Message) -> None:
     """Say (now and then, not every time) that a message reached no customer."""
     user = update.effective_user
-    if user is None:
+    if user is None or not context.relay.may_hint(message.chat_id, user.id):
         return
-    key = (message.chat_id, user.id)
-    now = time.monotonic()
-    if now - _last_hint.get(key, -HINT_EVERY) < HINT_EVERY:
-        return
-    _last_hint[key] = now
     await message.reply_text(
         _(
             "This message belongs to no ticket, so no customer sees it. To answer a customer, "
@@ -499,8 +490,8 @@ async def _ban(update: Update, context: SupportContext, *, banned: bool) -> None
     assert message is not None
     args = list(context.args or [])
     user_id: int | None = None
-    if args and args[0].isdigit() and len(args[0]) > 6:
-        # A Telegram user id is long; a short number is a ticket number.
+    if args and args[0].isdigit() and await context.desk.users.get(int(args[0])) is not None:
+        # A known user's id; otherwise a number names a ticket, whose customer is meant.
         user_id = int(args[0])
     else:
         ticket, _args = await _target(update, context)
@@ -581,4 +572,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CallbackQueryHandler(card_pressed, pattern=pattern(CARD)))
     add(CallbackQueryHandler(queue_page, pattern=pattern(QUEUE)))
     add(MessageHandler(GROUPS & filters.UpdateType.EDITED_MESSAGE, agent_edit))
-    add(MessageHandler(GROUPS & filters.UpdateType.MESSAGE & ~filters.COMMAND, agent_message))
+    # Service messages (members joining, topics edited, pins) are nobody's reply.
+    add(
+        MessageHandler(
+            GROUPS & filters.UpdateType.MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            agent_message,
+        )
+    )

@@ -61,9 +61,15 @@ async def gate(update: Update, context: SupportContext) -> None:
             raise ApplicationHandlerStop
         return
     # A group that is not the bound one.
+    message = update.effective_message
+    is_bind = message is not None and (message.text or "").split("@")[0].strip() == "/bind"
+    if context.relay.was_invited(chat.id):
+        # An operator brought the bot here to bind it: wait for /bind, answer only that.
+        if is_bind:
+            return
+        raise ApplicationHandlerStop
     if sender is not None and context.desk.is_operator(sender.id):
-        message = update.effective_message
-        if message is not None and (message.text or "").split("@")[0].strip() == "/bind":
+        if is_bind:
             return
         if message is not None and update.message is not None:
             await message.reply_text(
@@ -119,6 +125,7 @@ async def added_to_chat(update: Update, context: SupportContext) -> None:
         return
     set_locale(await context.desk.default_locale())
     if context.desk.is_operator(change.from_user.id):
+        context.relay.invited(change.chat.id)
         await context.bot.send_message(
             change.chat.id,
             _("Hello! Send /bind here to make this group the agents' chat."),
