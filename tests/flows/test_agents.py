@@ -336,7 +336,6 @@ async def test_ban_stops_a_customer_politely_once(desk: Desk) -> None:
     person.user.send("/new")
     person.user.send("hello?")
     await desk.fake.idle()
-    assert len(desk.fake.sent(person.id)) == len([m for m in desk.fake.sent(person.id)])  # no crash
     assert desk.fake.sent(person.id)[-1].message_id == told.message_id  # told once only
     reply = await desk.command(number, f"/unban {person.id}")
     assert reply.text == f"Customer {person.id} may open tickets again."

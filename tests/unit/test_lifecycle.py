@@ -12,7 +12,7 @@ from bot.domain.models import Author, Draft, Priority, Status
 from bot.domain.tickets import NothingToChangeError, TicketNotFoundError
 from tests.conftest import FakeClock
 
-O, P, S, C = Status.OPEN, Status.PENDING, Status.SOLVED, Status.CLOSED
+O, P, S, C = Status.OPEN, Status.PENDING, Status.SOLVED, Status.CLOSED  # noqa: E741
 A = Action
 
 # Written out by hand from SPEC section 5, independently of the code's table.
