@@ -12,6 +12,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     ContextTypes,
     Defaults,
     TypeHandler,
@@ -20,8 +21,10 @@ from telegram.ext import (
 import handlers
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.context import BotData, SupportContext
+from bot.dispatcher import Dispatcher
 from bot.domain.desk import Clock, Desk, utc_now
 from bot.i18n import N_, gettext, load_catalogs, use_locale
+from bot.notify import Notifier
 from bot.relay import AdminRelay
 from handlers import sweeper
 from storage import Database
@@ -41,9 +44,19 @@ CUSTOMER_COMMANDS = (
 )
 
 
-async def flush_persistence(update: Update, context: SupportContext) -> None:
-    """Write conversation states now, not at the next batch, so a kill loses no step."""
+async def after_update(update: Update, context: SupportContext) -> None:
+    """Finish an update: persist conversation states now, note it done, send what is owed."""
+    # Not at PTB's next batch: a kill between two batches would lose a step of a form.
     await context.application.update_persistence()
+    await context.desk.processed.mark(update.update_id)
+    context.bot_data.dispatcher.wake()
+
+
+async def skip_processed(update: Update, context: SupportContext) -> None:
+    """Drop an update that was already handled before a restart."""
+    if await context.desk.processed.seen(update.update_id):
+        log.info("Update %s was already handled; skipped", update.update_id)
+        raise ApplicationHandlerStop
 
 
 async def on_startup(application: SupportApplication) -> None:
@@ -51,10 +64,12 @@ async def on_startup(application: SupportApplication) -> None:
     desk = application.bot_data.desk
     await desk.db.connect()
     await publish_commands(application)
+    application.bot_data.dispatcher.start(application.bot)
     log.info("Support desk started as @%s", application.bot.username)
 
 
 async def on_shutdown(application: SupportApplication) -> None:
+    await application.bot_data.dispatcher.stop()
     await application.bot_data.desk.db.close()
     log.info("Support desk stopped")
 
@@ -104,10 +119,13 @@ def build_application(
     )
     desk = Desk(settings, db, clock)
     application.bot_data.desk = desk
-    application.bot_data.relay = AdminRelay(desk)
+    relay = AdminRelay(desk)
+    application.bot_data.relay = relay
+    application.bot_data.dispatcher = Dispatcher(desk, Notifier(desk, relay))
     handlers.register(
         application, conversation_timeout=settings.conversation_timeout.total_seconds() or None
     )
     sweeper.schedule(application, settings.sweep_interval.total_seconds())
-    application.add_handler(TypeHandler(Update, flush_persistence), group=99)
+    application.add_handler(TypeHandler(Update, skip_processed), group=-3)
+    application.add_handler(TypeHandler(Update, after_update), group=99)
     return application

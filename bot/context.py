@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.domain.models import User
 
 if TYPE_CHECKING:
+    from bot.dispatcher import Dispatcher
     from bot.domain.desk import Desk
     from bot.relay import AdminRelay
 
@@ -18,6 +19,7 @@ class BotData:
 
     desk: Desk
     relay: AdminRelay
+    dispatcher: Dispatcher
 
 
 class SupportContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

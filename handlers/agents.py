@@ -11,7 +11,6 @@ import logging
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -23,8 +22,8 @@ from telegram.ext import (
 from bot.context import SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Priority, RelayKind, Status, Ticket
-from bot.domain.tickets import Change, NothingToChangeError
-from bot.i18n import format_time, use_locale
+from bot.domain.tickets import Change, DuplicateMessageError, NothingToChangeError
+from bot.i18n import format_time
 from bot.i18n import gettext as _
 from bot.relay import CARD, CARD_ACTIONS
 from bot.texts import priority_label, status_label
@@ -101,68 +100,11 @@ def _agent(update: Update) -> tuple[int, str]:
     return user.id, user.first_name
 
 
-# Telling the customer
-
-
-async def _customer_locale(context: SupportContext, ticket: Ticket) -> str:
-    customer = await context.desk.users.get(ticket.customer_id)
-    return await context.desk.locale_for(customer) if customer else ticket.locale
-
-
-async def tell_customer_status(context: SupportContext, ticket: Ticket) -> None:
-    """Push a status change to the customer, in their language."""
-    with use_locale(await _customer_locale(context, ticket)):
-        text = _("ℹ️ Your ticket <b>{ref}</b> is now: {status}.").format(
-            ref=ticket.ref, status=status_label(ticket.status)
-        )
-        if ticket.status is Status.SOLVED:
-            text += "\n" + _(
-                "If something is still wrong, reply to this message and the ticket opens again."
-            )
-        elif ticket.status is Status.CLOSED:
-            text += "\n" + _("To continue, open a new ticket with /new and mention {ref}.").format(
-                ref=ticket.ref
-            )
-    await _to_customer(context, ticket, text)
-
-
-async def _to_customer(
-    context: SupportContext,
-    ticket: Ticket,
-    text: str,
-    message: Message | None = None,
-    ticket_message_id: int | None = None,
-) -> bool:
-    attachment = attachment_of(message) if message is not None else None
-    try:
-        await context.relay.send_to_customer(
-            context.bot,
-            ticket,
-            text,
-            [attachment] if attachment else [],
-            kind=RelayKind.TO_CUSTOMER if message is not None else RelayKind.NOTICE,
-            ticket_message_id=ticket_message_id,
-            admin_message_id=message.message_id if message is not None else None,
-        )
-    except Forbidden:
-        # The customer blocked the bot: say so in the thread, don't retry forever.
-        await context.relay.send_to_thread(
-            context.bot,
-            ticket.number,
-            _("⚠️ {ref}: the customer has blocked the bot, so this was not delivered.").format(
-                ref=ticket.ref
-            ),
-            kind=RelayKind.NOTICE,
-        )
-        return False
-    return True
-
-
 # Replies
 
 
 async def agent_message(update: Update, context: SupportContext) -> None:
-    """Deliver an agent's reply in a ticket's thread to the customer."""
+    """Deliver an agent's reply in a ticket's thread to the customer (through the outbox)."""
     message = update.effective_message
     assert message is not None
     ticket = await _context_ticket(message, context)
@@ -173,17 +115,19 @@ async def agent_message(update: Update, context: SupportContext) -> None:
         await message.reply_text(_("Only text, photos and documents can be sent to the customer."))
         return
     agent_id, agent_name = _agent(update)
-    body = message.text or message.caption or ""
     attachment = attachment_of(message)
     try:
-        change = await context.desk.service.agent_reply(
+        await context.desk.service.agent_reply(
             ticket.number,
             agent_id,
-            body,
+            message.text or message.caption or "",
             [attachment] if attachment else [],
             tg_chat_id=message.chat_id,
             tg_message_id=message.message_id,
+            agent_name=agent_name,
         )
+    except DuplicateMessageError:
+        return  # the same update again: it was delivered the first time
     except IllegalTransitionError:
         await message.reply_text(
             _(
@@ -191,17 +135,6 @@ async def agent_message(update: Update, context: SupportContext) -> None:
                 "follow-up ticket."
             ).format(ref=ticket.ref)
         )
-        return
-    with use_locale(await _customer_locale(context, ticket)):
-        text = _("💬 <b>{ref}</b> · {name}").format(
-            ref=ticket.ref, name=escape(context.desk.settings.team_name or agent_name)
-        )
-        if body:
-            text += "\n\n" + escape(body)
-        text += "\n\n<i>" + _("Reply to this message to answer.") + "</i>"
-    await _to_customer(context, change.after, text, message, change.message_id)
-    if change.status_changed:
-        await context.relay.refresh_card(context.bot, ticket.number)
 
 
 async def _hint_no_ticket(update: Update, context: SupportContext, message: Message) -> None:
@@ -220,52 +153,22 @@ async def _hint_no_ticket(update: Update, context: SupportContext, message: Mess
 async def agent_edit(update: Update, context: SupportContext) -> None:
     """Carry an agent's edit of a relayed reply to the customer's copy."""
     message = update.edited_message
-    if message is None:
+    if message is None or update.effective_user is None:
         return
-    relay = await context.desk.tickets.relay_by_admin_message(message.chat_id, message.message_id)
-    if (
-        relay is None
-        or relay.kind is not RelayKind.TO_CUSTOMER
-        or relay.customer_message_id is None
-    ):
-        return
-    ticket = await context.desk.tickets.get(relay.ticket_number)
-    agent_id, agent_name = _agent(update)
-    body = message.text or message.caption or ""
-    if (
-        ticket is None
-        or await context.desk.service.record_edit(
-            Author.AGENT, agent_id, message.chat_id, message.message_id, body
-        )
-        is None
-    ):
-        return
-    with use_locale(await _customer_locale(context, ticket)):
-        text = _("💬 <b>{ref}</b> · {name}").format(
-            ref=ticket.ref, name=escape(context.desk.settings.team_name or agent_name)
-        )
-        text += "\n\n" + escape(body) + "\n\n<i>" + _("(edited)") + "</i>"
-    try:
-        if message.text is not None:
-            await context.bot.edit_message_text(
-                text, chat_id=ticket.customer_id, message_id=relay.customer_message_id
-            )
-        else:
-            await context.bot.edit_message_caption(
-                chat_id=ticket.customer_id, message_id=relay.customer_message_id, caption=text
-            )
-    except TelegramError as exc:
-        log.warning("Could not carry an edit to the customer of %s: %s", ticket.ref, exc)
+    await context.desk.service.record_edit(
+        Author.AGENT,
+        update.effective_user.id,
+        message.chat_id,
+        message.message_id,
+        message.text or message.caption or "",
+    )
 
 
 # Commands and card buttons
 
 
 async def _after(context: SupportContext, change: Change, reply_to: Message | None) -> None:
-    """Refresh the card, tell the customer about a new status, confirm to the agents."""
-    await context.relay.refresh_card(context.bot, change.after.number)
-    if change.status_changed:
-        await tell_customer_status(context, change.after)
+    """Confirm to the agents (the card and the customer are told through the outbox)."""
     if reply_to is not None:
         await reply_to.reply_text(
             _("{ref}: {status}.").format(
@@ -359,7 +262,6 @@ async def _assign(
         if reply_to is not None:
             await reply_to.reply_text(text)
         return text
-    await context.relay.refresh_card(context.bot, ticket.number)
     if reply_to is not None:
         await reply_to.reply_text(_("{ref} is now assigned to you.").format(ref=change.after.ref))
     return None
@@ -388,7 +290,6 @@ async def priority(update: Update, context: SupportContext) -> None:
     except IllegalTransitionError as exc:
         await message.reply_text(_illegal_text(ticket, exc))
         return
-    await context.relay.refresh_card(context.bot, ticket.number)
     await message.reply_text(
         _("{ref}: priority {priority}, first answer due {when}.").format(
             ref=change.after.ref,

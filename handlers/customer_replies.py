@@ -7,18 +7,15 @@ message joins the ticket, reopens a solved one, and lands in the ticket's admin 
 from __future__ import annotations
 
 import logging
-from html import escape
 
 from telegram import Message, Update
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.context import SupportContext
 from bot.domain.lifecycle import IllegalTransitionError
-from bot.domain.models import Author, RelayKind, Ticket
-from bot.domain.tickets import TicketNotFoundError
+from bot.domain.models import Author, Ticket
+from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
 from bot.i18n import gettext as _
-from bot.i18n import use_locale
-from bot.texts import status_label
 from handlers.fallback import edited, free_text, unsupported
 from handlers.media import attachment_of, is_relayable
 from handlers.new_ticket import fraud_notice
@@ -55,7 +52,7 @@ async def add_to_ticket(
         await fraud_notice(update, guarded.card_masked, guarded.otp_masked)
     attachment = attachment_of(message)
     try:
-        change = await context.desk.service.customer_reply(
+        await context.desk.service.customer_reply(
             ticket.number,
             user.id,
             guarded.text,
@@ -63,38 +60,16 @@ async def add_to_ticket(
             tg_chat_id=message.chat_id,
             tg_message_id=message.message_id,
         )
-    except TicketNotFoundError:
+    except (TicketNotFoundError, DuplicateMessageError):
         return False
     except IllegalTransitionError:
         await message.reply_text(
             _(
-                "Ticket {ref} is closed, so I can't add to it. Open a new ticket with /new and "
-                "mention {ref}: we will pick it up from there."
+                "Ticket {ref} is closed, so I can't add to it. Open a follow-up from /tickets: "
+                "we will pick it up from there."
             ).format(ref=ticket.ref)
         )
         return False
-    with use_locale(await context.relay.admin_locale()):
-        header = _("👤 <b>{ref}</b> · {name}").format(
-            ref=ticket.ref, name=escape(user.display_name)
-        )
-        text = header + ("\n\n" + escape(guarded.text) if guarded.text else "")
-        if change.status_changed:
-            text += (
-                "\n<i>"
-                + _("Status: {status}").format(status=status_label(change.after.status))
-                + "</i>"
-            )
-    await context.relay.send_to_thread(
-        context.bot,
-        ticket.number,
-        text,
-        [attachment] if attachment else [],
-        kind=RelayKind.TO_ADMIN,
-        ticket_message_id=change.message_id,
-        customer_message_id=message.message_id,
-    )
-    if change.status_changed:
-        await context.relay.refresh_card(context.bot, ticket.number)
     await message.reply_text(_("✅ Added to your ticket {ref}.").format(ref=ticket.ref))
     return True
 
@@ -123,25 +98,6 @@ async def customer_edit(update: Update, context: SupportContext) -> None:
     if recorded is None:
         await edited(update, context)
         return
-    ticket, _edit_id = recorded
-    relay = await context.desk.tickets.relay_by_customer_message(
-        message.chat_id, message.message_id
-    )
-    with use_locale(await context.relay.admin_locale()):
-        text = (
-            _("✏️ <b>{ref}</b> · {name} edited a message:").format(
-                ref=ticket.ref, name=escape(user.display_name)
-            )
-            + "\n\n"
-            + escape(body)
-        )
-    await context.relay.send_to_thread(
-        context.bot,
-        ticket.number,
-        text,
-        kind=RelayKind.NOTICE,
-        reply_to=relay.admin_message_id if relay else None,
-    )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot.context import SupportContext
+from bot.domain.models import Audience
 from bot.i18n import gettext as _
 from bot.i18n import set_locale
 from bot.relay import CARD
@@ -149,10 +150,13 @@ async def bind(update: Update, context: SupportContext) -> None:
     )
     # Tickets filed while no chat was bound (or in the old one) get their cards now.
     for ticket in await context.desk.tickets.unposted(message.chat_id):
-        try:
-            await context.relay.ensure_posted(context.bot, ticket.number)
-        except TelegramError as exc:
-            log.warning("Could not post %s after /bind: %s", ticket.ref, exc)
+        await context.desk.outbox.add(
+            "new_ticket",
+            Audience.ADMIN,
+            context.desk.clock(),
+            ticket_number=ticket.number,
+            dedupe_key=f"new_ticket:{ticket.number}",
+        )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

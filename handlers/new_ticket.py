@@ -16,7 +16,6 @@ from telegram import (
     InlineKeyboardMarkup,
     Update,
 )
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -538,11 +537,6 @@ async def review_action(update: Update, context: SupportContext) -> str | int:
         ),
         context.desk.clock(),
     )
-    try:
-        await context.relay.ensure_posted(context.bot, ticket.number)
-    except TelegramError as exc:
-        # The ticket is safe in the database; the sweeper posts its card later.
-        log.warning("Could not post the card of %s yet: %s", ticket.ref, exc)
     return END
 
 

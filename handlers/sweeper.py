@@ -1,57 +1,61 @@
-"""The desk's clock: a JobQueue job that announces missed response targets and posts cards.
+"""The desk's clock: one repeating JobQueue job, driven only by times stored in SQLite.
 
-Everything it needs is in the database (due times, what was announced), so a restart
-loses nothing: the first run after start-up catches up.
+Each run announces missed response targets (once), reminds customers before an
+auto-solve, auto-solves tickets left waiting for the customer for `AUTO_SOLVE_AFTER`, and
+auto-closes tickets solved for `AUTO_CLOSE_AFTER`. Nothing lives in memory, so a restart
+loses nothing and the first run after downtime catches up.
 """
 
 from __future__ import annotations
 
 import logging
 
-from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.context import SupportContext
-from bot.domain.models import RelayKind
-from bot.i18n import format_time, use_locale
-from bot.i18n import gettext as _
-from bot.texts import priority_label
+from bot.domain.lifecycle import Action
+from bot.domain.models import Audience, Status
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "sweep"
+# The reminder goes out when this share of AUTO_SOLVE_AFTER has passed.
+REMINDER_AT = 2 / 3
 
 
 async def sweep(context: SupportContext) -> None:
-    """Post missing cards, then announce each breached response target once."""
-    desk, relay = context.desk, context.relay
+    """Do whatever the clock says is due, then let the outbox deliver it."""
+    desk = context.desk
+    service = desk.service
+    now = desk.clock()
     admin_chat = await desk.admin_chat_id()
-    if admin_chat is None:
-        return
-    for ticket in await desk.tickets.unposted(admin_chat):
-        try:
-            await relay.ensure_posted(context.bot, ticket.number)
-        except TelegramError as exc:
-            log.warning("Could not post the card of %s yet: %s", ticket.ref, exc)
-    for ticket in await desk.tickets.breached(desk.clock()):
-        # Marked first: an announcement is made at most once, even if the send fails.
-        if not await desk.tickets.mark_breach_announced(ticket.number, desk.clock()):
-            continue
-        with use_locale(await relay.admin_locale()):
-            text = _(
-                "⏰ Response target missed: <b>{ref}</b> ({priority}) was due {due} and has "
-                "no answer yet."
-            ).format(
-                ref=ticket.ref,
-                priority=priority_label(ticket.priority),
-                due=format_time(ticket.first_response_due_at, desk.timezone),
+    if admin_chat is not None:
+        for ticket in await desk.tickets.unposted(admin_chat):
+            await desk.outbox.add(
+                "new_ticket",
+                Audience.ADMIN,
+                now,
+                ticket_number=ticket.number,
+                dedupe_key=f"new_ticket:{ticket.number}",
             )
-            try:
-                await relay.send_to_thread(context.bot, ticket.number, text, kind=RelayKind.NOTICE)
-            except TelegramError as exc:
-                log.warning("Could not announce the breach of %s: %s", ticket.ref, exc)
+    for ticket in await desk.tickets.breached(now):
+        await service.announce_breach(ticket.number)
+    solve_after = desk.settings.auto_solve_after
+    close_after = desk.settings.auto_close_after
+    for ticket in await desk.tickets.pending_since_before(now - solve_after * REMINDER_AT):
+        assert ticket.status_changed_at is not None
+        solve_at = ticket.status_changed_at + solve_after
+        if solve_at <= now:
+            if await service.auto_move(ticket.number, Action.AUTO_SOLVE, Status.PENDING):
+                log.info("Auto-solved %s", ticket.ref)
+        elif ticket.solve_reminder_at is None:
+            await service.remind_before_auto_solve(ticket.number, solve_at)
+    for ticket in await desk.tickets.solved_since_before(now - close_after):
+        if await service.auto_move(ticket.number, Action.AUTO_CLOSE, Status.SOLVED):
+            log.info("Auto-closed %s", ticket.ref)
+    context.bot_data.dispatcher.wake()
 
 
 def schedule(application: Application, interval: float) -> None:  # type: ignore[type-arg]
     assert application.job_queue is not None
-    application.job_queue.run_repeating(sweep, interval=interval, first=1.0, name=JOB_NAME)
+    application.job_queue.run_repeating(sweep, interval=interval, first=0.5, name=JOB_NAME)

@@ -1,6 +1,23 @@
 """Everything that touches SQLite: the database, its migrations and the repositories."""
 
 from storage.db import Database
-from storage.repos import DeskSettingsRepo, DraftRepo, TicketRepo, UserRepo
+from storage.repos import (
+    DeskSettingsRepo,
+    DraftRepo,
+    OutboxRepo,
+    ProcessedUpdates,
+    RatingRepo,
+    TicketRepo,
+    UserRepo,
+)
 
-__all__ = ["Database", "DeskSettingsRepo", "DraftRepo", "TicketRepo", "UserRepo"]
+__all__ = [
+    "Database",
+    "DeskSettingsRepo",
+    "DraftRepo",
+    "OutboxRepo",
+    "ProcessedUpdates",
+    "RatingRepo",
+    "TicketRepo",
+    "UserRepo",
+]

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.domain.models import (
     Attachment,
     AttachmentKind,
+    Audience,
     Author,
     Draft,
+    OutboxItem,
     Priority,
+    Rating,
     Relay,
     RelayKind,
     Status,
@@ -69,6 +74,9 @@ def _ticket(row: sqlite3.Row) -> Ticket:
         admin_thread_id=row["admin_thread_id"],
         admin_card_message_id=row["admin_card_message_id"],
         breach_announced_at=_opt_ts(row["breach_announced_at"]),
+        status_changed_at=_opt_ts(row["status_changed_at"]),
+        solve_reminder_at=_opt_ts(row["solve_reminder_at"]),
+        customer_unreachable=bool(row["customer_unreachable"]),
     )
 
 
@@ -185,8 +193,8 @@ class TicketRepo:
         async with self._db.transaction() as tx:
             number = await tx.insert(
                 "INSERT INTO tickets (customer_id, department, subject, priority, status, locale,"
-                " created_at, updated_at, first_response_due_at, follow_up_of)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, updated_at, first_response_due_at, follow_up_of, status_changed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     customer_id,
                     department,
@@ -198,6 +206,7 @@ class TicketRepo:
                     ts,
                     to_ts(due_at),
                     follow_up_of,
+                    ts,
                 ),
             )
             await self._add_message(
@@ -213,6 +222,15 @@ class TicketRepo:
                 tx, number, "created", Author.CUSTOMER, customer_id, None, Status.OPEN.value, ts
             )
             await tx.execute("DELETE FROM drafts WHERE user_id = ?", (customer_id,))
+            # The agents are owed the new ticket's card: in the same transaction.
+            await enqueue(
+                tx,
+                "new_ticket",
+                Audience.ADMIN,
+                now,
+                ticket_number=number,
+                dedupe_key=f"new_ticket:{number}",
+            )
             row = await tx.fetch_one("SELECT * FROM tickets WHERE number = ?", (number,))
         assert row is not None
         return _ticket(row)
@@ -376,6 +394,30 @@ class TicketRepo:
             ),
         )
 
+    async def pending_since_before(self, cutoff: datetime) -> list[Ticket]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM tickets WHERE status = 'pending' AND status_changed_at <= ?"
+            " ORDER BY number",
+            (to_ts(cutoff),),
+        )
+        return [_ticket(r) for r in rows]
+
+    async def solved_since_before(self, cutoff: datetime) -> list[Ticket]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM tickets WHERE status = 'solved' AND status_changed_at <= ?"
+            " ORDER BY number",
+            (to_ts(cutoff),),
+        )
+        return [_ticket(r) for r in rows]
+
+    async def open_for_customer(self, customer_id: int) -> list[Ticket]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM tickets WHERE customer_id = ? AND status IN ('open', 'pending')"
+            " ORDER BY number DESC",
+            (customer_id,),
+        )
+        return [_ticket(r) for r in rows]
+
     async def unposted(self, admin_chat_id: int) -> list[Ticket]:
         """Live tickets that have no card in the bound admin chat yet."""
         rows = await self._db.fetch_all(
@@ -428,6 +470,25 @@ class TicketRepo:
             (chat_id, thread_id, card_message_id, number),
         )
 
+    async def message(self, message_id: int) -> TicketMessage | None:
+        row = await self._db.fetch_one("SELECT * FROM ticket_messages WHERE id = ?", (message_id,))
+        if row is None:
+            return None
+        files = await self._db.fetch_all(
+            "SELECT * FROM attachments WHERE message_id = ? ORDER BY id", (message_id,)
+        )
+        return TicketMessage(
+            id=row["id"],
+            ticket_number=row["ticket_number"],
+            author=Author(row["author"]),
+            author_id=row["author_id"],
+            body=row["body"],
+            created_at=from_ts(row["created_at"]),
+            internal=bool(row["internal"]),
+            attachments=tuple(_attachment(f) for f in files),
+            edit_of=row["edit_of"],
+        )
+
     async def events(self, number: int) -> list[TicketEvent]:
         rows = await self._db.fetch_all(
             "SELECT * FROM ticket_events WHERE ticket_number = ? ORDER BY id", (number,)
@@ -471,6 +532,9 @@ _TICKET_FIELDS = frozenset(
         "admin_thread_id",
         "admin_card_message_id",
         "breach_announced_at",
+        "status_changed_at",
+        "solve_reminder_at",
+        "customer_unreachable",
     }
 )
 
@@ -541,6 +605,36 @@ class TicketUnit:
             self._tx, number, kind, actor, actor_id, from_value, to_value, to_ts(now)
         )
 
+    async def enqueue(
+        self,
+        kind: str,
+        audience: Audience,
+        *,
+        now: datetime,
+        chat_id: int | None = None,
+        ticket_number: int | None = None,
+        payload: dict[str, Any] | None = None,
+        dedupe_key: str | None = None,
+    ) -> None:
+        """Owe someone a message, in this same transaction (see OutboxRepo)."""
+        await enqueue(self._tx, kind, audience, now, chat_id, ticket_number, payload, dedupe_key)
+
+    async def rate(self, number: int, score: int, now: datetime) -> None:
+        await self._tx.execute(
+            "INSERT INTO ratings (ticket_number, score, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (ticket_number) DO UPDATE SET"
+            " score = excluded.score, updated_at = excluded.updated_at",
+            (number, score, to_ts(now), to_ts(now)),
+        )
+
+    async def has_telegram_message(self, chat_id: int, message_id: int) -> bool:
+        row = await self._tx.fetch_one(
+            "SELECT 1 FROM ticket_messages WHERE tg_chat_id = ? AND tg_message_id = ?"
+            " AND edit_of IS NULL",
+            (chat_id, message_id),
+        )
+        return row is not None
+
     async def message_by_telegram(self, chat_id: int, message_id: int) -> TicketMessage | None:
         row = await self._tx.fetch_one(
             "SELECT * FROM ticket_messages WHERE tg_chat_id = ? AND tg_message_id = ?"
@@ -577,3 +671,135 @@ class DeskSettingsRepo:
             " updated_at = excluded.updated_at",
             (key, value, to_ts(now)),
         )
+
+
+async def enqueue(
+    tx: Transaction,
+    kind: str,
+    audience: Audience,
+    now: datetime,
+    chat_id: int | None = None,
+    ticket_number: int | None = None,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> None:
+    # With a dedupe key, a second pending row of the same key is dropped: the first one
+    # will deliver the latest state anyway (a card refresh, for example).
+    await tx.execute(
+        "INSERT OR IGNORE INTO outbox (kind, audience, chat_id, ticket_number, payload,"
+        " dedupe_key, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            kind,
+            audience.value,
+            chat_id,
+            ticket_number,
+            json.dumps(payload or {}, ensure_ascii=False),
+            dedupe_key,
+            now.timestamp(),
+            to_ts(now),
+        ),
+    )
+
+
+class OutboxRepo:
+    """The durable queue of everything the bot owes anyone."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(
+        self,
+        kind: str,
+        audience: Audience,
+        now: datetime,
+        *,
+        chat_id: int | None = None,
+        ticket_number: int | None = None,
+        payload: dict[str, Any] | None = None,
+        dedupe_key: str | None = None,
+    ) -> None:
+        async with self._db.transaction() as tx:
+            await enqueue(tx, kind, audience, now, chat_id, ticket_number, payload, dedupe_key)
+
+    async def due(self, now: float, limit: int) -> list[OutboxItem]:
+        """Pending items whose time has come, oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
+            " ORDER BY id LIMIT ?",
+            (now, limit),
+        )
+        return [
+            OutboxItem(
+                id=r["id"],
+                kind=r["kind"],
+                audience=Audience(r["audience"]),
+                chat_id=r["chat_id"],
+                ticket_number=r["ticket_number"],
+                payload=json.loads(r["payload"]),
+                attempts=r["attempts"],
+            )
+            for r in rows
+        ]
+
+    async def next_due(self) -> float | None:
+        row = await self._db.fetch_one(
+            "SELECT MIN(next_attempt_at) AS t FROM outbox WHERE state = 'pending'"
+        )
+        return None if row is None or row["t"] is None else float(row["t"])
+
+    async def done(self, item_id: int, state: str = "sent", error: str | None = None) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET state = ?, last_error = ?, done_at = ?, attempts = attempts + 1"
+            " WHERE id = ?",
+            (state, error, int(time.time()), item_id),
+        )
+
+    async def retry(self, item_id: int, at: float, error: str) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+            " WHERE id = ?",
+            (at, error, item_id),
+        )
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self._db.fetch_all("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
+        return {r["state"]: int(r["n"]) for r in rows}
+
+
+class ProcessedUpdates:
+    """Update ids already handled, so a restart never runs one twice."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def seen(self, update_id: int) -> bool:
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+        )
+        return row is not None
+
+    async def mark(self, update_id: int) -> None:
+        await self._db.execute(
+            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+            (update_id, int(time.time())),
+        )
+
+    async def forget_before(self, cutoff: datetime) -> None:
+        await self._db.execute(
+            "DELETE FROM processed_updates WHERE processed_at < ?", (to_ts(cutoff),)
+        )
+
+
+class RatingRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def comment(self, number: int, comment: str, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE ratings SET comment = ?, updated_at = ? WHERE ticket_number = ?",
+            (comment, to_ts(now), number),
+        )
+
+    async def get(self, number: int) -> Rating | None:
+        row = await self._db.fetch_one("SELECT * FROM ratings WHERE ticket_number = ?", (number,))
+        return None if row is None else Rating(row["ticket_number"], row["score"], row["comment"])

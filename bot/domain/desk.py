@@ -12,7 +12,16 @@ from bot.domain.sla import first_response_due
 from bot.domain.tickets import TicketService
 from bot.domain.validation import FileProblem, check_attachment
 from bot.i18n import negotiate_locale
-from storage import Database, DeskSettingsRepo, DraftRepo, TicketRepo, UserRepo
+from storage import (
+    Database,
+    DeskSettingsRepo,
+    DraftRepo,
+    OutboxRepo,
+    ProcessedUpdates,
+    RatingRepo,
+    TicketRepo,
+    UserRepo,
+)
 
 Clock = Callable[[], datetime]
 
@@ -35,7 +44,10 @@ class Desk:
         self.drafts = DraftRepo(db)
         self.tickets = TicketRepo(db)
         self.desk_settings = DeskSettingsRepo(db)
-        self.service = TicketService(self.tickets, clock, self.due_at)
+        self.ratings = RatingRepo(db)
+        self.outbox = OutboxRepo(db)
+        self.processed = ProcessedUpdates(db)
+        self.service = TicketService(self.tickets, self.ratings, clock, self.due_at)
         self._default_locale: str | None = None
         self._admin_chat_id: int | None = None
 

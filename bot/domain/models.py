@@ -108,6 +108,9 @@ class Ticket:
     admin_thread_id: int | None = None
     admin_card_message_id: int | None = None
     breach_announced_at: datetime | None = None
+    status_changed_at: datetime | None = None
+    solve_reminder_at: datetime | None = None
+    customer_unreachable: bool = False
 
     @property
     def ref(self) -> str:
@@ -205,3 +208,28 @@ class Relay:
     admin_message_id: int | None
     customer_chat_id: int | None
     customer_message_id: int | None
+
+
+class Audience(StrEnum):
+    CUSTOMER = "customer"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One thing the bot owes someone, waiting in the durable outbox."""
+
+    id: int
+    kind: str
+    audience: Audience
+    chat_id: int | None
+    ticket_number: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    ticket_number: int
+    score: int
+    comment: str | None

@@ -1,7 +1,8 @@
 """What happens to a ticket after it exists: replies, notes, status, priority, assignee.
 
-Every change runs in one transaction: the ticket row, the message and the event that
-records who did what and when (SPEC section 5).
+Every change runs in one transaction: the ticket row, the message, the event that records
+who did what and when (SPEC section 5), and the notifications it owes the customer and the
+agents, written to the durable outbox (delivered by `bot/dispatcher.py`).
 """
 
 from __future__ import annotations
@@ -9,15 +10,28 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.domain.lifecycle import Action, IllegalTransitionError, next_status
-from bot.domain.models import Attachment, Author, Priority, Status, Ticket
-from storage.repos import TicketRepo, TicketUnit
+from bot.domain.models import Attachment, Audience, Author, Priority, Status, Ticket
+from storage.repos import RatingRepo, TicketRepo, TicketUnit
 
 Clock = Callable[[], datetime]
 DueAt = Callable[[Priority, datetime], datetime]
 
 STATUS_EVENT = "status"
+
+# Outbox kinds (delivered by bot/notify.py)
+NEW_TICKET = "new_ticket"
+CARD = "card"
+STATUS = "status"
+AGENT_REPLY = "agent_reply"
+AGENT_EDIT = "agent_edit"
+CUSTOMER_MESSAGE = "customer_message"
+CUSTOMER_EDIT = "customer_edit"
+BREACH = "breach"
+SOLVE_REMINDER = "solve_reminder"
+UNDELIVERABLE = "undeliverable"
 
 
 class TicketNotFoundError(LookupError):
@@ -28,6 +42,10 @@ class TicketNotFoundError(LookupError):
 
 class NothingToChangeError(Exception):
     """The change asked for is already in place (same priority, same assignee)."""
+
+
+class DuplicateMessageError(Exception):
+    """This Telegram message is already on the ticket (a re-delivered update)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +62,11 @@ class Change:
 
 
 class TicketService:
-    def __init__(self, tickets: TicketRepo, clock: Clock, due_at: DueAt) -> None:
+    def __init__(
+        self, tickets: TicketRepo, ratings: RatingRepo, clock: Clock, due_at: DueAt
+    ) -> None:
         self._tickets = tickets
+        self._ratings = ratings
         self._clock = clock
         self._due_at = due_at
 
@@ -54,6 +75,26 @@ class TicketService:
         if ticket is None:
             raise TicketNotFoundError(number)
         return ticket
+
+    @staticmethod
+    async def _owe_card(unit: TicketUnit, number: int, now: datetime) -> None:
+        # One pending refresh per ticket is enough: it renders the latest state.
+        await unit.enqueue(
+            CARD, Audience.ADMIN, now=now, ticket_number=number, dedupe_key=f"card:{number}"
+        )
+
+    @staticmethod
+    async def _owe_customer(
+        unit: TicketUnit, ticket: Ticket, kind: str, now: datetime, **payload: Any
+    ) -> None:
+        await unit.enqueue(
+            kind,
+            Audience.CUSTOMER,
+            now=now,
+            chat_id=ticket.customer_id,
+            ticket_number=ticket.number,
+            payload=payload,
+        )
 
     async def _move(
         self,
@@ -64,13 +105,22 @@ class TicketService:
         actor_id: int | None,
         now: datetime,
     ) -> Status:
-        """Apply the state machine; record the status event when the status changes."""
+        """Apply the state machine; record the event and owe the news when it changes."""
         status = next_status(ticket.status, action)
         if status is not ticket.status:
-            await unit.update(ticket.number, status=status)
+            await unit.update(
+                ticket.number, status=status, status_changed_at=now, solve_reminder_at=None
+            )
             await unit.add_event(
                 ticket.number, STATUS_EVENT, actor, actor_id, ticket.status, status, now
             )
+            await self._owe_card(unit, ticket.number, now)
+            # The customer hears of every change they did not make themselves; an agent's
+            # reply carries its own news (it says the desk now waits for them).
+            if actor is not Author.CUSTOMER and action is not Action.AGENT_REPLY:
+                await self._owe_customer(
+                    unit, ticket, STATUS, now, status=status.value, action=action.value
+                )
         await unit.update(ticket.number, updated_at=now)
         return status
 
@@ -85,6 +135,17 @@ class TicketService:
             after = await self._load(unit, number)
         return Change(before, after)
 
+    async def customer_action(self, number: int, customer_id: int, action: Action) -> Change:
+        """Close or reopen from the customer's own ticket view (their tickets only)."""
+        now = self._clock()
+        async with self._tickets.unit() as unit:
+            before = await self._load(unit, number)
+            if before.customer_id != customer_id:
+                raise TicketNotFoundError(number)
+            await self._move(unit, before, action, Author.CUSTOMER, customer_id, now)
+            after = await self._load(unit, number)
+        return Change(before, after)
+
     async def agent_reply(
         self,
         number: int,
@@ -94,10 +155,17 @@ class TicketService:
         *,
         tg_chat_id: int | None = None,
         tg_message_id: int | None = None,
+        agent_name: str = "",
     ) -> Change:
-        """Record an agent's answer: the ticket waits for the customer."""
+        """Record an agent's answer and owe it to the customer: the ticket waits for them."""
         now = self._clock()
         async with self._tickets.unit() as unit:
+            if (
+                tg_chat_id is not None
+                and tg_message_id is not None
+                and await unit.has_telegram_message(tg_chat_id, tg_message_id)
+            ):
+                raise DuplicateMessageError
             before = await self._load(unit, number)
             await self._move(unit, before, Action.AGENT_REPLY, Author.AGENT, agent_id, now)
             if before.first_response_at is None:
@@ -115,6 +183,17 @@ class TicketService:
                 tg_chat_id=tg_chat_id,
                 tg_message_id=tg_message_id,
             )
+            await self._owe_customer(
+                unit,
+                before,
+                AGENT_REPLY,
+                now,
+                message_id=message_id,
+                admin_chat_id=tg_chat_id,
+                admin_message_id=tg_message_id,
+                agent_name=agent_name,
+                reopened=before.status is Status.SOLVED,
+            )
             after = await self._load(unit, number)
         return Change(before, after, message_id)
 
@@ -128,9 +207,15 @@ class TicketService:
         tg_chat_id: int | None = None,
         tg_message_id: int | None = None,
     ) -> Change:
-        """Record the customer's message: the ticket is open again (a closed one refuses)."""
+        """Record the customer's message and owe it to the agents (a closed ticket refuses)."""
         now = self._clock()
         async with self._tickets.unit() as unit:
+            if (
+                tg_chat_id is not None
+                and tg_message_id is not None
+                and await unit.has_telegram_message(tg_chat_id, tg_message_id)
+            ):
+                raise DuplicateMessageError
             before = await self._load(unit, number)
             if before.customer_id != customer_id:
                 raise TicketNotFoundError(number)
@@ -146,12 +231,23 @@ class TicketService:
                 tg_message_id=tg_message_id,
             )
             after = await self._load(unit, number)
+            await unit.enqueue(
+                CUSTOMER_MESSAGE,
+                Audience.ADMIN,
+                now=now,
+                ticket_number=number,
+                payload={
+                    "message_id": message_id,
+                    "customer_message_id": tg_message_id,
+                    "status_changed": after.status is not before.status,
+                },
+            )
         return Change(before, after, message_id)
 
     async def record_edit(
         self, author: Author, author_id: int, chat_id: int, message_id: int, new_body: str
     ) -> tuple[Ticket, int] | None:
-        """Keep an edit beside the original message (the audit trail keeps both)."""
+        """Keep an edit beside the original message and owe it to the other side."""
         now = self._clock()
         async with self._tickets.unit() as unit:
             original = await unit.message_by_telegram(chat_id, message_id)
@@ -176,6 +272,24 @@ class TicketService:
                 now,
             )
             ticket = await self._load(unit, original.ticket_number)
+            if author is Author.CUSTOMER:
+                await unit.enqueue(
+                    CUSTOMER_EDIT,
+                    Audience.ADMIN,
+                    now=now,
+                    ticket_number=ticket.number,
+                    payload={"edit_id": edit_id, "customer_message_id": message_id},
+                )
+            elif not original.internal:
+                await self._owe_customer(
+                    unit,
+                    ticket,
+                    AGENT_EDIT,
+                    now,
+                    edit_id=edit_id,
+                    admin_chat_id=chat_id,
+                    admin_message_id=message_id,
+                )
         return ticket, edit_id
 
     async def note(self, number: int, agent_id: int, body: str) -> int:
@@ -207,6 +321,7 @@ class TicketService:
                 str(agent_id),
                 now,
             )
+            await self._owe_card(unit, number, now)
             after = await self._load(unit, number)
         return Change(before, after)
 
@@ -232,5 +347,70 @@ class TicketService:
             await unit.add_event(
                 number, "priority", Author.AGENT, agent_id, before.priority, priority, now
             )
+            await self._owe_card(unit, number, now)
             after = await self._load(unit, number)
         return Change(before, after)
+
+    # The clock
+
+    async def announce_breach(self, number: int) -> bool:
+        """Owe the agents one announcement of a missed response target; False if done."""
+        now = self._clock()
+        async with self._tickets.unit() as unit:
+            ticket = await self._load(unit, number)
+            if ticket.breach_announced_at is not None or ticket.first_response_at is not None:
+                return False
+            await unit.update(number, breach_announced_at=now)
+            await unit.enqueue(BREACH, Audience.ADMIN, now=now, ticket_number=number)
+        return True
+
+    async def remind_before_auto_solve(self, number: int, solve_at: datetime) -> bool:
+        """Owe the customer one reminder that a pending ticket will be solved soon."""
+        now = self._clock()
+        async with self._tickets.unit() as unit:
+            ticket = await self._load(unit, number)
+            if ticket.status is not Status.PENDING or ticket.solve_reminder_at is not None:
+                return False
+            await unit.update(number, solve_reminder_at=now)
+            await self._owe_customer(
+                unit, ticket, SOLVE_REMINDER, now, solve_at=solve_at.timestamp()
+            )
+        return True
+
+    async def auto_move(self, number: int, action: Action, expected: Status) -> bool:
+        """Auto-solve or auto-close, if the ticket is still where the clock saw it."""
+        now = self._clock()
+        async with self._tickets.unit() as unit:
+            ticket = await self._load(unit, number)
+            if ticket.status is not expected:
+                return False
+            await self._move(unit, ticket, action, Author.SYSTEM, None, now)
+        return True
+
+    async def mark_unreachable(self, number: int) -> None:
+        """The customer blocked the bot: show it on the card and tell the agents once."""
+        now = self._clock()
+        async with self._tickets.unit() as unit:
+            ticket = await self._load(unit, number)
+            if ticket.customer_unreachable:
+                return
+            await unit.update(number, customer_unreachable=True)
+            await unit.add_event(number, "unreachable", Author.SYSTEM, None, None, None, now)
+            await unit.enqueue(UNDELIVERABLE, Audience.ADMIN, now=now, ticket_number=number)
+            await self._owe_card(unit, number, now)
+
+    async def rate(self, number: int, customer_id: int, score: int) -> Ticket:
+        now = self._clock()
+        async with self._tickets.unit() as unit:
+            ticket = await self._load(unit, number)
+            if ticket.customer_id != customer_id or ticket.status not in (
+                Status.SOLVED,
+                Status.CLOSED,
+            ):
+                raise TicketNotFoundError(number)
+            await unit.add_event(
+                number, "rating", Author.CUSTOMER, customer_id, None, str(score), now
+            )
+            await unit.rate(number, score, now)
+            await self._owe_card(unit, number, now)
+        return ticket

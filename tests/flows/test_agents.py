@@ -83,9 +83,12 @@ class Desk:
         )
 
     async def command(self, number: int, text: str, agent: FakeUser | None = None) -> SentMessage:
+        """Send a command in the ticket's thread; return the bot's answer once all is sent."""
         mark = len(self.fake.sent(self.group.id))
         await self.agent_says(number, text, agent)
-        return await self.fake.wait_for(self.group.id, since=mark)
+        answer = await self.fake.wait_for(self.group.id, since=mark)
+        await self.fake.idle()  # the card and the customer are told through the outbox
+        return answer
 
 
 @pytest.fixture(params=[True, False], ids=["forum", "plain"])
@@ -381,7 +384,7 @@ async def test_edits_follow_the_message(desk: Desk) -> None:
     await desk.fake.wait_for(person.id, lambda m: m.text.startswith("✅"), since=mark)
     group_mark = len(desk.fake.sent(desk.group.id))
     person.user.edit(sent, "The amount was 65000")
-    shown = await desk.fake.wait_for(desk.group.id, since=group_mark)
+    shown = await desk.fake.wait_for(desk.group.id, lambda m: m.text.startswith("✏️"), since=group_mark)
     assert shown.text.startswith(f"✏️ #{number} · Rina edited a message:")
     assert "The amount was 65000" in shown.text
     bodies = [

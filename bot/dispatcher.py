@@ -1,0 +1,157 @@
+"""The one sender of the durable outbox.
+
+It delivers items oldest first, one at a time per chat and at most one message a second
+to each customer (the Bot API's per-chat limit); PTB's AIORateLimiter keeps the overall
+30 a second and 20 a minute per group. A 429 waits `retry_after`, a 5xx or time-out is
+retried with backoff, a 403 (the customer blocked the bot) is recorded and not retried,
+and a 400 is logged and given up. An item is marked sent only after Telegram accepted it,
+so a crash re-sends it at most once (Telegram has no idempotency key to do better).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot.domain.desk import Desk
+from bot.domain.models import Audience, OutboxItem
+from bot.notify import Notifier
+
+log = logging.getLogger(__name__)
+
+ADMIN = "admin"
+MAX_BACKOFF = 300.0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        desk: Desk,
+        notifier: Notifier,
+        *,
+        per_chat_interval: float = 1.0,
+        max_parallel: int = 8,
+        batch: int = 200,
+    ) -> None:
+        self.desk = desk
+        self.notifier = notifier
+        self.per_chat_interval = per_chat_interval
+        self.batch = batch
+        self._slots = asyncio.Semaphore(max_parallel)
+        self._wake = asyncio.Event()
+        self._busy: set[object] = set()
+        self._next_ok: dict[object, float] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._deliveries: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        """Look at the outbox now (something was just written)."""
+        self._wake.set()
+
+    def start(self, bot: Bot) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(bot), name="outbox-dispatcher")
+
+    async def stop(self) -> None:
+        """Stop taking new items and let deliveries under way finish."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._deliveries:
+            await asyncio.gather(*self._deliveries, return_exceptions=True)
+
+    async def _run(self, bot: Bot) -> None:
+        while True:
+            try:
+                wait = await self._round(bot)
+            except Exception:  # the loop must survive anything: log it and go on
+                log.exception("The outbox dispatcher hit an error; retrying")
+                wait = 1.0
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    def _now(self) -> float:
+        """The desk's clock, which wrote the items' due times."""
+        return self.desk.clock().timestamp()
+
+    async def _round(self, bot: Bot) -> float:
+        """Start what may go now; return how long to sleep if nothing wakes us."""
+        now = self._now()
+        tick = time.monotonic()
+        items = await self.desk.outbox.due(now, self.batch)
+        held: set[object] = set()  # chats whose older item is waiting: keep their order
+        soonest = 1.0
+        for item in items:
+            key = self._key(item)
+            if key in held or key in self._busy:
+                held.add(key)
+                continue
+            ready_at = self._next_ok.get(key, 0.0)
+            if ready_at > tick:
+                held.add(key)
+                soonest = min(soonest, ready_at - tick)
+                continue
+            held.add(key)
+            self._busy.add(key)
+            task = asyncio.create_task(self._deliver(bot, item, key))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+        upcoming = await self.desk.outbox.next_due()
+        if upcoming is not None and upcoming > now:
+            soonest = min(soonest, upcoming - now)
+        return max(soonest, 0.01)
+
+    @staticmethod
+    def _key(item: OutboxItem) -> object:
+        return item.chat_id if item.audience is Audience.CUSTOMER else ADMIN
+
+    async def _deliver(self, bot: Bot, item: OutboxItem, key: object) -> None:
+        try:
+            async with self._slots:
+                await self._attempt(bot, item)
+        finally:
+            self._busy.discard(key)
+            if item.audience is Audience.CUSTOMER:
+                # Spacing is measured on the monotonic clock: it is about Telegram's limits.
+                self._next_ok[key] = time.monotonic() + self.per_chat_interval
+            self.wake()
+
+    async def _attempt(self, bot: Bot, item: OutboxItem) -> None:
+        outbox = self.desk.outbox
+        try:
+            await self.notifier.deliver(bot, item)
+        except RetryAfter as exc:
+            delay = _seconds(exc.retry_after)
+            log.warning("Telegram asked to wait %.0f s (outbox item %s)", delay, item.id)
+            await outbox.retry(item.id, self._now() + delay, f"retry after {delay:.0f} s")
+        except Forbidden as exc:
+            # The customer blocked the bot: recorded, shown on the card, never retried.
+            await outbox.done(item.id, "blocked", str(exc))
+            if item.audience is Audience.CUSTOMER and item.ticket_number is not None:
+                await self.desk.service.mark_unreachable(item.ticket_number)
+        except BadRequest as exc:
+            log.error("Telegram refused outbox item %s (%s): %s", item.id, item.kind, exc)
+            await outbox.done(item.id, "failed", str(exc))
+        except TelegramError as exc:  # time-outs, 5xx, network trouble: try again later
+            delay = min(MAX_BACKOFF, 2.0 ** min(item.attempts, 9))
+            log.warning("Outbox item %s failed (%s); retrying in %.0f s", item.id, exc, delay)
+            await outbox.retry(item.id, self._now() + delay, str(exc))
+        except Exception as exc:  # a bug must not lose the message: keep it for later
+            log.exception("Outbox item %s (%s) crashed", item.id, item.kind)
+            delay = min(MAX_BACKOFF, 2.0 ** min(item.attempts + 3, 9))
+            await outbox.retry(item.id, self._now() + delay, repr(exc))
+        else:
+            await outbox.done(item.id)
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

@@ -1,0 +1,233 @@
+"""Turn an outbox item into Telegram messages, rendered in the reader's language.
+
+Items are written by the domain in the same transaction as the change; the text is made
+here, at delivery, so the customer reads it in the language they use at that moment.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from html import escape
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest
+
+from bot.domain import tickets as kinds
+from bot.domain.desk import Desk
+from bot.domain.lifecycle import Action
+from bot.domain.models import Audience, OutboxItem, RelayKind, Status, Ticket
+from bot.i18n import format_time, use_locale
+from bot.i18n import gettext as _
+from bot.relay import AdminRelay
+from bot.texts import priority_label, status_label
+
+log = logging.getLogger(__name__)
+
+RATE = "rt1"
+
+
+def rating_keyboard(number: int) -> InlineKeyboardMarkup:
+    """Five buttons, 1 to 5 stars."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(f"{score} ⭐", callback_data=f"{RATE}:rate:{number}:{score}")
+                for score in range(1, 6)
+            ]
+        ]
+    )
+
+
+class Notifier:
+    """Delivers one outbox item; raises what Telegram raised, for the dispatcher to judge."""
+
+    def __init__(self, desk: Desk, relay: AdminRelay) -> None:
+        self.desk = desk
+        self.relay = relay
+
+    async def deliver(self, bot: Bot, item: OutboxItem) -> None:
+        if item.ticket_number is None:
+            log.warning("Outbox item %s (%s) has no ticket; dropped", item.id, item.kind)
+            return
+        ticket = await self.desk.tickets.get(item.ticket_number)
+        if ticket is None:
+            return
+        handler = {
+            kinds.NEW_TICKET: self._new_ticket,
+            kinds.CARD: self._card,
+            kinds.STATUS: self._status,
+            kinds.AGENT_REPLY: self._agent_reply,
+            kinds.AGENT_EDIT: self._agent_edit,
+            kinds.CUSTOMER_MESSAGE: self._customer_message,
+            kinds.CUSTOMER_EDIT: self._customer_edit,
+            kinds.BREACH: self._breach,
+            kinds.SOLVE_REMINDER: self._solve_reminder,
+            kinds.UNDELIVERABLE: self._undeliverable,
+        }.get(item.kind)
+        if handler is None:
+            log.error("Unknown outbox kind %r (item %s); dropped", item.kind, item.id)
+            return
+        if item.audience is Audience.CUSTOMER:
+            with use_locale(await self._customer_locale(ticket)):
+                await handler(bot, ticket, item)
+        else:
+            with use_locale(await self.relay.admin_locale()):
+                await handler(bot, ticket, item)
+
+    async def _customer_locale(self, ticket: Ticket) -> str:
+        customer = await self.desk.users.get(ticket.customer_id)
+        return await self.desk.locale_for(customer) if customer else ticket.locale
+
+    # The agents' side
+
+    async def _new_ticket(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        await self.relay.ensure_posted(bot, ticket.number)
+
+    async def _card(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        if ticket.admin_card_message_id is None:
+            await self.relay.ensure_posted(bot, ticket.number)
+        else:
+            await self.relay.refresh_card(bot, ticket.number)
+
+    async def _customer_message(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        message = await self.desk.tickets.message(int(item.payload["message_id"]))
+        if message is None:
+            return
+        customer = await self.desk.users.get(ticket.customer_id)
+        name = escape(customer.display_name) if customer else str(ticket.customer_id)
+        text = _("👤 <b>{ref}</b> · {name}").format(ref=ticket.ref, name=name)
+        if message.body:
+            text += "\n\n" + escape(message.body)
+        if item.payload.get("status_changed"):
+            text += "\n<i>" + _("Status: {status}").format(status=status_label(ticket.status))
+            text += "</i>"
+        await self.relay.send_to_thread(
+            bot,
+            ticket.number,
+            text,
+            message.attachments,
+            kind=RelayKind.TO_ADMIN,
+            ticket_message_id=message.id,
+            customer_message_id=item.payload.get("customer_message_id"),
+        )
+
+    async def _customer_edit(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        edit = await self.desk.tickets.message(int(item.payload["edit_id"]))
+        if edit is None:
+            return
+        relay = await self.desk.tickets.relay_by_customer_message(
+            ticket.customer_id, int(item.payload["customer_message_id"])
+        )
+        customer = await self.desk.users.get(ticket.customer_id)
+        name = escape(customer.display_name) if customer else str(ticket.customer_id)
+        text = _("✏️ <b>{ref}</b> · {name} edited a message:").format(ref=ticket.ref, name=name)
+        await self.relay.send_to_thread(
+            bot,
+            ticket.number,
+            text + "\n\n" + escape(edit.body),
+            kind=RelayKind.NOTICE,
+            reply_to=relay.admin_message_id if relay else None,
+        )
+
+    async def _breach(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        text = _(
+            "⏰ Response target missed: <b>{ref}</b> ({priority}) was due {due} and has "
+            "no answer yet."
+        ).format(
+            ref=ticket.ref,
+            priority=priority_label(ticket.priority),
+            due=format_time(ticket.first_response_due_at, self.desk.timezone),
+        )
+        await self.relay.send_to_thread(bot, ticket.number, text, kind=RelayKind.NOTICE)
+
+    async def _undeliverable(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        text = _(
+            "⚠️ {ref}: the customer has blocked the bot, so messages can't be delivered."
+        ).format(ref=ticket.ref)
+        await self.relay.send_to_thread(bot, ticket.number, text, kind=RelayKind.NOTICE)
+
+    # The customer's side
+
+    def _sign(self, ticket: Ticket, agent_name: str) -> str:
+        name = self.desk.settings.team_name or agent_name or _("Support team")
+        return _("💬 <b>{ref}</b> · {name}").format(ref=ticket.ref, name=escape(name))
+
+    async def _agent_reply(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        message = await self.desk.tickets.message(int(item.payload["message_id"]))
+        if message is None:
+            return
+        text = self._sign(ticket, str(item.payload.get("agent_name") or ""))
+        if message.body:
+            text += "\n\n" + escape(message.body)
+        text += "\n\n<i>" + _("Reply to this message to answer.") + "</i>"
+        await self.relay.send_to_customer(
+            bot,
+            ticket,
+            text,
+            message.attachments,
+            kind=RelayKind.TO_CUSTOMER,
+            ticket_message_id=message.id,
+            admin_message_id=item.payload.get("admin_message_id"),
+        )
+
+    async def _agent_edit(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        edit = await self.desk.tickets.message(int(item.payload["edit_id"]))
+        relay = await self.desk.tickets.relay_by_admin_message(
+            int(item.payload["admin_chat_id"]), int(item.payload["admin_message_id"])
+        )
+        if edit is None or relay is None or relay.customer_message_id is None:
+            return
+        agent = await self.desk.users.get(edit.author_id) if edit.author_id else None
+        text = self._sign(ticket, agent.first_name if agent else "")
+        text += "\n\n" + escape(edit.body) + "\n\n<i>" + _("(edited)") + "</i>"
+        original = await self.desk.tickets.message(edit.edit_of) if edit.edit_of else None
+        try:
+            if original is not None and original.attachments:
+                await bot.edit_message_caption(
+                    chat_id=ticket.customer_id, message_id=relay.customer_message_id, caption=text
+                )
+            else:
+                await bot.edit_message_text(
+                    text, chat_id=ticket.customer_id, message_id=relay.customer_message_id
+                )
+        except BadRequest as exc:
+            if "message is not modified" not in exc.message.lower():
+                raise
+
+    async def _status(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        status = Status(item.payload["status"])
+        action = item.payload.get("action")
+        keyboard = None
+        if action == Action.AUTO_SOLVE.value:
+            text = _(
+                "ℹ️ We haven't heard from you, so your ticket <b>{ref}</b> is now marked as "
+                "solved. If you still need help, just reply to this message."
+            ).format(ref=ticket.ref)
+        elif action == Action.AUTO_CLOSE.value:
+            text = _(
+                "ℹ️ Your ticket <b>{ref}</b> is now closed. To continue, open a follow-up "
+                "from /tickets."
+            ).format(ref=ticket.ref)
+        else:
+            text = _("ℹ️ Your ticket <b>{ref}</b> is now: {status}.").format(
+                ref=ticket.ref, status=status_label(status)
+            )
+            if status is Status.SOLVED:
+                text += "\n" + _(
+                    "If something is still wrong, reply to this message and the ticket opens again."
+                )
+            elif status is Status.CLOSED:
+                text += "\n" + _("To continue, open a follow-up from /tickets.")
+        if status is Status.SOLVED and await self.desk.ratings.get(ticket.number) is None:
+            text += "\n\n" + _("How did we do? Rate our help:")
+            keyboard = rating_keyboard(ticket.number)
+        await self.relay.send_to_customer(bot, ticket, text, keyboard=keyboard)
+
+    async def _solve_reminder(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        solve_at = datetime.fromtimestamp(float(item.payload["solve_at"]), tz=UTC)
+        text = _(
+            "⏳ We are waiting for your reply on ticket <b>{ref}</b>. If we don't hear from "
+            "you by {when}, we will mark it as solved. Reply to this message to keep it open."
+        ).format(ref=ticket.ref, when=format_time(solve_at, self.desk.timezone))
+        await self.relay.send_to_customer(bot, ticket, text)
