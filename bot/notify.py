@@ -20,7 +20,7 @@ from bot.domain.models import Audience, OutboxItem, RelayKind, Status, Ticket
 from bot.i18n import format_time, use_locale
 from bot.i18n import gettext as _
 from bot.relay import AdminRelay
-from bot.texts import priority_label, status_label
+from bot.texts import agent_status_label, priority_label, status_label
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class Notifier:
         if message.body:
             text += "\n\n" + escape(message.body)
         if item.payload.get("status_changed"):
-            text += "\n<i>" + _("Status: {status}").format(status=status_label(ticket.status))
+            text += "\n<i>" + _("Status: {status}").format(status=agent_status_label(ticket.status))
             text += "</i>"
         await self.relay.send_to_thread(
             bot,

@@ -39,7 +39,7 @@ from bot.domain.models import (
 )
 from bot.i18n import format_time, language_name, use_locale
 from bot.i18n import gettext as _
-from bot.texts import department_label, priority_label, status_label
+from bot.texts import agent_status_label, department_label, priority_label
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class AdminRelay:
             assignee = escape(agent.display_name) if agent else str(ticket.assignee_id)
         lines = [
             _("🎫 <b>Ticket {ref}</b> · {status}").format(
-                ref=ticket.ref, status=status_label(ticket.status)
+                ref=ticket.ref, status=agent_status_label(ticket.status)
             ),
             _("<b>Department:</b> {value}").format(
                 value=escape(department_label(dept)) if dept else escape(ticket.department)
@@ -164,6 +164,16 @@ class AdminRelay:
         ]
         if ticket.follow_up_of is not None:
             lines.append(_("<b>Follow-up of:</b> #{number}").format(number=ticket.follow_up_of))
+        rating = await self.desk.ratings.get(ticket.number)
+        if rating is not None:
+            line = _("<b>Rating:</b> {stars} ({score}/5)").format(
+                stars="★" * rating.score + "☆" * (5 - rating.score), score=rating.score
+            )
+            if rating.comment:
+                line += f" · “{escape(rating.comment)}”"
+            lines.append(line)
+        if ticket.customer_unreachable:
+            lines.append(_("⚠️ <b>Undeliverable:</b> the customer has blocked the bot."))
         lines += ["", f"<b>{escape(ticket.subject)}</b>"]
         if first is not None:
             lines.append(escape(first.body))

@@ -68,8 +68,22 @@ def priority_meaning(priority: Priority) -> str:
     return gettext(_PRIORITY_MEANING[priority])
 
 
+_AGENT_STATUS_LABELS = {
+    Status.OPEN: N_("Open"),
+    Status.PENDING: N_("Waiting for the customer"),
+    Status.SOLVED: N_("Solved"),
+    Status.CLOSED: N_("Closed"),
+}
+
+
 def status_label(status: Status) -> str:
+    """The status as the customer reads it ("Waiting for your reply")."""
     return gettext(_STATUS_LABELS[status])
+
+
+def agent_status_label(status: Status) -> str:
+    """The status as the agents read it ("Waiting for the customer")."""
+    return gettext(_AGENT_STATUS_LABELS[status])
 
 
 def _whole_units(delta: timedelta) -> tuple[int, str] | None:

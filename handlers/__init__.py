@@ -12,6 +12,7 @@ from handlers import (
     middleware,
     my_tickets,
     new_ticket,
+    rating,
     start,
 )
 from handlers.errors import on_error
@@ -24,6 +25,7 @@ def register(application: Application, *, conversation_timeout: float | None) ->
     # Group 0, first match wins: the form, the customers' commands and replies, the agents'
     # side, then the fallbacks for whatever is left.
     new_ticket.register(application, conversation_timeout)
+    rating.register(application)
     start.register(application)
     my_tickets.register(application)
     customer_replies.register(application)

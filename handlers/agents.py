@@ -26,7 +26,7 @@ from bot.domain.tickets import Change, DuplicateMessageError, NothingToChangeErr
 from bot.i18n import format_time
 from bot.i18n import gettext as _
 from bot.relay import CARD, CARD_ACTIONS
-from bot.texts import priority_label, status_label
+from bot.texts import agent_status_label, priority_label
 from handlers.callbacks import pattern, unpack
 from handlers.media import attachment_of, is_relayable
 
@@ -172,7 +172,7 @@ async def _after(context: SupportContext, change: Change, reply_to: Message | No
     if reply_to is not None:
         await reply_to.reply_text(
             _("{ref}: {status}.").format(
-                ref=change.after.ref, status=status_label(change.after.status)
+                ref=change.after.ref, status=agent_status_label(change.after.status)
             )
         )
 
@@ -196,7 +196,7 @@ def _illegal_text(ticket: Ticket, exc: IllegalTransitionError) -> str:
             "follow-up ticket."
         ).format(ref=ticket.ref)
     return _("{ref} is {status}: that is not possible now.").format(
-        ref=ticket.ref, status=status_label(exc.status)
+        ref=ticket.ref, status=agent_status_label(exc.status)
     )
 
 
@@ -224,7 +224,7 @@ async def note(update: Update, context: SupportContext) -> None:
         return
     text = " ".join(args).strip()
     if not text:
-        await message.reply_text(_("Write the note after the command: /note <text>"))
+        await message.reply_text(_("Write the note after the command: /note &lt;text&gt;"))
         return
     agent_id, _name = _agent(update)
     await context.desk.service.note(ticket.number, agent_id, text)
@@ -346,7 +346,7 @@ async def _send_queue(
                 ref=ticket.ref,
                 priority=priority_label(ticket.priority),
                 subject=escape(ticket.subject),
-                status=status_label(ticket.status),
+                status=agent_status_label(ticket.status),
                 due=due,
             )
         )

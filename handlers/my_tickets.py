@@ -1,22 +1,44 @@
-"""`/tickets`: the customer's tickets, newest first, a page at a time."""
+"""`/tickets`: the customer's tickets, their history, and Reply / Close / Reopen / Follow-up.
+
+Every button carries a ticket number, and every handler checks that the ticket is the
+presser's own: forged or stale button data gets a polite answer and changes nothing.
+"""
 
 from __future__ import annotations
 
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.context import SupportContext
+from bot.domain.lifecycle import Action, IllegalTransitionError
+from bot.domain.models import Author, Status, Ticket
+from bot.domain.tickets import TicketNotFoundError
 from bot.i18n import format_time
 from bot.i18n import gettext as _
 from bot.texts import status_label
 from handlers.callbacks import Callback, pattern, unpack
+from handlers.customer_replies import add_to_ticket
 from handlers.keyboards import main_menu
 
 CB = "tk1"
-CB_ACTIONS = frozenset({"page"})
+CB_ACTIONS = frozenset({"page", "open", "reply", "close", "reopen", "follow"})
 PAGE_SIZE = 5
+HISTORY_ITEMS = 12  # the latest entries shown; a Telegram message holds 4096 characters
+END = ConversationHandler.END
+WAITING_REPLY = "waiting_reply"
+
+
+def _button(text: str, action: str, arg: str | int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=Callback(CB, action, str(arg)).pack())
 
 
 async def show_tickets(update: Update, context: SupportContext, page: int) -> None:
@@ -37,6 +59,7 @@ async def show_tickets(update: Update, context: SupportContext, page: int) -> No
         user.id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
     )
     lines = [_("<b>Your tickets</b> (page {page} of {pages})").format(page=page + 1, pages=pages)]
+    rows = []
     for ticket in tickets:
         lines.append(
             _("<b>{ref}</b> {subject}\n{status} · updated {when}").format(
@@ -46,29 +69,111 @@ async def show_tickets(update: Update, context: SupportContext, page: int) -> No
                 when=format_time(ticket.updated_at, context.desk.timezone),
             )
         )
+        rows.append([_button(f"{ticket.ref} · {ticket.subject}"[:60], "open", ticket.number)])
     nav = []
     if page > 0:
-        nav.append(
-            InlineKeyboardButton(
-                _("« Newer"), callback_data=Callback(CB, "page", str(page - 1)).pack()
-            )
-        )
+        nav.append(_button(_("« Newer"), "page", page - 1))
     if page < pages - 1:
-        nav.append(
-            InlineKeyboardButton(
-                _("Older »"), callback_data=Callback(CB, "page", str(page + 1)).pack()
-            )
-        )
+        nav.append(_button(_("Older »"), "page", page + 1))
+    if nav:
+        rows.append(nav)
     await context.bot.send_message(
-        update.effective_chat.id,
-        "\n\n".join(lines),
-        reply_markup=InlineKeyboardMarkup([nav]) if nav else None,
+        update.effective_chat.id, "\n\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
     )
 
 
 async def tickets_command(update: Update, context: SupportContext) -> None:
     """List the customer's tickets, newest first."""
     await show_tickets(update, context, page=0)
+
+
+async def _own_ticket(update: Update, context: SupportContext, action: str) -> Ticket | None:
+    """The ticket a button names, if it is the presser's own; else answer and None."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, CB, CB_ACTIONS)
+    ticket = None
+    if callback is not None and callback.action == action and callback.arg.isdigit():
+        ticket = await context.desk.tickets.get(int(callback.arg))
+    if ticket is None or ticket.customer_id != context.require_user().id:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return None
+    return ticket
+
+
+def ticket_keyboard(ticket: Ticket) -> InlineKeyboardMarkup:
+    n = ticket.number
+    rows: list[list[InlineKeyboardButton]] = []
+    if ticket.status in (Status.OPEN, Status.PENDING):
+        rows.append([_button(_("↩️ Reply"), "reply", n), _button(_("🔒 Close"), "close", n)])
+    elif ticket.status is Status.SOLVED:
+        rows.append([_button(_("↩️ Reply"), "reply", n), _button(_("🔓 Reopen"), "reopen", n)])
+        rows.append([_button(_("➕ Follow-up"), "follow", n)])
+    else:
+        rows.append([_button(_("➕ Follow-up"), "follow", n)])
+    rows.append([_button(_("« My tickets"), "page", 0)])
+    return InlineKeyboardMarkup(rows)
+
+
+async def history_text(context: SupportContext, ticket: Ticket) -> str:
+    """The ticket's story as the customer may see it: messages and status changes."""
+    desk = context.desk
+    entries: list[tuple[float, int, str]] = []
+    for message in await desk.tickets.messages(ticket.number, include_internal=False):
+        if message.author is Author.CUSTOMER:
+            who = _("You")
+        else:
+            who = desk.settings.team_name or _("Support team")
+        label = _("{who} (edited)").format(who=who) if message.edit_of else who
+        files = len(message.attachments)
+        body = escape(message.body) if message.body else ""
+        if files:
+            body += (" " if body else "") + _("📎 {count} file(s)").format(count=files)
+        when = format_time(message.created_at, desk.timezone)
+        entries.append(
+            (message.created_at.timestamp(), message.id, f"<i>{when}</i> · <b>{label}</b>\n{body}")
+        )
+    for event in await desk.tickets.events(ticket.number):
+        if event.kind != "status" or event.to_value is None:
+            continue
+        when = format_time(event.created_at, desk.timezone)
+        status = status_label(Status(event.to_value))
+        entries.append(
+            (
+                event.created_at.timestamp(),
+                10**12 + event.id,
+                f"<i>{when}</i> · {_('Status: {status}').format(status=status)}",
+            )
+        )
+    entries.sort()
+    shown = entries[-HISTORY_ITEMS:]
+    header = [
+        _("<b>Ticket {ref}</b> · {status}").format(
+            ref=ticket.ref, status=status_label(ticket.status)
+        ),
+        f"<b>{escape(ticket.subject)}</b>",
+    ]
+    if ticket.follow_up_of is not None:
+        header.append(_("Follow-up of #{number}").format(number=ticket.follow_up_of))
+    if len(entries) > len(shown):
+        header.append(_("(latest {count} entries)").format(count=len(shown)))
+    text = "\n".join(header) + "\n\n" + "\n\n".join(e[2] for e in shown)
+    return text if len(text) <= 4000 else text[-4000:].split("\n\n", 1)[-1]
+
+
+async def open_ticket(update: Update, context: SupportContext) -> None:
+    """Show one of the customer's tickets with its history and what can be done."""
+    ticket = await _own_ticket(update, context, "open")
+    if ticket is None:
+        return
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    await query.answer()
+    await context.bot.send_message(
+        update.effective_chat.id,
+        await history_text(context, ticket),
+        reply_markup=ticket_keyboard(ticket),
+    )
 
 
 async def page_pressed(update: Update, context: SupportContext) -> None:
@@ -83,8 +188,123 @@ async def page_pressed(update: Update, context: SupportContext) -> None:
     await show_tickets(update, context, page=int(callback.arg))
 
 
+async def _customer_action(update: Update, context: SupportContext, action: Action) -> None:
+    name = {Action.CLOSE: "close", Action.REOPEN: "reopen"}[action]
+    ticket = await _own_ticket(update, context, name)
+    if ticket is None:
+        return
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    try:
+        change = await context.desk.service.customer_action(
+            ticket.number, context.require_user().id, action
+        )
+    except (IllegalTransitionError, TicketNotFoundError):
+        await query.answer(
+            _("Ticket {ref} is {status}: that is not possible now.").format(
+                ref=ticket.ref, status=status_label(ticket.status)
+            ),
+            show_alert=True,
+        )
+        return
+    await query.answer()
+    await context.bot.send_message(
+        update.effective_chat.id,
+        _("Ticket {ref} is now: {status}.").format(
+            ref=change.after.ref, status=status_label(change.after.status)
+        ),
+        reply_markup=ticket_keyboard(change.after),
+    )
+
+
+async def close_pressed(update: Update, context: SupportContext) -> None:
+    """Close the ticket (the customer's own)."""
+    await _customer_action(update, context, Action.CLOSE)
+
+
+async def reopen_pressed(update: Update, context: SupportContext) -> None:
+    """Reopen a solved ticket (the customer's own)."""
+    await _customer_action(update, context, Action.REOPEN)
+
+
+# Reply: the next message the customer sends goes to that ticket.
+
+
+async def reply_pressed(update: Update, context: SupportContext) -> str | int:
+    """Ask for the message to add to the ticket."""
+    ticket = await _own_ticket(update, context, "reply")
+    if ticket is None:
+        return END
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    if ticket.status is Status.CLOSED:
+        await query.answer(
+            _("Ticket {ref} is closed: open a follow-up instead.").format(ref=ticket.ref),
+            show_alert=True,
+        )
+        return END
+    await query.answer()
+    await context.desk.users.set_reply_ticket(context.require_user().id, ticket.number)
+    await context.bot.send_message(
+        update.effective_chat.id,
+        _(
+            "Write your message for ticket {ref}. You can also send photos or documents. "
+            "Send /cancel to stop."
+        ).format(ref=ticket.ref),
+    )
+    return WAITING_REPLY
+
+
+async def reply_given(update: Update, context: SupportContext) -> str | int:
+    """Add the message to the ticket chosen with Reply."""
+    message = update.effective_message
+    assert message is not None
+    user = context.require_user()
+    number = await context.desk.users.reply_ticket(user.id)
+    ticket = await context.desk.tickets.get(number) if number else None
+    if ticket is None or ticket.customer_id != user.id:
+        await message.reply_text(_("Which ticket? Open it in /tickets and press Reply."))
+        return END
+    if await add_to_ticket(update, context, ticket, message):
+        await context.desk.users.set_reply_ticket(user.id, None)
+        return END
+    return WAITING_REPLY
+
+
+async def reply_cancelled(update: Update, context: SupportContext) -> int:
+    """Stop writing a reply."""
+    assert update.effective_message is not None
+    await context.desk.users.set_reply_ticket(context.require_user().id, None)
+    await update.effective_message.reply_text(_("Cancelled: nothing was added."))
+    return END
+
+
+def build_reply_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    return ConversationHandler(
+        entry_points=[CallbackQueryHandler(reply_pressed, pattern=rf"^{CB}:reply:")],
+        states={
+            WAITING_REPLY: [
+                MessageHandler(
+                    filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND,
+                    reply_given,
+                )
+            ]
+        },
+        fallbacks=[CommandHandler("cancel", reply_cancelled)],
+        name="ticket_reply",
+        persistent=True,
+        per_chat=True,
+        per_user=True,
+        per_message=False,
+    )
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(build_reply_conversation())
     application.add_handler(
         CommandHandler("tickets", tickets_command, filters=filters.ChatType.PRIVATE)
     )
+    application.add_handler(CallbackQueryHandler(open_ticket, pattern=rf"^{CB}:open:"))
+    application.add_handler(CallbackQueryHandler(close_pressed, pattern=rf"^{CB}:close:"))
+    application.add_handler(CallbackQueryHandler(reopen_pressed, pattern=rf"^{CB}:reopen:"))
     application.add_handler(CallbackQueryHandler(page_pressed, pattern=pattern(CB)))

@@ -34,6 +34,7 @@ from bot.domain.models import (
     Priority,
     Relay,
     RelayKind,
+    Status,
     Ticket,
 )
 from bot.domain.validation import (
@@ -317,6 +318,41 @@ async def new_ticket(update: Update, context: SupportContext) -> str:
     return await ask(update, context, DEPARTMENT, draft)
 
 
+async def follow_up(update: Update, context: SupportContext) -> str | int:
+    """Start a new ticket that continues a solved or closed one of the customer's."""
+    query = update.callback_query
+    assert query is not None
+    user = context.require_user()
+    data = (query.data or "").split(":")
+    number = int(data[2]) if len(data) == 3 and data[2].isdigit() else 0
+    old = await context.desk.tickets.get(number)
+    if (
+        old is None
+        or old.customer_id != user.id
+        or old.status
+        not in (
+            Status.SOLVED,
+            Status.CLOSED,
+        )
+    ):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return END
+    await query.answer()
+    prefix = _("Follow-up to {ref}: ").format(ref=old.ref)
+    draft = Draft(
+        user_id=user.id,
+        department=old.department,
+        subject=(prefix + old.subject)[:SUBJECT_MAX_CHARS],
+        priority=old.priority,
+        follow_up_of=old.number,
+    )
+    notice = _(
+        "A follow-up to {ref}: department, subject and priority are taken from it. "
+        "You can change them in the review."
+    ).format(ref=old.ref)
+    return await ask(update, context, MESSAGE, draft, notice)
+
+
 # Steps
 
 
@@ -365,6 +401,27 @@ async def subject_given(update: Update, context: SupportContext) -> str:
         )
         return await ask(update, context, SUBJECT, draft, notice)
     draft.subject = subject
+    if draft.follow_up_of is None and not draft.editing:
+        same = await context.desk.similar_open_ticket(draft.user_id, subject)
+        if same is not None:
+            # Point to the ticket already open about this; the customer may still go on.
+            await update.effective_message.reply_text(
+                _(
+                    "You already have an open ticket about this: {ref} “{subject}”. It is "
+                    "best to continue there (/tickets). If this is a different problem, "
+                    "just carry on below."
+                ).format(ref=same.ref, subject=escape(same.subject)),
+                reply_markup=InlineKeyboardMarkup(
+                    [
+                        [
+                            InlineKeyboardButton(
+                                _("Open {ref}").format(ref=same.ref),
+                                callback_data=Callback("tk1", "open", str(same.number)).pack(),
+                            )
+                        ]
+                    ]
+                ),
+            )
     return await advance(update, context, draft, SUBJECT)
 
 
@@ -669,6 +726,7 @@ def build(conversation_timeout: float | None) -> ConversationHandler:  # type: i
         entry_points=[
             CommandHandler("new", new_ticket, filters=filters.ChatType.PRIVATE),
             CallbackQueryHandler(new_ticket, pattern=rf"^{MENU}:new$"),
+            CallbackQueryHandler(follow_up, pattern=r"^tk1:follow:"),
         ],
         states={
             **STEP_HANDLERS,

@@ -132,6 +132,13 @@ class UserRepo:
         )
         return count > 0
 
+    async def set_reply_ticket(self, user_id: int, number: int | None) -> None:
+        await self._db.execute("UPDATE users SET reply_ticket = ? WHERE id = ?", (number, user_id))
+
+    async def reply_ticket(self, user_id: int) -> int | None:
+        row = await self._db.fetch_one("SELECT reply_ticket FROM users WHERE id = ?", (user_id,))
+        return None if row is None or row["reply_ticket"] is None else int(row["reply_ticket"])
+
     async def mark_ban_notified(self, user_id: int) -> bool:
         """Record that the ban was explained; True only for the first caller."""
         count = await self._db.execute(

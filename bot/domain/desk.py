@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from difflib import SequenceMatcher
 
 from bot.config import SUPPORTED_LOCALES, Department, ResponseTarget, Settings
 from bot.domain.fraud import Guarded, guard
@@ -26,7 +28,12 @@ from storage import (
 Clock = Callable[[], datetime]
 
 DEFAULT_LOCALE_KEY = "default_locale"
+SAME_SUBJECT = 0.6  # word overlap (or spelling likeness) that makes two subjects "the same"
 ADMIN_CHAT_KEY = "admin_chat_id"
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W_]+", text.casefold()) if len(w) > 2}
 
 
 def utc_now() -> datetime:
@@ -161,7 +168,24 @@ class Desk:
             attachments=list(draft.attachments),
             due_at=self.due_at(draft.priority, now),
             now=now,
+            follow_up_of=draft.follow_up_of,
         )
+
+    async def similar_open_ticket(self, customer_id: int, subject: str) -> Ticket | None:
+        """An open ticket of this customer about the same thing, to continue instead."""
+        wanted = _words(subject)
+        for ticket in await self.tickets.open_for_customer(customer_id):
+            theirs = _words(ticket.subject)
+            if not wanted or not theirs:
+                continue
+            overlap = len(wanted & theirs) / len(wanted | theirs)
+            if (
+                overlap >= SAME_SUBJECT
+                or SequenceMatcher(None, subject.casefold(), ticket.subject.casefold()).ratio()
+                >= SAME_SUBJECT
+            ):
+                return ticket
+        return None
 
     # What the form offers and accepts
 

@@ -158,6 +158,8 @@ class Draft:
     editing: bool = False
     # The question the customer was last asked, so a wrong answer gets the same question.
     step: str | None = None
+    # The closed or solved ticket this one continues.
+    follow_up_of: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -168,6 +170,7 @@ class Draft:
             "attachments": [a.to_json() for a in self.attachments],
             "editing": self.editing,
             "step": self.step,
+            "follow_up_of": self.follow_up_of,
         }
 
     @classmethod
@@ -182,6 +185,7 @@ class Draft:
             attachments=[Attachment.from_json(a) for a in data.get("attachments", [])],
             editing=bool(data.get("editing", False)),
             step=data.get("step"),
+            follow_up_of=data.get("follow_up_of"),
         )
 
     @property

@@ -1,0 +1,422 @@
+"""The FAQ: short answers to common questions, in every locale, and a forgiving search.
+
+Entries live in `locales/<lang>/faq.toml`, one table per key, with the same keys in every
+locale:
+
+    [pending_order]
+    title = "Paid, but my order is still pending"
+    keywords = ["pending", "not processed", ...]
+    answer = \"\"\"Telegram HTML (<b>, <i>, &amp;)\"\"\"
+
+`Faq.search` takes what a customer typed and returns the best entries in their locale.
+Text is compared as accent- and case-free word tokens (NFKD, combining marks dropped,
+casefolded), so "vantar pa" finds "väntar på". A token matches a known word exactly, as a
+short inflection of it ("ordern", "kodenya", "dikirim" against "order", "kode", "kirim"),
+or as a typo (difflib ratio of at least 0.8, both words four letters or longer). Stopwords
+of all three languages are ignored, because customers mix them freely.
+
+Each key is scored in the user's locale against its title, its keywords in *all* locales
+(the keys are shared, so an English or Swedish keyword typed by an Indonesian customer still
+counts) and, with a much smaller weight, its answer. Words that appear in many entries
+weigh less than words that single one entry out, and a multi-word keyword ("belum masuk",
+"inte fått") earns a bonus when all of its words are present. Entries under a minimum score
+are dropped, so greetings and gibberish return nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Final
+
+DEFAULT_LOCALES_DIR: Final = Path(__file__).resolve().parents[2] / "locales"
+DEFAULT_LOCALES: Final = ("en", "id", "sv")
+FILE_NAME: Final = "faq.toml"
+
+_FIELDS: Final = ("title", "keywords", "answer")
+_KEY_RE: Final = re.compile(r"[a-z][a-z0-9_]*")
+_TOKEN_RE: Final = re.compile(r"[^\W_]+")
+_TAG_RE: Final = re.compile(r"<[^>]*>")
+_ENTITY_RE: Final = re.compile(r"&(?:amp|lt|gt|quot);")
+
+# Words that say nothing about the question. One set for all locales: customers mix
+# languages, and none of these is a meaningful word in another of the three.
+_STOPWORDS: Final = frozenset(
+    """
+    a an the is are am was were be been being do does did done have has had having
+    i me my mine we our us you your yours he she it its they them their this that these
+    those there here of to in on at by for from with about as into onto over under
+    and or but if so than then too very just also only not no yes
+    don dont doesn doesnt didn didnt isn isnt wasn wasnt won wont can cant couldn
+    haven havent hasn hasnt aren arent im ive ll ve re
+    can could would should will shall may might must please pls plz
+    what which who whom whose when where why how
+    hi hello hey hiya thanks thank thx ty ok okay good morning afternoon evening
+    saya aku gue gw gua sy kami kita anda kamu lo lu dia mereka
+    yang di ke dari dan atau tapi tetapi dengan untuk pada dalam ini itu tsb
+    ada adalah apa apakah bagaimana gimana gmn kenapa knp mengapa kapan dimana mana
+    siapa berapa bisa bisakah dapat mau ingin akan sudah udah sdh udh telah sedang lagi
+    masih juga saja aja sih dong deh kok ya yah nih tuh kah lah pun nya
+    tidak tak gak ga nggak ngga enggak engga ndak
+    tolong mohon min gan kak mas mbak bang pak bu
+    halo hai hallo selamat pagi siang sore malam terima kasih makasih trims
+    jag mig mitt min mina du dig din ditt dina vi oss vår vårt våra ni er han hon den
+    det de dem dom är var vara varit blir bli har hade ha och eller men att som om
+    på i av för med till från hos ur vid åt en ett inte ej kan ska skulle vill måste
+    hur vad vem vilken vilket vilka varför när var där här så nu då bara också
+    hej hejsan tjena hallå tack god morgon kväll
+    """.split()
+)
+
+# Indonesian clitics and prefixes, tried when a word does not match as it stands:
+# "otpnya" -> "otp", "dikirim" -> "kirim", "terpotong" -> "potong".
+_ID_SUFFIXES: Final = ("nya", "lah", "kah", "ku", "mu")
+_ID_PREFIXES: Final = ("di", "ter")
+
+_FUZZY_MIN_LEN: Final = 4
+_FUZZY_RATIO: Final = 0.8
+_PREFIX_SIM: Final = 0.9
+_VARIANT_FACTOR: Final = 0.9
+_ANSWER_WEIGHT: Final = 0.3
+_PHRASE_BONUS: Final = 1.0
+_MIN_SCORE: Final = 2.0
+_RELATIVE_CUTOFF: Final = 0.35
+_MAX_QUERY_TOKENS: Final = 64
+_CACHE_LIMIT: Final = 4096
+
+
+class FaqError(Exception):
+    """The FAQ files are missing, malformed, or disagree with each other."""
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    key: str
+    title: str
+    keywords: tuple[str, ...]
+    answer: str
+
+
+def normalize(text: str) -> str:
+    """Casefolded text without accents: "Väntar PÅ" -> "vantar pa"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.casefold()
+
+
+_NORM_STOPWORDS: Final = frozenset(normalize(word) for word in _STOPWORDS)
+
+
+def tokenize(text: str) -> list[str]:
+    """Content words of `text`, normalized, stopwords removed, in order (repeats kept)."""
+    return [
+        tok
+        for tok in _TOKEN_RE.findall(normalize(text))
+        if tok not in _NORM_STOPWORDS and (len(tok) > 1 or tok.isdigit())
+    ]
+
+
+def _plain(answer: str) -> str:
+    """The answer's words without HTML tags and entities."""
+    return _ENTITY_RE.sub(" ", _TAG_RE.sub(" ", answer))
+
+
+def _variants(token: str) -> list[str]:
+    """Shorter forms of an Indonesian-looking word, to try when the word itself fails."""
+    found: list[str] = []
+    for suffix in _ID_SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            found.append(token[: -len(suffix)])
+    for prefix in _ID_PREFIXES:
+        if token.startswith(prefix) and len(token) - len(prefix) >= _FUZZY_MIN_LEN:
+            found.append(token[len(prefix) :])
+    return found
+
+
+@dataclass(frozen=True)
+class _KeyIndex:
+    strong: frozenset[str]  # title (user's locale) and keywords (all locales)
+    answer: frozenset[str]  # answer words (user's locale)
+    phrases: tuple[tuple[str, ...], ...]  # multi-word keywords (all locales)
+
+
+@dataclass(frozen=True)
+class _LocaleIndex:
+    keys: tuple[_KeyIndex, ...]  # in the order of Faq.keys()
+    strong_idf: Mapping[str, float]
+    answer_idf: Mapping[str, float]
+
+
+class _Vocabulary:
+    """Every indexed word, with a cache of which of them a query word matches."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._words = frozenset(words)
+        self._by_length: dict[int, list[str]] = {}
+        for word in sorted(self._words):
+            self._by_length.setdefault(len(word), []).append(word)
+        self._cache: dict[str, dict[str, float]] = {}
+
+    def matches(self, token: str) -> dict[str, float]:
+        """Known words `token` stands for, each with a similarity in (0, 1]."""
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
+        found = self._match_one(token)
+        for variant in _variants(token):
+            for word, sim in self._match_one(variant).items():
+                scaled = sim * _VARIANT_FACTOR
+                if scaled > found.get(word, 0.0):
+                    found[word] = scaled
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[token] = found
+        return found
+
+    def _match_one(self, token: str) -> dict[str, float]:
+        found: dict[str, float] = {}
+        if token in self._words:
+            found[token] = 1.0
+        size = len(token)
+        if size < _FUZZY_MIN_LEN:
+            return found
+        # ratio = 2*M/(a+b) >= 0.8 needs the shorter word to be at least 2/3 of the longer.
+        low = max(_FUZZY_MIN_LEN, math.ceil(size * 2 / 3))
+        high = math.floor(size * 3 / 2)
+        matcher = SequenceMatcher(autojunk=False)
+        matcher.set_seq2(token)
+        for length in range(low, high + 1):
+            for word in self._by_length.get(length, ()):
+                if word == token:
+                    continue
+                shorter, longer = (word, token) if length < size else (token, word)
+                if longer.startswith(shorter) and len(longer) - len(shorter) <= 4:
+                    found[word] = _PREFIX_SIM
+                    continue
+                matcher.set_seq1(word)
+                if (
+                    matcher.real_quick_ratio() >= _FUZZY_RATIO
+                    and matcher.quick_ratio() >= _FUZZY_RATIO
+                ):
+                    ratio = matcher.ratio()
+                    if ratio >= _FUZZY_RATIO:
+                        found[word] = ratio * 0.95  # a typo never beats the exact word
+        return found
+
+
+def _idf(sets: Sequence[frozenset[str]]) -> dict[str, float]:
+    counts: dict[str, int] = {}
+    for words in sets:
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+    total = len(sets)
+    return {word: math.log(1 + total / count) for word, count in counts.items()}
+
+
+class Faq:
+    """All entries of all locales, validated, with a search index per locale."""
+
+    def __init__(self, entries: Mapping[str, Sequence[FaqEntry]]) -> None:
+        if not entries:
+            raise FaqError("no locales")
+        locales = list(entries)
+        self._locales = tuple(locales)
+        self._keys = [entry.key for entry in entries[locales[0]]]
+        self._entries: dict[str, dict[str, FaqEntry]] = {}
+        for locale, items in entries.items():
+            by_key = {entry.key: entry for entry in items}
+            if len(by_key) != len(items):
+                raise FaqError(f"{locale}: a key appears twice")
+            self._entries[locale] = by_key
+        _check_same_keys({loc: list(by_key) for loc, by_key in self._entries.items()})
+        self._build_index()
+
+    @classmethod
+    def load(
+        cls,
+        locales_dir: Path = DEFAULT_LOCALES_DIR,
+        locales: Sequence[str] = DEFAULT_LOCALES,
+    ) -> Faq:
+        """Read `<locales_dir>/<lang>/faq.toml` for every locale; FaqError on any problem."""
+        if not locales:
+            raise FaqError("no locales given")
+        return cls({locale: _read_file(locales_dir / locale / FILE_NAME) for locale in locales})
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return self._locales
+
+    def keys(self) -> list[str]:
+        """Entry keys in the order of the first locale's file."""
+        return list(self._keys)
+
+    def entry(self, locale: str, key: str) -> FaqEntry | None:
+        by_key = self._entries.get(locale)
+        return None if by_key is None else by_key.get(key)
+
+    def entries(self, locale: str) -> list[FaqEntry]:
+        by_key = self._by_locale(locale)
+        return [by_key[key] for key in self._keys]
+
+    def search(self, locale: str, text: str, *, limit: int = 3) -> list[FaqEntry]:
+        """The entries that best answer `text`, best first; [] when none fits well enough."""
+        by_key = self._by_locale(locale)
+        if limit <= 0:
+            return []
+        scored = self._score(self._index[locale], text)
+        if not scored:
+            return []
+        best = max(score for score, _ in scored)
+        floor = max(_MIN_SCORE, best * _RELATIVE_CUTOFF)
+        ranked = sorted((-score, pos) for score, pos in scored if score >= floor)
+        return [by_key[self._keys[pos]] for _, pos in ranked[:limit]]
+
+    def scores(self, locale: str, text: str) -> dict[str, float]:
+        """Every key's raw score for `text` (for tuning and tests); 0 for no match."""
+        self._by_locale(locale)
+        result = dict.fromkeys(self._keys, 0.0)
+        for score, pos in self._score(self._index[locale], text):
+            result[self._keys[pos]] = score
+        return result
+
+    # -- internals -------------------------------------------------------------------
+
+    def _by_locale(self, locale: str) -> dict[str, FaqEntry]:
+        by_key = self._entries.get(locale)
+        if by_key is None:
+            raise FaqError(f"unknown locale {locale!r}; known: {', '.join(self._locales)}")
+        return by_key
+
+    def _build_index(self) -> None:
+        shared_words: dict[str, set[str]] = {key: set() for key in self._keys}
+        shared_phrases: dict[str, set[tuple[str, ...]]] = {key: set() for key in self._keys}
+        for by_key in self._entries.values():
+            for key, entry in by_key.items():
+                for keyword in entry.keywords:
+                    words = tuple(dict.fromkeys(tokenize(keyword)))
+                    shared_words[key].update(words)
+                    if len(words) > 1:
+                        shared_phrases[key].add(words)
+        vocabulary: set[str] = set()
+        self._index: dict[str, _LocaleIndex] = {}
+        for locale, by_key in self._entries.items():
+            keys = []
+            for key in self._keys:
+                entry = by_key[key]
+                strong = frozenset(shared_words[key].union(tokenize(entry.title)))
+                answer = frozenset(tokenize(_plain(entry.answer)))
+                phrases = tuple(sorted(shared_phrases[key]))
+                keys.append(_KeyIndex(strong, answer, phrases))
+                vocabulary.update(strong, answer)
+            self._index[locale] = _LocaleIndex(
+                keys=tuple(keys),
+                strong_idf=_idf([k.strong for k in keys]),
+                answer_idf=_idf([k.answer for k in keys]),
+            )
+        self._vocabulary = _Vocabulary(vocabulary)
+
+    def _score(self, index: _LocaleIndex, text: str) -> list[tuple[float, int]]:
+        tokens = list(dict.fromkeys(tokenize(text)))[:_MAX_QUERY_TOKENS]
+        if not tokens:
+            return []
+        matches = [self._vocabulary.matches(token) for token in tokens]
+        # Every word a query word stands for: to check multi-word keywords quickly.
+        present: dict[str, float] = {}
+        for found in matches:
+            for word, sim in found.items():
+                present[word] = max(present.get(word, 0.0), sim)
+        scored: list[tuple[float, int]] = []
+        for pos, key in enumerate(index.keys):
+            strong_score = 0.0
+            answer_score = 0.0
+            for found in matches:
+                best_strong = 0.0
+                best_answer = 0.0
+                for word, sim in found.items():
+                    if word in key.strong:
+                        best_strong = max(best_strong, sim * index.strong_idf[word])
+                    if word in key.answer:
+                        best_answer = max(best_answer, sim * index.answer_idf[word])
+                if best_strong:
+                    strong_score += best_strong
+                else:
+                    answer_score += best_answer
+            bonus = sum(
+                _PHRASE_BONUS * (len(phrase) - 1)
+                for phrase in key.phrases
+                if all(word in present for word in phrase)
+            )
+            score = strong_score + bonus + _ANSWER_WEIGHT * answer_score
+            if score > 0:
+                scored.append((round(score, 6), pos))
+        return scored
+
+
+def _read_file(path: Path) -> list[FaqEntry]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise FaqError(f"{path}: file not found") from exc
+    except (OSError, ValueError) as exc:  # TOMLDecodeError, bad UTF-8
+        raise FaqError(f"{path}: {exc}") from exc
+    if not data:
+        raise FaqError(f"{path}: no entries")
+    return [_parse_entry(path, key, value) for key, value in data.items()]
+
+
+def _parse_entry(path: Path, key: str, value: object) -> FaqEntry:
+    where = f"{path}: [{key}]"
+    if not _KEY_RE.fullmatch(key):
+        raise FaqError(f"{where}: keys are lowercase snake_case")
+    if not isinstance(value, dict):
+        raise FaqError(f"{where}: expected a table")
+    missing = [field for field in _FIELDS if field not in value]
+    if missing:
+        raise FaqError(f"{where}: missing {', '.join(missing)}")
+    unknown = sorted(set(value) - set(_FIELDS))
+    if unknown:
+        raise FaqError(f"{where}: unknown field {', '.join(unknown)}")
+    title = value["title"]
+    answer = value["answer"]
+    keywords = value["keywords"]
+    for name, text in (("title", title), ("answer", answer)):
+        if not isinstance(text, str) or not text.strip():
+            raise FaqError(f"{where}: {name} must be a non-empty string")
+    if not isinstance(keywords, list) or not keywords:
+        raise FaqError(f"{where}: keywords must be a non-empty list")
+    if not all(isinstance(word, str) and word.strip() for word in keywords):
+        raise FaqError(f"{where}: every keyword must be a non-empty string")
+    if not any(tokenize(word) for word in keywords):
+        raise FaqError(f"{where}: keywords are all stopwords")
+    return FaqEntry(
+        key=key,
+        title=title.strip(),
+        keywords=tuple(word.strip() for word in keywords),
+        answer=answer.strip(),
+    )
+
+
+def _check_same_keys(keys_by_locale: Mapping[str, list[str]]) -> None:
+    locales = list(keys_by_locale)
+    reference = set(keys_by_locale[locales[0]])
+    problems = []
+    for locale in locales[1:]:
+        keys = set(keys_by_locale[locale])
+        missing = sorted(reference - keys)
+        extra = sorted(keys - reference)
+        if missing:
+            problems.append(f"{locale} lacks {', '.join(missing)}")
+        if extra:
+            problems.append(f"{locale} has extra {', '.join(extra)}")
+    if problems:
+        raise FaqError(
+            f"FAQ keys differ between locales ({locales[0]} is the reference): "
+            + "; ".join(problems)
+        )
