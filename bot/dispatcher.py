@@ -35,13 +35,18 @@ class Dispatcher:
         notifier: Notifier,
         *,
         per_chat_interval: float = 1.0,
+        overall_rate: float = 29.0,  # a hair under Telegram's 30, for clock jitter
         max_parallel: int = 8,
         batch: int = 200,
     ) -> None:
         self.desk = desk
         self.notifier = notifier
         self.per_chat_interval = per_chat_interval
+        # Items are started evenly spaced: PTB's limiter would allow a burst of 30 at once,
+        # the steady pace keeps every one-second window within Telegram's 30 messages.
+        self.spacing = 1.0 / overall_rate
         self.batch = batch
+        self._next_start = 0.0
         self._slots = asyncio.Semaphore(max_parallel)
         self._wake = asyncio.Event()
         self._busy: set[object] = set()
@@ -85,7 +90,6 @@ class Dispatcher:
     async def _round(self, bot: Bot) -> float:
         """Start what may go now; return how long to sleep if nothing wakes us."""
         now = self._now()
-        tick = time.monotonic()
         items = await self.desk.outbox.due(now, self.batch)
         held: set[object] = set()  # chats whose older item is waiting: keep their order
         soonest = 1.0
@@ -94,6 +98,10 @@ class Dispatcher:
             if key in held or key in self._busy:
                 held.add(key)
                 continue
+            tick = time.monotonic()
+            if self._next_start > tick:
+                soonest = min(soonest, self._next_start - tick)
+                break
             ready_at = self._next_ok.get(key, 0.0)
             if ready_at > tick:
                 held.add(key)
@@ -101,6 +109,7 @@ class Dispatcher:
                 continue
             held.add(key)
             self._busy.add(key)
+            self._next_start = tick + self.spacing
             task = asyncio.create_task(self._deliver(bot, item, key))
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
@@ -126,6 +135,8 @@ class Dispatcher:
 
     async def _attempt(self, bot: Bot, item: OutboxItem) -> None:
         outbox = self.desk.outbox
+        # From now on a new change must queue its own item: this one may render too early.
+        await outbox.claim(item.id)
         try:
             await self.notifier.deliver(bot, item)
         except RetryAfter as exc:

@@ -748,6 +748,10 @@ class OutboxRepo:
             for r in rows
         ]
 
+    async def claim(self, item_id: int) -> None:
+        """Release the item's dedupe key as its delivery starts."""
+        await self._db.execute("UPDATE outbox SET dedupe_key = NULL WHERE id = ?", (item_id,))
+
     async def next_due(self) -> float | None:
         row = await self._db.fetch_one(
             "SELECT MIN(next_attempt_at) AS t FROM outbox WHERE state = 'pending'"

@@ -28,7 +28,7 @@ from storage import (
 Clock = Callable[[], datetime]
 
 DEFAULT_LOCALE_KEY = "default_locale"
-SAME_SUBJECT = 0.6  # word overlap (or spelling likeness) that makes two subjects "the same"
+SAME_SUBJECT = 0.5  # word overlap (or spelling likeness) that makes two subjects "the same"
 ADMIN_CHAT_KEY = "admin_chat_id"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ class Call:
     error: str | None = None  # the description of an error answer
     result: Any = None
     injected: bool = False  # True when fail_next() produced the error
+    at: float = field(default_factory=time.monotonic)  # when the request arrived
 
     @property
     def done(self) -> bool:

@@ -104,6 +104,7 @@ class FakeTelegram:
         self._sent_index: dict[tuple[int, int], SentMessage] = {}
         self._updates: list[JSON] = []  # queued and not yet confirmed via offset
         self._next_update_id = 1
+        self.last_update: JSON = {}
         self._allowed_updates: list[str] | None = None
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
@@ -234,8 +235,15 @@ class FakeTelegram:
         update = {"update_id": self._next_update_id, kind: snapshot(payload)}
         self._next_update_id += 1
         self._updates.append(update)
+        self.last_update = update
         self._touch()
         return update
+
+    def redeliver(self, update: JSON) -> None:
+        """Queue an update again with its old update_id, as Telegram does after a crash
+        left it unconfirmed."""
+        self._updates.append(snapshot(update))
+        self._touch()
 
     @property
     def pending_updates(self) -> list[JSON]:

@@ -384,7 +384,9 @@ async def test_edits_follow_the_message(desk: Desk) -> None:
     await desk.fake.wait_for(person.id, lambda m: m.text.startswith("✅"), since=mark)
     group_mark = len(desk.fake.sent(desk.group.id))
     person.user.edit(sent, "The amount was 65000")
-    shown = await desk.fake.wait_for(desk.group.id, lambda m: m.text.startswith("✏️"), since=group_mark)
+    shown = await desk.fake.wait_for(
+        desk.group.id, lambda m: m.text.startswith("✏️"), since=group_mark
+    )
     assert shown.text.startswith(f"✏️ #{number} · Rina edited a message:")
     assert "The amount was 65000" in shown.text
     bodies = [

@@ -128,7 +128,11 @@ async def test_tickets_are_listed_newest_first_with_paging(
     assert first.button_texts()[0] == "#1007 · Server 6 is down"
     second = await person.presses(first, tr("Older »"))
     assert [line.split(" ", 1)[0] for line in second.text.split("\n\n")[1:]] == ["#1002", "#1001"]
-    assert second.button_texts() == ["#1002 · Server 1 is down", "#1001 · Server 0 is down", tr("« Newer")]
+    assert second.button_texts() == [
+        "#1002 · Server 1 is down",
+        "#1001 · Server 0 is down",
+        tr("« Newer"),
+    ]
 
 
 async def test_an_idle_form_times_out_with_a_message(

@@ -1,0 +1,403 @@
+"""Customers follow and continue their tickets; everything owed arrives exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+
+from bot.app import SupportApplication
+from bot.config import Settings
+from bot.domain.lifecycle import Action
+from bot.domain.models import Author, Draft, Priority, Status
+from tests.fake_api import FakeChat, FakeTelegram, FakeUser, SentMessage
+from tests.flows.conftest import Person, running
+from tests.flows.forms import question, tr, walk_to
+
+
+@dataclass
+class World:
+    fake: FakeTelegram
+    group: FakeChat
+    agent: FakeUser
+    settings: Settings
+
+
+@pytest.fixture
+def world(fake: FakeTelegram, make_settings: Callable[..., Settings]) -> World:
+    agent = fake.user("Agnes")
+    group = fake.group("Agents", members=[agent])
+    settings = make_settings(
+        telegram_api_url=fake.url, admin_chat_id=group.id, sweep_interval="0.3"
+    )
+    return World(fake, group, agent, settings)
+
+
+@pytest.fixture
+async def app(world: World) -> AsyncIterator[SupportApplication]:
+    async with running(world.settings) as application:
+        yield application
+
+
+async def file_ticket(person: Person, subject: str = "Invoice 2026-118 charged twice") -> int:
+    review = await walk_to(person, "review", subject=subject)
+    receipt = await person.presses(review, tr("📨 Submit"), expect="#")
+    return int(receipt.text.split("#", 1)[1].split()[0].rstrip("."))
+
+
+async def agent_reply(world: World, app: SupportApplication, number: int, text: str) -> None:
+    ticket = await app.bot_data.desk.tickets.get(number)
+    assert ticket is not None and ticket.admin_card_message_id is not None
+    world.group.send(world.agent, text, reply_to=ticket.admin_card_message_id)
+
+
+def texts(fake: FakeTelegram, chat_id: int, needle: str) -> list[SentMessage]:
+    return [m for m in fake.sent(chat_id) if needle in m.text]
+
+
+async def test_a_ticket_shows_its_history_and_takes_a_reply(
+    world: World, app: SupportApplication
+) -> None:
+    fake = world.fake
+    person = Person(fake, fake.user("Rina"))
+    number = await file_ticket(person)
+    await fake.idle()
+    await agent_reply(world, app, number, "Could you send the invoice PDF?")
+    await fake.wait_for(person.id, lambda m: "Could you send the invoice PDF?" in m.text)
+    desk = app.bot_data.desk
+    await desk.service.note(number, world.agent.id, "secret internal note")
+
+    listing = await person.says("/tickets")
+    view = await person.presses(listing, f"#{number} · Invoice 2026-118 charged twice")
+    assert "Could you send the invoice PDF?" in view.text
+    assert "I was charged twice for invoice 2026-118" in view.text
+    assert "secret internal note" not in view.text
+    assert tr("Waiting for your reply") in view.text
+    assert view.button_texts() == [tr("↩️ Reply"), tr("🔒 Close"), tr("« My tickets")]
+
+    prompt = await person.presses(view, tr("↩️ Reply"))
+    assert f"#{number}" in prompt.text
+    mark = len(fake.sent(world.group.id))
+    ack = await person.sends_document(file_name="invoice-2026-118.pdf")
+    assert ack.text == tr("✅ Added to your ticket {ref}.").format(ref=f"#{number}")
+    relayed = await fake.wait_for(world.group.id, lambda m: m.kind == "document", since=mark)
+    ticket = await desk.tickets.get(number)
+    assert ticket is not None and ticket.status is Status.OPEN
+    assert relayed.reply_to_message_id == ticket.admin_card_message_id
+    # The reply is over: the next free text is not added to the ticket.
+    after = await person.says("thanks")
+    assert "✅" not in after.text
+
+
+async def test_close_reopen_and_follow_up_from_the_ticket_view(
+    world: World, app: SupportApplication
+) -> None:
+    fake = world.fake
+    person = Person(fake, fake.user("Rina"))
+    number = await file_ticket(person)
+    listing = await person.says("/tickets")
+    view = await person.presses(listing, f"#{number} · Invoice 2026-118 charged twice")
+    closed = await person.presses(view, tr("🔒 Close"))
+    assert closed.text == tr("Ticket {ref} is now: {status}.").format(
+        ref=f"#{number}", status=tr("Closed")
+    )
+    assert closed.button_texts() == [tr("➕ Follow-up"), tr("« My tickets")]
+    message_q = await person.presses(closed, tr("➕ Follow-up"), expect=question("message"))
+    assert f"#{number}" in message_q.text
+    files_q = await person.says(
+        "The refund still has not arrived after a week.", expect=question("attachments")
+    )
+    review = await person.presses(files_q, tr("Skip"), expect=question("review"))
+    assert f"Follow-up to #{number}: Invoice 2026-118 charged twice" in review.text
+    mark = len(fake.sent(world.group.id))
+    await person.presses(review, tr("📨 Submit"), expect=f"#{number + 1}")
+    card = await fake.wait_for(
+        world.group.id, lambda m: m.text.startswith(f"🎫 Ticket #{number + 1}"), since=mark
+    )
+    assert f"Follow-up of: #{number}" in card.text
+    follow = await app.bot_data.desk.tickets.get(number + 1)
+    assert follow is not None and follow.follow_up_of == number
+
+    # A solved ticket can be reopened by its customer.
+    await app.bot_data.desk.service.apply(number + 1, Action.SOLVE, Author.AGENT, world.agent.id)
+    app.bot_data.dispatcher.wake()
+    await fake.wait_for(person.id, lambda m: tr("How did we do? Rate our help:") in m.text)
+    listing = await person.says("/tickets")
+    view = await person.presses(
+        listing, f"#{number + 1} · Follow-up to #{number}: Invoice 2026-118 charged twice"[:60]
+    )
+    assert view.button_texts() == [
+        tr("↩️ Reply"),
+        tr("🔓 Reopen"),
+        tr("➕ Follow-up"),
+        tr("« My tickets"),
+    ]
+    reopened = await person.presses(view, tr("🔓 Reopen"))
+    assert tr("Open") in reopened.text
+
+
+async def test_buttons_for_someone_elses_ticket_do_nothing(
+    world: World, app: SupportApplication
+) -> None:
+    fake = world.fake
+    owner = Person(fake, fake.user("Owner"))
+    number = await file_ticket(owner)
+    thief = Person(fake, fake.user("Mallory"))
+    menu = await thief.says("/start")
+    for data in [
+        f"tk1:open:{number}",
+        f"tk1:close:{number}",
+        f"tk1:reply:{number}",
+        f"tk1:follow:{number}",
+        f"rt1:rate:{number}:1",
+        "tk1:open:abc",
+        "tk1:open:99999",
+    ]:
+        query = thief.user.press_data(menu, data)
+        call = await fake.wait_for_call(
+            "answerCallbackQuery", lambda c, q=query: c.params.get("callback_query_id") == q
+        )
+        assert call.params.get("text") == tr("This button is no longer valid."), data
+    await fake.idle()
+    ticket = await app.bot_data.desk.tickets.get(number)
+    assert ticket is not None and ticket.status is Status.OPEN
+    assert all(f"#{number}" not in m.text for m in fake.sent(thief.id))
+
+
+async def test_a_new_ticket_on_the_same_subject_points_to_the_open_one(
+    world: World, app: SupportApplication
+) -> None:
+    fake = world.fake
+    person = Person(fake, fake.user("Rina"))
+    number = await file_ticket(person, subject="Top-up paid but balance not updated")
+    await person.says("/new", expect=question("department"))
+    departments = fake.last(person.id)
+    await person.presses(departments, tr("Billing & Payments"), expect=question("subject"))
+    mark = len(fake.sent(person.id))
+    person.user.send("Balance not updated after top-up")
+    pointer = await fake.wait_for(person.id, lambda m: f"#{number}" in m.text, since=mark)
+    assert pointer.button_texts() == [tr("Open {ref}").format(ref=f"#{number}")]
+    await fake.wait_for(person.id, lambda m: question("priority") in m.text, since=mark)
+
+
+async def test_solving_asks_for_a_rating_that_shows_on_the_card(
+    world: World, app: SupportApplication
+) -> None:
+    fake = world.fake
+    person = Person(fake, fake.user("Rina"))
+    number = await file_ticket(person)
+    await fake.idle()
+    ticket = await app.bot_data.desk.tickets.get(number)
+    assert ticket is not None
+    world.group.send(world.agent, "/solve", reply_to=ticket.admin_card_message_id)
+    solved = await fake.wait_for(person.id, lambda m: bool(m.buttons))
+    assert tr("How did we do? Rate our help:") in solved.text
+    assert solved.button_texts() == ["1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"]
+    ask = await person.presses(solved, "4 ⭐")
+    assert "⭐⭐⭐⭐" in ask.text
+    thanks = await person.says("Fast and friendly, thank you")
+    assert thanks.text == tr("Thank you for your feedback!")
+    await fake.idle()
+    card = next(
+        m for m in fake.sent(world.group.id) if m.message_id == ticket.admin_card_message_id
+    )
+    assert "★★★★☆ (4/5)" in card.text and "Fast and friendly, thank you" in card.text
+    rating = await app.bot_data.desk.ratings.get(number)
+    assert rating is not None and (rating.score, rating.comment) == (
+        4,
+        "Fast and friendly, thank you",
+    )
+
+
+async def test_429_and_5xx_are_retried_and_arrive_once(
+    world: World, app: SupportApplication
+) -> None:
+    fake = world.fake
+    person = Person(fake, fake.user("Rina"))
+    number = await file_ticket(person)
+    await fake.idle()
+    fake.fail_next("sendMessage", retry_after=1, chat_id=person.id)
+    fake.fail_next("sendMessage", status=502, chat_id=person.id)
+    await agent_reply(world, app, number, "First answer after trouble")
+    got = await fake.wait_for(
+        person.id, lambda m: "First answer after trouble" in m.text, timeout=10
+    )
+    assert got.text
+    await fake.idle()
+    assert len(texts(fake, person.id, "First answer after trouble")) == 1
+    attempts = [
+        c
+        for c in fake.calls_to("sendMessage")
+        if c.params.get("chat_id") in (person.id, str(person.id))
+        and "First answer" in str(c.params.get("text"))
+    ]
+    assert [c.status for c in attempts] == [429, 502, 200]
+
+
+async def test_a_blocked_customer_is_recorded_and_does_not_stall_others(
+    world: World, app: SupportApplication
+) -> None:
+    fake = world.fake
+    blocked = Person(fake, fake.user("Gone"))
+    other = Person(fake, fake.user("Here"))
+    first = await file_ticket(blocked)
+    second = await file_ticket(other, subject="Cannot log in to the client area")
+    await fake.idle()
+    fake.block_bot(blocked.user)
+    await agent_reply(world, app, first, "Are you there?")
+    await agent_reply(world, app, second, "Please try again now")
+    await fake.wait_for(other.id, lambda m: "Please try again now" in m.text)
+    notice = await fake.wait_for(world.group.id, lambda m: "blocked the bot" in m.text, timeout=5)
+    assert f"#{first}" in notice.text
+    await fake.idle()
+    ticket = await app.bot_data.desk.tickets.get(first)
+    assert ticket is not None and ticket.customer_unreachable
+    card = next(
+        m for m in fake.sent(world.group.id) if m.message_id == ticket.admin_card_message_id
+    )
+    assert "Undeliverable" in card.text
+    counts = await app.bot_data.desk.outbox.counts()
+    assert counts.get("blocked") == 1 and counts.get("pending", 0) == 0
+    # Not retried: no further attempts at the blocked chat.
+    attempts = len(
+        [c for c in fake.calls if c.params.get("chat_id") in (blocked.id, str(blocked.id))]
+    )
+    await asyncio.sleep(1.0)
+    assert (
+        len([c for c in fake.calls if c.params.get("chat_id") in (blocked.id, str(blocked.id))])
+        == attempts
+    )
+
+
+async def test_a_kill_between_the_change_and_its_message_loses_and_repeats_nothing(
+    world: World,
+) -> None:
+    fake = world.fake
+    person = Person(fake, fake.user("Rina"))
+    async with running(world.settings) as first:
+        number = await file_ticket(person)
+        await fake.idle()
+        # The process dies right after the change is committed, before anything is sent.
+        await first.bot_data.dispatcher.stop()
+        await first.bot_data.desk.service.apply(number, Action.SOLVE, Author.AGENT, world.agent.id)
+        await asyncio.sleep(0.5)
+        assert texts(fake, person.id, tr("How did we do? Rate our help:")) == []
+    async with running(world.settings):
+        await fake.wait_for(
+            person.id, lambda m: tr("How did we do? Rate our help:") in m.text, since=0
+        )
+        await fake.idle()
+    async with running(world.settings):
+        await fake.idle()
+        await asyncio.sleep(0.5)
+    assert len(texts(fake, person.id, tr("How did we do? Rate our help:"))) == 1
+
+
+async def test_a_flood_of_status_changes_arrives_once_each_within_the_limits(
+    world: World, make_settings: Callable[..., Settings]
+) -> None:
+    fake = world.fake
+    settings = make_settings(telegram_api_url=fake.url)  # no admin chat: customers only
+    async with running(settings) as app:
+        desk = app.bot_data.desk
+        people = [fake.user(f"P{i}") for i in range(50)]
+        numbers = []
+        for person in people:
+            await desk.register_user(person.id, person.first_name, None, None, "en")
+            ticket = await desk.submit(
+                Draft(
+                    person.id,
+                    "technical",
+                    f"Server {person.id} down",
+                    Priority.HIGH,
+                    "details here",
+                ),
+                "en",
+            )
+            numbers.append(ticket.number)
+        # 200 status changes, four per ticket, each owed to its customer.
+        for action in (Action.SOLVE, Action.REOPEN, Action.SOLVE, Action.CLOSE):
+            for number in numbers:
+                await desk.service.apply(number, action, Author.AGENT, 1)
+        app.bot_data.dispatcher.wake()
+        expected = len(numbers) * 4
+        deadline = asyncio.get_running_loop().time() + 30
+        while asyncio.get_running_loop().time() < deadline:
+            sent = [m for p in people for m in fake.sent(p.id)]
+            if len(sent) >= expected:
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.5)
+        sent_calls = [c for c in fake.calls if c.method == "sendMessage" and c.ok]
+        assert len(sent_calls) == expected  # exactly once each
+        for person in people:
+            mine = [c for c in sent_calls if str(c.params.get("chat_id")) == str(person.id)]
+            assert len(mine) == 4
+            gaps = [b.at - a.at for a, b in zip(mine, mine[1:], strict=False)]
+            assert min(gaps) >= 0.9, gaps  # one message a second per chat
+        times = sorted(c.at for c in sent_calls)
+        # No more than 30 messages in any one-second window.
+        assert all(times[i + 30] - times[i] >= 0.98 for i in range(len(times) - 30))
+
+
+async def test_auto_solve_and_auto_close_run_from_stored_times_across_a_restart(
+    world: World, make_settings: Callable[..., Settings]
+) -> None:
+    fake = world.fake
+    settings = make_settings(
+        telegram_api_url=fake.url,
+        admin_chat_id=world.group.id,
+        sweep_interval="0.2",
+        auto_solve_after="PT3S",
+        auto_close_after="2",
+    )
+    person = Person(fake, fake.user("Rina"))
+    async with running(settings) as first:
+        number = await file_ticket(person)
+        await fake.idle()
+        await agent_reply(world, first, number, "Does it work now?")
+        await fake.wait_for(person.id, lambda m: "Does it work now?" in m.text)
+        reminder = await fake.wait_for(person.id, lambda m: m.text.startswith("⏳"), timeout=5)
+        assert f"#{number}" in reminder.text
+    # Down for longer than the rest of AUTO_SOLVE_AFTER: the next start catches up.
+    await asyncio.sleep(1.5)
+    async with running(settings) as second:
+        solved = await fake.wait_for(
+            person.id, lambda m: "marked as solved" in m.text, since=0, timeout=5
+        )
+        assert f"#{number}" in solved.text and solved.button_texts()[0] == "1 ⭐"
+        closed = await fake.wait_for(
+            person.id, lambda m: "is now closed" in m.text, since=0, timeout=6
+        )
+        assert f"#{number}" in closed.text
+        ticket = await second.bot_data.desk.tickets.get(number)
+        assert ticket is not None and ticket.status is Status.CLOSED
+        events = await second.bot_data.desk.tickets.events(number)
+        assert [(e.actor.value, e.to_value) for e in events if e.kind == "status"][-2:] == [
+            ("system", "solved"),
+            ("system", "closed"),
+        ]
+    assert len([m for m in fake.sent(person.id) if m.text.startswith("⏳")]) == 1
+
+
+async def test_an_update_delivered_again_is_not_run_again(
+    world: World, app: SupportApplication
+) -> None:
+    fake = world.fake
+    person = Person(fake, fake.user("Rina"))
+    number = await file_ticket(person)
+    await fake.idle()
+    ticket = await app.bot_data.desk.tickets.get(number)
+    assert ticket is not None
+    world.group.send(world.agent, "One answer only", reply_to=ticket.admin_card_message_id)
+    update = fake.last_update
+    await fake.wait_for(person.id, lambda m: "One answer only" in m.text)
+    await fake.idle()
+    fake.redeliver(update)  # Telegram hands the same update out again after a crash
+    await fake.idle()
+    await asyncio.sleep(0.5)
+    assert len([m for m in fake.sent(person.id) if "One answer only" in m.text]) == 1
+    messages = await app.bot_data.desk.tickets.messages(number, include_internal=True)
+    assert [m.body for m in messages].count("One answer only") == 1
