@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -19,29 +18,21 @@ from telegram.ext import (
 )
 
 import handlers
-from bot.config import SUPPORTED_LOCALES, Settings
+from bot.config import Settings
 from bot.context import BotData, SupportContext
 from bot.dispatcher import Dispatcher
 from bot.domain.desk import Clock, Desk, utc_now
-from bot.i18n import N_, gettext, load_catalogs, use_locale
+from bot.i18n import load_catalogs
 from bot.notify import Notifier
 from bot.relay import AdminRelay
 from handlers import sweeper
+from handlers.commands import publish_commands
 from storage import Database
 from storage.persistence import SQLitePersistence
 
 log = logging.getLogger(__name__)
 
 SupportApplication = Application[Any, SupportContext, Any, Any, BotData, Any]
-
-# The customer's command menu, set per language with setMyCommands.
-CUSTOMER_COMMANDS = (
-    ("new", N_("Open a new ticket")),
-    ("tickets", N_("Your tickets and their status")),
-    ("language", N_("Change the language")),
-    ("help", N_("How this desk works")),
-    ("cancel", N_("Stop what you are doing")),
-)
 
 
 async def after_update(update: Update, context: SupportContext) -> None:
@@ -63,7 +54,7 @@ async def on_startup(application: SupportApplication) -> None:
     """Open the database and publish the command menus."""
     desk = application.bot_data.desk
     await desk.db.connect()
-    await publish_commands(application)
+    await publish_commands(application.bot, desk)
     application.bot_data.dispatcher.start(application.bot)
     log.info("Support desk started as @%s", application.bot.username)
 
@@ -72,20 +63,6 @@ async def on_shutdown(application: SupportApplication) -> None:
     await application.bot_data.dispatcher.stop()
     await application.bot_data.desk.db.close()
     log.info("Support desk stopped")
-
-
-async def publish_commands(application: SupportApplication) -> None:
-    """Set the command menu in every language; the default one for everyone else."""
-    scope = BotCommandScopeAllPrivateChats()
-    default = await application.bot_data.desk.default_locale()
-    try:
-        for code in (*SUPPORTED_LOCALES, None):
-            with use_locale(code or default):
-                commands = [BotCommand(name, gettext(text)) for name, text in CUSTOMER_COMMANDS]
-            await application.bot.set_my_commands(commands, scope=scope, language_code=code)
-    except TelegramError as exc:
-        # A menu is a convenience: the desk works without it, so don't refuse to start.
-        log.warning("Could not set the command menus: %s", exc)
 
 
 def build_application(

@@ -8,10 +8,12 @@ from handlers import (
     agents,
     customer_replies,
     fallback,
+    faq,
     gate,
     middleware,
     my_tickets,
     new_ticket,
+    operators,
     rating,
     start,
 )
@@ -28,7 +30,9 @@ def register(application: Application, *, conversation_timeout: float | None) ->
     rating.register(application)
     start.register(application)
     my_tickets.register(application)
+    faq.register(application)
     customer_replies.register(application)
+    operators.register(application)
     agents.register(application)
     fallback.register(application)
     application.add_error_handler(on_error)

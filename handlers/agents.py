@@ -8,7 +8,8 @@ message it replies to, or from a number given as an argument.
 from __future__ import annotations
 
 import logging
-from html import escape
+import re
+from html import escape, unescape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
@@ -436,6 +437,38 @@ async def card_pressed(update: Update, context: SupportContext) -> None:
     await query.answer(error or _("Done."), show_alert=bool(error))
 
 
+async def faq_answer(update: Update, context: SupportContext) -> None:
+    """Send an FAQ answer to the ticket's customer, in the customer's language: /faq <key>."""
+    message = update.effective_message
+    assert message is not None
+    ticket, args = await _target(update, context, context_first=True)
+    if ticket is None:
+        return
+    keys = context.desk.faq.keys()
+    if not args or args[0] not in keys:
+        await message.reply_text(
+            _("Unknown FAQ key. Use one of: {keys}").format(keys=", ".join(keys))
+        )
+        return
+    customer = await context.desk.users.get(ticket.customer_id)
+    locale = await context.desk.locale_for(customer) if customer else ticket.locale
+    entry = context.desk.faq.entry(locale, args[0])
+    assert entry is not None
+    agent_id, agent_name = _agent(update)
+    # The answer's markup is Telegram HTML; the ticket keeps it as plain text.
+    body = unescape(re.sub(r"</?[a-z]+>", "", f"{entry.title}\n\n{entry.answer}"))
+    try:
+        await context.desk.service.agent_reply(ticket.number, agent_id, body, agent_name=agent_name)
+    except IllegalTransitionError as exc:
+        await message.reply_text(_illegal_text(ticket, exc))
+        return
+    await message.reply_text(
+        _("Sent the FAQ answer “{title}” to the customer of {ref}.").format(
+            title=escape(entry.title), ref=ticket.ref
+        )
+    )
+
+
 async def agent_help(update: Update, context: SupportContext) -> None:
     """Explain the agents' commands."""
     message = update.effective_message
@@ -451,6 +484,7 @@ async def agent_help(update: Update, context: SupportContext) -> None:
             "/solve, /close, /reopen\n"
             "/queue: open tickets, most urgent first\n"
             "/ticket &lt;number&gt;: show a ticket\n"
+            "/faq &lt;key&gt;: send an FAQ answer in the customer's language\n"
             "/ban, /unban: stop or allow a customer"
         )
     )
@@ -469,6 +503,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     add(CommandHandler("ticket", show_ticket, filters=GROUPS))
     add(CommandHandler("ban", ban, filters=GROUPS))
     add(CommandHandler("unban", unban, filters=GROUPS))
+    add(CommandHandler("faq", faq_answer, filters=GROUPS))
     add(CommandHandler("help", agent_help, filters=GROUPS))
     add(CallbackQueryHandler(card_pressed, pattern=pattern(CARD)))
     add(CallbackQueryHandler(queue_page, pattern=pattern(QUEUE)))

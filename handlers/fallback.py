@@ -7,19 +7,13 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.context import SupportContext
 from bot.i18n import gettext as _
+from handlers.faq import answer_free_text
 from handlers.keyboards import main_menu
 
 
 async def free_text(update: Update, context: SupportContext) -> None:
-    """Point a customer who just types to the ways on."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        _(
-            "I can't read free messages outside a ticket. Open a ticket with /new, or see "
-            "your tickets with /tickets."
-        ),
-        reply_markup=main_menu(),
-    )
+    """Answer what a customer just types from the FAQ, with a ticket as the way on."""
+    await answer_free_text(update, context)
 
 
 async def unknown_command(update: Update, context: SupportContext) -> None:

@@ -8,7 +8,7 @@ from bot.i18n import gettext as _
 from handlers.callbacks import Callback
 
 MENU = "m1"
-MENU_ACTIONS = frozenset({"new", "tickets", "lang"})
+MENU_ACTIONS = frozenset({"new", "tickets", "faq", "lang"})
 
 
 def main_menu() -> InlineKeyboardMarkup:
@@ -20,6 +20,9 @@ def main_menu() -> InlineKeyboardMarkup:
                     _("📂 My tickets"), callback_data=Callback(MENU, "tickets").pack()
                 )
             ],
-            [InlineKeyboardButton(_("🌐 Language"), callback_data=Callback(MENU, "lang").pack())],
+            [
+                InlineKeyboardButton(_("❓ FAQ"), callback_data=Callback(MENU, "faq").pack()),
+                InlineKeyboardButton(_("🌐 Language"), callback_data=Callback(MENU, "lang").pack()),
+            ],
         ]
     )

@@ -12,6 +12,7 @@ from bot.context import SupportContext
 from bot.i18n import gettext as _
 from bot.i18n import language_name, set_locale
 from handlers.callbacks import Callback, pattern, unpack
+from handlers.faq import faq_menu
 from handlers.keyboards import MENU, MENU_ACTIONS, main_menu
 from handlers.my_tickets import show_tickets
 
@@ -32,6 +33,7 @@ def help_text() -> str:
         "<b>How this desk works</b>\n\n"
         "/new: open a ticket (department, subject, priority, message, files)\n"
         "/tickets: your tickets and their status\n"
+        "/faq: answers to common questions\n"
         "/language: change the language\n"
         "/cancel: stop what you are doing\n\n"
         "Every answer from our team arrives here, with the ticket number. "
@@ -122,6 +124,8 @@ async def menu_pressed(update: Update, context: SupportContext) -> None:
         await choose_language(update, context)
     elif callback.action == "tickets":
         await show_tickets(update, context, page=0)
+    elif callback.action == "faq":
+        await faq_menu(update, context)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

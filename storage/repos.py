@@ -7,7 +7,8 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.models import (
@@ -496,6 +497,53 @@ class TicketRepo:
             edit_of=row["edit_of"],
         )
 
+    async def figures(self) -> Figures:
+        rows = await self._db.fetch_all("SELECT status, COUNT(*) AS n FROM tickets GROUP BY status")
+        by_status = {Status(r["status"]): int(r["n"]) for r in rows}
+        answered = await self._db.fetch_all(
+            "SELECT first_response_at - created_at AS took,"
+            " first_response_at <= first_response_due_at AS met"
+            " FROM tickets WHERE first_response_at IS NOT NULL"
+        )
+        ratings = await self._db.fetch_all("SELECT score FROM ratings")
+        return Figures(
+            by_status={s: by_status.get(s, 0) for s in Status},
+            first_responses=[timedelta(seconds=r["took"]) for r in answered],
+            met=[bool(r["met"]) for r in answered],
+            ratings=[int(r["score"]) for r in ratings],
+        )
+
+    async def export_rows(self) -> list[tuple[object, ...]]:
+        rows = await self._db.fetch_all(
+            "SELECT t.number, t.status, t.priority, t.department, t.subject, t.customer_id,"
+            " t.locale, t.created_at, t.first_response_due_at, t.first_response_at,"
+            " t.assignee_id, t.follow_up_of, r.score"
+            " FROM tickets t LEFT JOIN ratings r ON r.ticket_number = t.number"
+            " ORDER BY t.number"
+        )
+
+        def when(value: int | None) -> str:
+            return "" if value is None else from_ts(value).isoformat()
+
+        return [
+            (
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                when(r[7]),
+                when(r[8]),
+                when(r[9]),
+                r[10] or "",
+                r[11] or "",
+                r[12] or "",
+            )
+            for r in rows
+        ]
+
     async def events(self, number: int) -> list[TicketEvent]:
         rows = await self._db.fetch_all(
             "SELECT * FROM ticket_events WHERE ticket_number = ? ORDER BY id", (number,)
@@ -513,6 +561,14 @@ class TicketRepo:
             )
             for r in rows
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    by_status: dict[Status, int]
+    first_responses: list[timedelta]
+    met: list[bool]
+    ratings: list[int]
 
 
 def _relay(row: sqlite3.Row) -> Relay:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from difflib import SequenceMatcher
 
 from bot.config import SUPPORTED_LOCALES, Department, ResponseTarget, Settings
+from bot.domain.faq import Faq
 from bot.domain.fraud import Guarded, guard
 from bot.domain.models import Attachment, Draft, Priority, Ticket, User
 from bot.domain.sla import first_response_due
@@ -57,6 +58,14 @@ class Desk:
         self.service = TicketService(self.tickets, self.ratings, clock, self.due_at)
         self._default_locale: str | None = None
         self._admin_chat_id: int | None = None
+        self._faq: Faq | None = None
+
+    @property
+    def faq(self) -> Faq:
+        """The localized FAQ, read once (start-up fails on a broken file: see bot.app)."""
+        if self._faq is None:
+            self._faq = Faq.load()
+        return self._faq
 
     # Users and languages
 

@@ -11,16 +11,20 @@ locale:
 `Faq.search` takes what a customer typed and returns the best entries in their locale.
 Text is compared as accent- and case-free word tokens (NFKD, combining marks dropped,
 casefolded), so "vantar pa" finds "väntar på". A token matches a known word exactly, as a
-short inflection of it ("ordern", "kodenya", "dikirim" against "order", "kode", "kirim"),
-or as a typo (difflib ratio of at least 0.8, both words four letters or longer). Stopwords
-of all three languages are ignored, because customers mix them freely.
+short inflection of it ("ordern", "lösenordet" against "order", "lösenord"; Indonesian
+clitics and prefixes: "otpnya", "dikirim", "menghubungi", "masuk2"), or, if it is not a
+known word itself, as a typo (difflib ratio of at least 0.8, both words four letters or
+longer, same first letter). Stopwords of all three languages are ignored, because
+customers mix them freely.
 
 Each key is scored in the user's locale against its title, its keywords in *all* locales
 (the keys are shared, so an English or Swedish keyword typed by an Indonesian customer still
-counts) and, with a much smaller weight, its answer. Words that appear in many entries
-weigh less than words that single one entry out, and a multi-word keyword ("belum masuk",
-"inte fått") earns a bonus when all of its words are present. Entries under a minimum score
-are dropped, so greetings and gibberish return nothing.
+counts) and, with a much smaller weight, its answer. A one-word keyword counts fully; a
+word of a longer keyword or of the title counts about half, and the whole phrase ("belum
+masuk", "inte fått") earns a bonus when all of its words are present. Words that appear in
+many entries weigh less than words that single one entry out (inverse document frequency).
+Entries under a minimum score are dropped, so greetings, small talk and gibberish return
+nothing; so are entries far behind the best one.
 """
 
 from __future__ import annotations
@@ -64,30 +68,34 @@ _STOPWORDS: Final = frozenset(
     siapa berapa bisa bisakah dapat mau ingin akan sudah udah sdh udh telah sedang lagi
     masih juga saja aja sih dong deh kok ya yah nih tuh kah lah pun nya
     tidak tak gak ga nggak ngga enggak engga ndak
+    yg tp msh dgn utk krn jd bgt banget trus terus padahal tadi dr sm kalo kalau
     tolong mohon min gan kak mas mbak bang pak bu
     halo hai hallo selamat pagi siang sore malam terima kasih makasih trims
     jag mig mitt min mina du dig din ditt dina vi oss vår vårt våra ni er han hon den
     det de dem dom är var vara varit blir bli har hade ha och eller men att som om
     på i av för med till från hos ur vid åt en ett inte ej kan ska skulle vill måste
     hur vad vem vilken vilket vilka varför när var där här så nu då bara också
+    sig sin sitt sina era ert någon något några
     hej hejsan tjena hallå tack god morgon kväll
     """.split()
 )
 
-# Indonesian clitics and prefixes, tried when a word does not match as it stands:
-# "otpnya" -> "otp", "dikirim" -> "kirim", "terpotong" -> "potong".
+# Indonesian clitics and prefixes, also tried (with a lower weight) for every word:
+# "otpnya" -> "otp", "dikirim" -> "kirim", "menghubungi" -> "hubungi", "membayar" ->
+# "bayar"; and a doubled word in its short form, "masuk2" -> "masuk".
 _ID_SUFFIXES: Final = ("nya", "lah", "kah", "ku", "mu")
-_ID_PREFIXES: Final = ("di", "ter")
+_ID_PREFIXES: Final = ("di", "ter", "ber", "meng", "mem", "men")
 
 _FUZZY_MIN_LEN: Final = 4
 _FUZZY_RATIO: Final = 0.8
 _PREFIX_SIM: Final = 0.9
 _VARIANT_FACTOR: Final = 0.9
-_ANSWER_WEIGHT: Final = 0.3
+_ANSWER_WEIGHT: Final = 0.25
+_PART_WEIGHT: Final = 0.55
 _PHRASE_BONUS: Final = 1.0
-_MIN_SCORE: Final = 2.0
+_MIN_SCORE: Final = 1.5
 _RELATIVE_CUTOFF: Final = 0.35
-_MAX_QUERY_TOKENS: Final = 64
+_MAX_QUERY_TOKENS: Final = 40
 _CACHE_LIMIT: Final = 4096
 
 
@@ -128,11 +136,13 @@ def _plain(answer: str) -> str:
 
 
 def _variants(token: str) -> list[str]:
-    """Shorter forms of an Indonesian-looking word, to try when the word itself fails."""
+    """Shorter forms of an Indonesian-looking word, tried besides the word itself."""
     found: list[str] = []
     for suffix in _ID_SUFFIXES:
         if token.endswith(suffix) and len(token) - len(suffix) >= 3:
             found.append(token[: -len(suffix)])
+    if token[-1] == "2" and token[:-1].isalpha():  # "masuk2": a doubled word, short form
+        found.append(token[:-1])
     for prefix in _ID_PREFIXES:
         if token.startswith(prefix) and len(token) - len(prefix) >= _FUZZY_MIN_LEN:
             found.append(token[len(prefix) :])
@@ -141,9 +151,11 @@ def _variants(token: str) -> list[str]:
 
 @dataclass(frozen=True)
 class _KeyIndex:
-    strong: frozenset[str]  # title (user's locale) and keywords (all locales)
+    # Words of the title (user's locale) and keywords (all locales), each with a weight:
+    # a one-word keyword counts fully, a word of a longer keyword or of the title partly.
+    strong: Mapping[str, float]
     answer: frozenset[str]  # answer words (user's locale)
-    phrases: tuple[tuple[str, ...], ...]  # multi-word keywords (all locales)
+    phrases: tuple[tuple[str, ...], ...]  # multi-word keywords (all locales) and the title
 
 
 @dataclass(frozen=True)
@@ -158,9 +170,10 @@ class _Vocabulary:
 
     def __init__(self, words: Iterable[str]) -> None:
         self._words = frozenset(words)
-        self._by_length: dict[int, list[str]] = {}
+        # Inflections and typos both keep the first letter: candidates by (letter, length).
+        self._by_start: dict[tuple[str, int], list[str]] = {}
         for word in sorted(self._words):
-            self._by_length.setdefault(len(word), []).append(word)
+            self._by_start.setdefault((word[0], len(word)), []).append(word)
         self._cache: dict[str, dict[str, float]] = {}
 
     def matches(self, token: str) -> dict[str, float]:
@@ -181,7 +194,8 @@ class _Vocabulary:
 
     def _match_one(self, token: str) -> dict[str, float]:
         found: dict[str, float] = {}
-        if token in self._words:
+        known = token in self._words
+        if known:
             found[token] = 1.0
         size = len(token)
         if size < _FUZZY_MIN_LEN:
@@ -192,12 +206,17 @@ class _Vocabulary:
         matcher = SequenceMatcher(autojunk=False)
         matcher.set_seq2(token)
         for length in range(low, high + 1):
-            for word in self._by_length.get(length, ()):
+            for word in self._by_start.get((token[0], length), ()):
                 if word == token:
                     continue
+                # An inflection: "ordern" ~ "order", "lösenordet" ~ "lösenord".
                 shorter, longer = (word, token) if length < size else (token, word)
                 if longer.startswith(shorter) and len(longer) - len(shorter) <= 4:
                     found[word] = _PREFIX_SIM
+                    continue
+                # A typo, only for a word we do not know as it is ("pending" is not a
+                # misspelt "opening"), and one or two letters off at most.
+                if known or abs(length - size) > max(1, size // 4):
                     continue
                 matcher.set_seq1(word)
                 if (
@@ -294,13 +313,14 @@ class Faq:
         return by_key
 
     def _build_index(self) -> None:
-        shared_words: dict[str, set[str]] = {key: set() for key in self._keys}
+        shared_words: dict[str, dict[str, float]] = {key: {} for key in self._keys}
         shared_phrases: dict[str, set[tuple[str, ...]]] = {key: set() for key in self._keys}
         for by_key in self._entries.values():
             for key, entry in by_key.items():
                 for keyword in entry.keywords:
                     words = tuple(dict.fromkeys(tokenize(keyword)))
-                    shared_words[key].update(words)
+                    weight = 1.0 if len(words) == 1 else _PART_WEIGHT
+                    _raise_weights(shared_words[key], words, weight)
                     if len(words) > 1:
                         shared_phrases[key].add(words)
         vocabulary: set[str] = set()
@@ -309,14 +329,18 @@ class Faq:
             keys = []
             for key in self._keys:
                 entry = by_key[key]
-                strong = frozenset(shared_words[key].union(tokenize(entry.title)))
+                strong = dict(shared_words[key])
+                title = tuple(dict.fromkeys(tokenize(entry.title)))
+                _raise_weights(strong, title, _PART_WEIGHT)
+                phrases = set(shared_phrases[key])
+                if len(title) > 1:
+                    phrases.add(title)
                 answer = frozenset(tokenize(_plain(entry.answer)))
-                phrases = tuple(sorted(shared_phrases[key]))
-                keys.append(_KeyIndex(strong, answer, phrases))
+                keys.append(_KeyIndex(strong, answer, tuple(sorted(phrases))))
                 vocabulary.update(strong, answer)
             self._index[locale] = _LocaleIndex(
                 keys=tuple(keys),
-                strong_idf=_idf([k.strong for k in keys]),
+                strong_idf=_idf([frozenset(k.strong) for k in keys]),
                 answer_idf=_idf([k.answer for k in keys]),
             )
         self._vocabulary = _Vocabulary(vocabulary)
@@ -339,8 +363,9 @@ class Faq:
                 best_strong = 0.0
                 best_answer = 0.0
                 for word, sim in found.items():
-                    if word in key.strong:
-                        best_strong = max(best_strong, sim * index.strong_idf[word])
+                    weight = key.strong.get(word)
+                    if weight is not None:
+                        best_strong = max(best_strong, sim * weight * index.strong_idf[word])
                     if word in key.answer:
                         best_answer = max(best_answer, sim * index.answer_idf[word])
                 if best_strong:
@@ -356,6 +381,11 @@ class Faq:
             if score > 0:
                 scored.append((round(score, 6), pos))
         return scored
+
+
+def _raise_weights(weights: dict[str, float], words: Iterable[str], weight: float) -> None:
+    for word in words:
+        weights[word] = max(weights.get(word, 0.0), weight)
 
 
 def _read_file(path: Path) -> list[FaqEntry]:
@@ -392,9 +422,9 @@ def _parse_entry(path: Path, key: str, value: object) -> FaqEntry:
     if not isinstance(keywords, list) or not keywords:
         raise FaqError(f"{where}: keywords must be a non-empty list")
     if not all(isinstance(word, str) and word.strip() for word in keywords):
-        raise FaqError(f"{where}: every keyword must be a non-empty string")
+        raise FaqError(f"{where}: keywords must all be non-empty strings")
     if not any(tokenize(word) for word in keywords):
-        raise FaqError(f"{where}: keywords are all stopwords")
+        raise FaqError(f"{where}: keywords are all stopwords, nothing to match")
     return FaqEntry(
         key=key,
         title=title.strip(),

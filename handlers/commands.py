@@ -1,0 +1,90 @@
+"""The command menus and the bot's descriptions, published per language at start-up.
+
+Customers see their commands in their own language (`setMyCommands` with
+`language_code`); the agents' chat and each operator get their own scope.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+)
+from telegram.error import TelegramError
+
+from bot.config import SUPPORTED_LOCALES
+from bot.domain.desk import Desk
+from bot.i18n import N_, gettext, use_locale
+
+log = logging.getLogger(__name__)
+
+CUSTOMER_COMMANDS = (
+    ("new", N_("Open a new ticket")),
+    ("tickets", N_("Your tickets and their status")),
+    ("faq", N_("Answers to common questions")),
+    ("language", N_("Change the language")),
+    ("help", N_("How this desk works")),
+    ("cancel", N_("Stop what you are doing")),
+)
+AGENT_COMMANDS = (
+    ("queue", N_("Open tickets, most urgent first")),
+    ("ticket", N_("Show a ticket by number")),
+    ("note", N_("Internal note on the ticket")),
+    ("assign", N_("Take the ticket")),
+    ("priority", N_("Change the priority")),
+    ("solve", N_("Mark the ticket solved")),
+    ("close", N_("Close the ticket")),
+    ("reopen", N_("Reopen a solved ticket")),
+    ("faq", N_("Send an FAQ answer to the customer")),
+    ("ban", N_("Stop a customer opening tickets")),
+    ("unban", N_("Allow a customer again")),
+    ("help", N_("The agents' commands")),
+)
+OPERATOR_COMMANDS = (
+    ("locale", N_("Default language for new users")),
+    ("stats", N_("Desk figures")),
+    ("export", N_("All tickets as CSV")),
+    ("bind", N_("Make a group the agents' chat")),
+)
+DESCRIPTION = N_(
+    "Our support desk. Open a ticket, follow it and talk to our team right here. We never "
+    "ask for your password or a one-time code (OTP)."
+)
+SHORT_DESCRIPTION = N_("Support desk: open and follow your tickets here.")
+
+
+def _commands(pairs: tuple[tuple[str, str], ...]) -> list[BotCommand]:
+    return [BotCommand(name, gettext(text)) for name, text in pairs]
+
+
+async def publish_commands(bot: Bot, desk: Desk) -> None:
+    """Set menus and descriptions in every language; the default one for everyone else."""
+    default = await desk.default_locale()
+    private = BotCommandScopeAllPrivateChats()
+    try:
+        for code in (*SUPPORTED_LOCALES, None):
+            with use_locale(code or default):
+                await bot.set_my_commands(
+                    _commands(CUSTOMER_COMMANDS), scope=private, language_code=code
+                )
+                await bot.set_my_description(gettext(DESCRIPTION), language_code=code)
+                await bot.set_my_short_description(gettext(SHORT_DESCRIPTION), language_code=code)
+        with use_locale(default):
+            admin_chat = await desk.admin_chat_id()
+            if admin_chat is not None:
+                await bot.set_my_commands(
+                    _commands(AGENT_COMMANDS), scope=BotCommandScopeChat(admin_chat)
+                )
+            for operator in desk.settings.operator_ids:
+                scope: BotCommandScope = BotCommandScopeChat(operator)
+                await bot.set_my_commands(
+                    _commands(CUSTOMER_COMMANDS + OPERATOR_COMMANDS), scope=scope
+                )
+    except TelegramError as exc:
+        # Menus are a convenience: the desk works without them, so don't refuse to start.
+        log.warning("Could not publish the command menus: %s", exc)

@@ -1,0 +1,105 @@
+"""`/faq`: localized answers by topic, and answers found for what a customer just types.
+
+Free text outside any conversation is matched against the FAQ in the customer's language
+(typos and mixed Indonesian/English included); the best answers are offered, with
+"open a ticket" as the way on.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import SupportContext
+from bot.i18n import gettext as _
+from handlers.callbacks import Callback, unpack
+from handlers.keyboards import MENU
+
+CB = "fq1"
+CB_ACTIONS = frozenset({"show", "list"})
+
+
+def _open_ticket_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(_("📝 Open a ticket"), callback_data=Callback(MENU, "new").pack())
+
+
+async def faq_menu(update: Update, context: SupportContext) -> None:
+    """List the FAQ topics as buttons."""
+    assert update.effective_chat is not None
+    rows = [
+        [InlineKeyboardButton(entry.title, callback_data=Callback(CB, "show", entry.key).pack())]
+        for entry in context.desk.faq.entries(context.locale)
+    ]
+    rows.append([_open_ticket_button()])
+    await context.bot.send_message(
+        update.effective_chat.id,
+        _("<b>Frequently asked questions</b>\nChoose a topic:"),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def faq_pressed(update: Update, context: SupportContext) -> None:
+    """Show one answer (or the list again)."""
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    callback = unpack(query.data, CB, CB_ACTIONS)
+    entry = (
+        context.desk.faq.entry(context.locale, callback.arg)
+        if callback is not None and callback.action == "show"
+        else None
+    )
+    if callback is not None and callback.action == "list":
+        await query.answer()
+        await faq_menu(update, context)
+        return
+    if entry is None:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await query.answer()
+    await context.bot.send_message(
+        update.effective_chat.id,
+        f"<b>{entry.title}</b>\n\n{entry.answer}",
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [_open_ticket_button()],
+                [
+                    InlineKeyboardButton(
+                        _("« All questions"), callback_data=Callback(CB, "list").pack()
+                    )
+                ],
+            ]
+        ),
+    )
+
+
+async def answer_free_text(update: Update, context: SupportContext) -> None:
+    """Offer the FAQ answers that fit what the customer wrote, and a way to a ticket."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    found = context.desk.faq.search(context.locale, message.text, limit=3)
+    if not found:
+        await message.reply_text(
+            _(
+                "I couldn't find an answer to that in our FAQ. Open a ticket and our team "
+                "will help you, or browse the questions with /faq."
+            ),
+            reply_markup=InlineKeyboardMarkup([[_open_ticket_button()]]),
+        )
+        return
+    best, others = found[0], found[1:]
+    rows = [
+        [InlineKeyboardButton(entry.title, callback_data=Callback(CB, "show", entry.key).pack())]
+        for entry in others
+    ]
+    rows.append([_open_ticket_button()])
+    await message.reply_text(
+        _("This may help:")
+        + f"\n\n<b>{best.title}</b>\n\n{best.answer}\n\n"
+        + _("Not what you need? Open a ticket."),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("faq", faq_menu, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(faq_pressed, pattern=rf"^{CB}:"))

@@ -1,0 +1,126 @@
+"""Operators (`OPERATOR_IDS`): the default locale, figures and an export of all tickets."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from statistics import median
+
+from telegram import InputFile, Update
+from telegram.ext import Application, CommandHandler
+
+from bot.config import SUPPORTED_LOCALES
+from bot.context import SupportContext
+from bot.i18n import format_duration, language_name
+from bot.i18n import gettext as _
+from bot.texts import status_label
+from handlers.commands import publish_commands
+
+
+async def _operator(update: Update, context: SupportContext) -> bool:
+    user = update.effective_user
+    if user is not None and context.desk.is_operator(user.id):
+        return True
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(_("Only operators can do that."))
+    return False
+
+
+async def set_locale(update: Update, context: SupportContext) -> None:
+    """Set the language for users without a choice of their own: /locale <en|id|sv>."""
+    message = update.effective_message
+    assert message is not None
+    if not await _operator(update, context):
+        return
+    args = context.args or []
+    if not args or args[0].lower() not in SUPPORTED_LOCALES:
+        await message.reply_text(
+            _("Use one of: {locales}. For example: /locale id").format(
+                locales=", ".join(SUPPORTED_LOCALES)
+            )
+        )
+        return
+    locale = args[0].lower()
+    await context.desk.set_default_locale(locale)
+    # The menu for users whose language we don't speak follows the new default.
+    await publish_commands(context.bot, context.desk)
+    await message.reply_text(
+        _("The default language is now {language}.").format(language=language_name(locale))
+    )
+
+
+async def stats(update: Update, context: SupportContext) -> None:
+    """Show the desk's figures: tickets by status, first response, targets met, ratings."""
+    message = update.effective_message
+    assert message is not None
+    if not await _operator(update, context):
+        return
+    figures = await context.desk.tickets.figures()
+    lines = [_("<b>Desk figures</b>")]
+    for status, count in figures.by_status.items():
+        lines.append(f"{status_label(status)}: {count}")
+    if figures.first_responses:
+        lines.append(
+            _("Median first response: {duration}").format(
+                duration=format_duration(
+                    timedelta(seconds=median(t.total_seconds() for t in figures.first_responses))
+                )
+            )
+        )
+        met = sum(1 for ok in figures.met if ok)
+        lines.append(
+            _("Response targets met: {met} of {total} ({share}%)").format(
+                met=met, total=len(figures.met), share=round(100 * met / len(figures.met))
+            )
+        )
+    else:
+        lines.append(_("No ticket has been answered yet."))
+    if figures.ratings:
+        lines.append(
+            _("Average rating: {average} from {count} ratings").format(
+                average=f"{sum(figures.ratings) / len(figures.ratings):.1f}",
+                count=len(figures.ratings),
+            )
+        )
+    await message.reply_text("\n".join(lines))
+
+
+async def export(update: Update, context: SupportContext) -> None:
+    """Send every ticket as a CSV file."""
+    message = update.effective_message
+    assert message is not None
+    if not await _operator(update, context):
+        return
+    rows = await context.desk.tickets.export_rows()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "number",
+            "status",
+            "priority",
+            "department",
+            "subject",
+            "customer_id",
+            "locale",
+            "created_at",
+            "first_response_due_at",
+            "first_response_at",
+            "assignee_id",
+            "follow_up_of",
+            "rating",
+        ]
+    )
+    writer.writerows(rows)
+    data = buffer.getvalue().encode("utf-8-sig")  # with a BOM, so spreadsheets read UTF-8
+    await message.reply_document(
+        InputFile(io.BytesIO(data), filename="tickets.csv"),
+        caption=_("{count} tickets").format(count=len(rows)),
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("locale", set_locale))
+    application.add_handler(CommandHandler("stats", stats))
+    application.add_handler(CommandHandler("export", export))

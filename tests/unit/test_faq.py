@@ -1,0 +1,594 @@
+"""The FAQ: complete in every locale, the facts in every answer, and a search that finds
+the right entry from what customers really type (typos, slang, mixed languages)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+import tomllib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from bot.domain.faq import DEFAULT_LOCALES_DIR, Faq, FaqEntry, FaqError, normalize
+
+LOCALES = ("en", "id", "sv")
+KEYS = [
+    "pending_order",
+    "product_not_received",
+    "card_misuse",
+    "otp_warning",
+    "ticket_status",
+    "response_times",
+    "support_hours",
+    "follow_ticket",
+    "escalation",
+    "new_ticket_tips",
+    "account_security",
+]
+
+
+@pytest.fixture(scope="module")
+def faq() -> Faq:
+    return Faq.load()
+
+
+def copy_locales(tmp_path: Path) -> Path:
+    target = tmp_path / "locales"
+    for locale in LOCALES:
+        (target / locale).mkdir(parents=True)
+        shutil.copy(DEFAULT_LOCALES_DIR / locale / "faq.toml", target / locale / "faq.toml")
+    return target
+
+
+def rewrite(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def drop_table(path: Path, key: str) -> None:
+    """Remove `[key]` and everything up to the next table from a TOML file."""
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(rf"^\[{key}\]\n.*?(?=^\[|\Z)", re.MULTILINE | re.DOTALL)
+    new, count = pattern.subn("", text)
+    assert count == 1
+    path.write_text(new, encoding="utf-8")
+
+
+# -- completeness -------------------------------------------------------------------------
+
+
+def test_every_key_in_every_locale(faq: Faq) -> None:
+    assert faq.keys() == KEYS
+    for locale in LOCALES:
+        assert [entry.key for entry in faq.entries(locale)] == KEYS
+        for key in KEYS:
+            entry = faq.entry(locale, key)
+            assert entry is not None, (locale, key)
+            assert entry.title.strip() and entry.answer.strip(), (locale, key)
+            assert 8 <= len(entry.keywords) <= 20, (locale, key, len(entry.keywords))
+            assert all(word.strip() for word in entry.keywords), (locale, key)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_files_have_the_same_keys_in_the_same_order(locale: str) -> None:
+    with (DEFAULT_LOCALES_DIR / locale / "faq.toml").open("rb") as handle:
+        data = tomllib.load(handle)
+    assert list(data) == KEYS
+    for key, table in data.items():
+        assert set(table) == {"title", "keywords", "answer"}, (locale, key)
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", key)
+
+
+def test_entry_and_entries_for_unknown_names(faq: Faq) -> None:
+    assert faq.entry("en", "no_such_key") is None
+    assert faq.entry("fr", "pending_order") is None
+    with pytest.raises(FaqError):
+        faq.entries("fr")
+    with pytest.raises(FaqError):
+        faq.search("fr", "pending")
+
+
+def test_loads_a_clean_copy(tmp_path: Path) -> None:
+    loaded = Faq.load(copy_locales(tmp_path))
+    assert loaded.keys() == KEYS
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_missing_entry_is_an_error(tmp_path: Path, locale: str) -> None:
+    root = copy_locales(tmp_path)
+    drop_table(root / locale / "faq.toml", "escalation")
+    with pytest.raises(FaqError, match="escalation"):
+        Faq.load(root)
+
+
+def test_an_extra_entry_is_an_error(tmp_path: Path) -> None:
+    root = copy_locales(tmp_path)
+    path = root / "sv" / "faq.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + '\n[refunds]\ntitle = "Återbetalning"\nkeywords = ["pengar"]\nanswer = "Ja."\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(FaqError, match="refunds"):
+        Faq.load(root)
+
+
+def set_field(path: Path, key: str, field: str, value: str | None) -> None:
+    """Give `field` of `[key]` a new raw TOML value, or drop the line (value None)."""
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"[{key}]\n")
+    end = text.find("\n[", start + 1)
+    end = len(text) if end == -1 else end
+    section = text[start:end]
+    pattern = re.compile(
+        rf'^{field} = (?:"""(?:.|\n)*?"""|\[(?:.|\n)*?\]|"[^"\n]*")\n', re.MULTILINE
+    )
+    replacement = "" if value is None else f"{field} = {value}\n"
+    section, count = pattern.subn(lambda _: replacement, section, count=1)
+    assert count == 1, (key, field)
+    path.write_text(text[:start] + section + text[end:], encoding="utf-8")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", None),
+        ("title", '""'),
+        ("title", '"   "'),
+        ("keywords", None),
+        ("keywords", "[]"),
+        ("keywords", '["pending", ""]'),
+        ("keywords", '"pending"'),
+        ("answer", None),
+        ("answer", '""""""'),
+        ("answer", '"""\n  \n"""'),
+    ],
+)
+def test_a_missing_or_empty_field_is_an_error(
+    tmp_path: Path, locale: str, field: str, value: str | None
+) -> None:
+    root = copy_locales(tmp_path)
+    set_field(root / locale / "faq.toml", "otp_warning", field, value)
+    with pytest.raises(FaqError, match=rf"\[otp_warning\].*{field}"):
+        Faq.load(root)
+
+
+def test_set_field_edits_only_what_it_is_told(tmp_path: Path) -> None:
+    root = copy_locales(tmp_path)
+    set_field(root / "en" / "faq.toml", "otp_warning", "title", '"Keep codes secret"')
+    entry = Faq.load(root).entry("en", "otp_warning")
+    assert entry is not None and entry.title == "Keep codes secret"
+
+
+def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
+    root = copy_locales(tmp_path)
+    (root / "sv" / "faq.toml").unlink()
+    with pytest.raises(FaqError, match="not found"):
+        Faq.load(root)
+
+
+def test_broken_toml_is_an_error(tmp_path: Path) -> None:
+    root = copy_locales(tmp_path)
+    rewrite(root / "en" / "faq.toml", "[card_misuse]", "[card_misuse")
+    with pytest.raises(FaqError):
+        Faq.load(root)
+
+
+# -- content ------------------------------------------------------------------------------
+
+
+def answer(faq: Faq, locale: str, key: str) -> str:
+    entry = faq.entry(locale, key)
+    assert entry is not None
+    return entry.answer
+
+
+FIGURES: dict[str, dict[str, list[str]]] = {
+    "pending_order": {
+        "en": ["15 minutes", "1x24", "Billing &amp; Payments", "order ID", "email", "balance"],
+        "id": ["15 menit", "1x24", "Tagihan &amp; Pembayaran", "ID pesanan", "email", "saldo"],
+        "sv": ["15 minuter", "1x24", "Fakturor &amp; betalningar", "order-ID", "e-post", "saldo"],
+    },
+    "product_not_received": {
+        "en": ["order ID", "top-up", "data package", "electricity token"],
+        "id": ["ID pesanan", "pulsa", "paket data", "token listrik"],
+        "sv": ["order-ID", "påfyllning", "datapaket", "elkod"],
+    },
+    "card_misuse": {
+        "en": ["first 6 and last 4 digits", "Critical", "never store", "SSL", "3-D Secure"],
+        "id": [
+            "6 digit pertama dan 4 digit terakhir",
+            "Kritis",
+            "tidak pernah menyimpan",
+            "SSL",
+            "3-D Secure",
+        ],
+        "sv": ["första 6 och sista 4 siffror", "Kritisk", "sparar aldrig", "SSL", "3-D Secure"],
+    },
+    "otp_warning": {
+        "en": ["OTP", "never ask", "password", "bank", "Ignore"],
+        "id": ["OTP", "tidak pernah meminta", "kata sandi", "bank", "abaikan"],
+        "sv": ["OTP", "ber dig aldrig", "lösenord", "banken", "Strunta"],
+    },
+    "ticket_status": {
+        "en": ["Open", "Waiting for your reply", "Solved", "Closed", "follow-up"],
+        "id": ["Terbuka", "Menunggu Jawaban Anda", "Selesai", "Ditutup", "tindak lanjut"],
+        "sv": ["Öppet", "Väntar på ditt svar", "Löst", "Stängt", "uppföljningsärende"],
+    },
+    "response_times": {
+        "en": ["1–2 hours", "4–6 hours", "24 hours", "1–2 business days", "Critical", "High"],
+        "id": ["1–2 jam", "4–6 jam", "24 jam", "1–2 hari kerja", "Kritis", "Tinggi"],
+        "sv": ["1–2 timmar", "4–6 timmar", "24 timmar", "1–2 arbetsdagar", "Kritisk", "Hög"],
+    },
+    "support_hours": {
+        "en": [
+            "24/7",
+            "Monday–Friday 09:00–18:00 (Jakarta time)",
+            "07:00 to 23:00",
+            "national holidays",
+        ],
+        "id": [
+            "24/7",
+            "Senin–Jumat pukul 09.00–18.00 WIB",
+            "07.00–23.00 WIB",
+            "hari libur nasional",
+        ],
+        "sv": [
+            "24/7",
+            "måndag–fredag 09.00–18.00 (Jakarta-tid)",
+            "07.00–23.00 (Jakarta-tid)",
+            "helgdagar",
+        ],
+    },
+    "follow_ticket": {
+        "en": ["/tickets", "ticket number", "original ticket", "screenshots"],
+        "id": ["/tickets", "nomor tiket", "tiket awal", "tangkapan layar"],
+        "sv": ["/tickets", "ärendenumret", "ursprungliga ärende", "skärmdumpar"],
+    },
+    "escalation": {
+        "en": ["support manager", "ticket number", "latest version"],
+        "id": ["manajer dukungan", "nomor tiket", "versi terbaru"],
+        "sv": ["supportchef", "ärendenumret", "senaste versionen"],
+    },
+    "new_ticket_tips": {
+        "en": [
+            "Technical Support",
+            "Billing &amp; Payments",
+            "Sales &amp; Marketing",
+            "Error 500",
+            "screenshots",
+            "/new",
+        ],
+        "id": [
+            "Dukungan Teknis",
+            "Tagihan &amp; Pembayaran",
+            "Penjualan &amp; Pemasaran",
+            "Error 500",
+            "bukti transfer",
+            "/new",
+        ],
+        "sv": [
+            "Teknisk support",
+            "Fakturor &amp; betalningar",
+            "Försäljning &amp; marknadsföring",
+            "Fel 500",
+            "skärmdumpar",
+            "/new",
+        ],
+    },
+    "account_security": {
+        "en": ["8 characters", "upper- and lower-case", "digits", "symbols", "Forgot password"],
+        "id": ["8 karakter", "huruf besar", "huruf kecil", "angka", "simbol", "Lupa kata sandi"],
+        "sv": ["8 tecken", "stora och små bokstäver", "siffror", "symboler", "Glömt lösenord"],
+    },
+}
+
+
+def test_figures_table_covers_every_key() -> None:
+    assert sorted(FIGURES) == sorted(KEYS)
+
+
+@pytest.mark.parametrize(
+    ("locale", "key", "needle"),
+    [
+        (locale, key, needle)
+        for key, per_locale in FIGURES.items()
+        for locale, needles in per_locale.items()
+        for needle in needles
+    ],
+)
+def test_facts_and_figures_are_in_every_locale(
+    faq: Faq, locale: str, key: str, needle: str
+) -> None:
+    assert needle in answer(faq, locale, key)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_source_company_or_contact_details(faq: Faq, locale: str) -> None:
+    banned = re.compile(
+        r"sepulsa|indodax|okx|netdigi|dashpro|@\w+\.\w+|https?://|www\.|\b0\d{8,}",
+        re.IGNORECASE,
+    )
+    for entry in faq.entries(locale):
+        text = " ".join([entry.title, entry.answer, *entry.keywords])
+        assert not banned.search(text), (locale, entry.key)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_titles_are_short_button_labels(faq: Faq, locale: str) -> None:
+    titles = [entry.title for entry in faq.entries(locale)]
+    assert len(set(titles)) == len(titles)
+    for title in titles:
+        assert len(title) <= 40, title
+        assert "\n" not in title
+        assert not re.search(r"[<>&]", title), title
+
+
+class _TelegramHtml(HTMLParser):
+    """Collects what Telegram would refuse in a message limited to <b> and <i>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in {"b", "i"} or attrs:
+            self.errors.append(f"tag <{tag}> {attrs}")
+        self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.errors.append(f"self-closing <{tag}/>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            self.errors.append(f"unbalanced </{tag}>")
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in {"amp", "lt", "gt", "quot"}:
+            self.errors.append(f"entity &{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.errors.append(f"char ref &#{name};")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_answers_are_valid_telegram_html(faq: Faq, locale: str) -> None:
+    for entry in faq.entries(locale):
+        text = entry.answer
+        # A raw & must be an entity; a raw < must open one of the allowed tags.
+        assert not re.search(r"&(?!(?:amp|lt|gt|quot);)", text), entry.key
+        assert not re.search(r"<(?!/?[bi]>)", text), entry.key
+        parser = _TelegramHtml()
+        parser.feed(text)
+        parser.close()
+        assert not parser.errors, (entry.key, parser.errors)
+        assert not parser.stack, (entry.key, parser.stack)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_answers_are_short(faq: Faq, locale: str) -> None:
+    for entry in faq.entries(locale):
+        lines = [line for line in entry.answer.splitlines() if line.strip()]
+        bullets = [line for line in lines if line.startswith("• ")]
+        assert len(lines) <= 6, entry.key
+        if not bullets:
+            sentences = re.findall(r"[.!?](?:\s|$)", entry.answer)
+            assert 2 <= len(sentences) <= 6, (entry.key, len(sentences))
+        assert len(entry.answer) <= 800, (entry.key, len(entry.answer))
+
+
+# -- search -------------------------------------------------------------------------------
+
+PHRASINGS: dict[str, list[tuple[str, str]]] = {
+    "en": [
+        ("my order is still pending", "pending_order"),
+        ("paid 20 mins ago but order still pendng", "pending_order"),
+        ("payment done but order stuck in processing", "pending_order"),
+        ("when do I get a refund for my failed order?", "pending_order"),
+        ("I paid but didn't receive my top up", "product_not_received"),
+        ("electricity token not recieved", "product_not_received"),
+        ("data package never arrived", "product_not_received"),
+        ("someone used my credit card without permission", "card_misuse"),
+        ("unauthorized charge on my card!!", "card_misuse"),
+        ("got an OTP i didnt request", "otp_warning"),
+        ("a guy called saying he's from the bank and asked for my code", "otp_warning"),
+        ("what does 'waiting for your reply' mean", "ticket_status"),
+        ("why is my ticket closed", "ticket_status"),
+        ("how long until you answer?", "response_times"),
+        ("what's the response time for critical issues", "response_times"),
+        ("are you open on weekends", "support_hours"),
+        ("what are your business hours", "support_hours"),
+        ("when are you open", "support_hours"),
+        ("how do I contact you", "support_hours"),
+        ("how do I check my tickets", "follow_ticket"),
+        ("how to add a screenshot to my ticket", "follow_ticket"),
+        ("I want to escalate my complaint to a manager", "escalation"),
+        ("my problem is still not resolved", "escalation"),
+        ("how do i open a new ticket", "new_ticket_tips"),
+        ("which department for invoice questions", "new_ticket_tips"),
+        ("forgot my pasword", "account_security"),
+        ("how do I reset my password", "account_security"),
+        ("cant login to my account", "account_security"),
+    ],
+    "id": [
+        ("order saya masih pending", "pending_order"),
+        ("udh bayar tp status msh pending", "pending_order"),
+        ("transaksi pending dari tadi, kapan refund?", "pending_order"),
+        ("pesanan gagal tapi dana blm kembali", "pending_order"),
+        ("pulsa blm masuk padahal sdh bayar", "product_not_received"),
+        ("token listrik belum masuk", "product_not_received"),
+        ("paket data ga masuk2", "product_not_received"),
+        ("kartu kredit saya dipakai orang", "card_misuse"),
+        ("ada transaksi mencurigakan di cc saya", "card_misuse"),
+        ("kartu saya kena tipu", "card_misuse"),
+        ("ada yg nelpon ngaku dari bank minta kode otp", "otp_warning"),
+        ("kenapa otp nya dikirim", "otp_warning"),
+        ("dapat sms kode verifikasi padahal ga transaksi", "otp_warning"),
+        ("arti status menunggu jawaban anda apa?", "ticket_status"),
+        ("tiket saya ditutup kenapa", "ticket_status"),
+        ("berapa lama tiket dibalas", "response_times"),
+        ("cs nya lama banget balesnya", "response_times"),
+        ("cs buka jam berapa", "support_hours"),
+        ("apakah layanan buka hari minggu", "support_hours"),
+        ("bagaimana cara menghubungi cs", "support_hours"),
+        ("cara lacak tiket saya", "follow_ticket"),
+        ("mau nambahin screenshot ke tiket", "follow_ticket"),
+        ("masalah saya belum beres, mau komplain ke atasan", "escalation"),
+        ("minta eskalasi tiket", "escalation"),
+        ("cara bikin tiket baru", "new_ticket_tips"),
+        ("departemen mana untuk tanya invoice", "new_ticket_tips"),
+        ("lupa pasword gmn resetnya", "account_security"),
+        ("ga bisa login ke akun", "account_security"),
+        ("gimana cara reset password", "account_security"),
+    ],
+    "sv": [
+        ("vantar pa min order", "pending_order"),
+        ("jag har betalat men ordern väntar fortfarande", "pending_order"),
+        ("min beställning har fastnat", "pending_order"),
+        ("när får jag återbetalning för misslyckad order", "pending_order"),
+        ("min order är pending", "pending_order"),
+        ("har inte fått min påfyllning", "product_not_received"),
+        ("betalat men fick aldrig datapaketet", "product_not_received"),
+        ("elkoden kom aldrig", "product_not_received"),
+        ("någon har använt mitt kreditkort", "card_misuse"),
+        ("okänd dragning på mitt kort", "card_misuse"),
+        ("någon ringde och ville ha min engångskod", "otp_warning"),
+        ("fick en sms kod jag inte bett om", "otp_warning"),
+        ("vad betyder väntar på ditt svar", "ticket_status"),
+        ("varför är mitt ärende stängt", "ticket_status"),
+        ("hur lång tid tar det innan ni svarar", "response_times"),
+        ("svarstid for kritiska arenden", "response_times"),
+        ("vilka är era öppettider", "support_hours"),
+        ("har ni öppet på helgen", "support_hours"),
+        ("hur kontaktar jag er", "support_hours"),
+        ("hur följer jag mitt ärende", "follow_ticket"),
+        ("hur lägger jag till en skärmdump i ärendet", "follow_ticket"),
+        ("jag vill eskalera till en chef", "escalation"),
+        ("mitt problem är fortfarande inte löst", "escalation"),
+        ("hur skapar jag ett nytt ärende", "new_ticket_tips"),
+        ("vilken avdelning gäller faktura", "new_ticket_tips"),
+        ("glömt lösenordet", "account_security"),
+        ("kan inte logga in", "account_security"),
+        ("losenord aterstallning", "account_security"),
+    ],
+}
+
+NOTHING: dict[str, list[str]] = {
+    "en": [
+        "asdfgh",
+        "what a nice day",
+        "hello",
+        "thanks a lot!",
+        "qwerty uiop",
+        "I like cats",
+        "",
+        "   ",
+        "?!",
+    ],
+    "id": [
+        "selamat pagi",
+        "halo kak",
+        "terima kasih banyak",
+        "asdfgh",
+        "makan siang enak",
+        "cuaca hari ini cerah",
+    ],
+    "sv": [
+        "hej",
+        "tack så mycket",
+        "vad fint väder idag",
+        "asdfgh",
+        "god morgon",
+        "jag gillar katter",
+    ],
+}
+
+
+def test_phrasing_tables_are_big_enough() -> None:
+    for locale in LOCALES:
+        assert len(PHRASINGS[locale]) >= 15, locale
+        assert len(NOTHING[locale]) >= 5, locale
+        assert {key for _, key in PHRASINGS[locale]} == set(KEYS), locale
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "key"),
+    [(locale, text, key) for locale, rows in PHRASINGS.items() for text, key in rows],
+)
+def test_search_puts_the_right_entry_first(faq: Faq, locale: str, text: str, key: str) -> None:
+    found = faq.search(locale, text)
+    assert found, f"nothing for {text!r}"
+    assert found[0].key == key, [entry.key for entry in found]
+    # The entries come back in the user's own language.
+    assert found[0] == faq.entry(locale, key)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"), [(locale, text) for locale, texts in NOTHING.items() for text in texts]
+)
+def test_search_returns_nothing_for_unrelated_text(faq: Faq, locale: str, text: str) -> None:
+    assert faq.search(locale, text) == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "key"),
+    [
+        # A keyword of another language counts for the shared key.
+        ("en", "pulsa blm masuk", "product_not_received"),
+        ("en", "engångskod", "otp_warning"),
+        ("id", "glömt lösenord", "account_security"),
+        ("sv", "token listrik belum masuk", "product_not_received"),
+        ("sv", "forgot password", "account_security"),
+    ],
+)
+def test_keywords_of_other_locales_count(faq: Faq, locale: str, text: str, key: str) -> None:
+    found = faq.search(locale, text)
+    assert found and found[0].key == key
+    assert found[0] == faq.entry(locale, key)
+
+
+def test_search_ignores_case_and_accents(faq: Faq) -> None:
+    plain = [entry.key for entry in faq.search("sv", "vantar pa min order")]
+    accented = [entry.key for entry in faq.search("sv", "VÄNTAR PÅ MIN ORDER")]
+    assert plain == accented
+    assert normalize("Väntar PÅ Ärendet") == "vantar pa arendet"
+
+
+def test_search_limit_and_order(faq: Faq) -> None:
+    text = "pending order, otp code and password reset"
+    found = faq.search("en", text, limit=5)
+    assert 1 < len(found) <= 5
+    assert len({entry.key for entry in found}) == len(found)
+    assert faq.search("en", text, limit=1) == found[:1]
+    assert faq.search("en", text, limit=0) == []
+    assert all(isinstance(entry, FaqEntry) for entry in found)
+
+
+def test_search_is_deterministic(faq: Faq) -> None:
+    text = "udh bayar tp pulsa blm masuk, otp nya jg dikirim"
+    first = faq.search("id", text)
+    fresh = Faq.load()
+    assert fresh.search("id", text) == first
+    assert faq.search("id", text) == first
+
+
+def test_search_is_fast() -> None:
+    fresh = Faq.load()  # an empty cache: the slow path
+    queries = [(locale, text) for locale, rows in PHRASINGS.items() for text, _ in rows]
+    started = time.perf_counter()
+    for locale, text in queries:
+        fresh.search(locale, text)
+    per_search = (time.perf_counter() - started) / len(queries)
+    assert per_search < 0.005, f"{per_search * 1000:.2f} ms per search"
+
+
+def test_a_long_message_is_handled(faq: Faq) -> None:
+    text = "hello, " * 500 + "my order is still pending " + "blah " * 500
+    found = faq.search("en", text)
+    assert found and found[0].key == "pending_order"
