@@ -18,9 +18,9 @@ WELCOME = (
     "Hello, {name}! This is the support desk.\n\nOpen a ticket and our team will answer you "
     "right here. You can follow your tickets in this chat at any time."
 )
-FREE_TEXT = (
-    "I can't read free messages outside a ticket. Open a ticket with /new, or see your "
-    "tickets with /tickets."
+NO_ANSWER = (
+    "I couldn't find an answer to that in our FAQ. Open a ticket and our team will help you, "
+    "or browse the questions with /faq."
 )
 UNSUPPORTED = (
     "I can't handle that kind of message. Please write text, or send photos and documents "
@@ -158,7 +158,7 @@ async def test_an_idle_form_times_out_with_a_message(
 @pytest.mark.parametrize(
     ("send", "expected"),
     [
-        (lambda u: u.send("where is my refund?"), FREE_TEXT),
+        (lambda u: u.send("asdfgh qwerty zxcv"), NO_ANSWER),
         (
             lambda u: u.send("/frobnicate"),
             "I don't know that command. Send /help to see what I can do.",

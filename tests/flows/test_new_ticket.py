@@ -81,6 +81,7 @@ async def test_customer_opens_a_ticket_with_a_photo_and_a_document(
     assert menu.button_texts() == [
         t(loc, "📝 New ticket"),
         t(loc, "📂 My tickets"),
+        t(loc, "❓ FAQ"),
         t(loc, "🌐 Language"),
     ]
 
