@@ -9,6 +9,7 @@ loses nothing and the first run after downtime catches up.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram.ext import Application
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 JOB_NAME = "sweep"
 # The reminder goes out when this share of AUTO_SOLVE_AFTER has passed.
 REMINDER_AT = 2 / 3
+PROCESSED_KEPT = timedelta(days=7)
 
 
 async def sweep(context: SupportContext) -> None:
@@ -42,7 +44,9 @@ async def sweep(context: SupportContext) -> None:
         await service.announce_breach(ticket.number)
     solve_after = desk.settings.auto_solve_after
     close_after = desk.settings.auto_close_after
-    for ticket in await desk.tickets.pending_since_before(now - solve_after * REMINDER_AT):
+    for ticket in await desk.tickets.in_status_since(
+        Status.PENDING, now - solve_after * REMINDER_AT
+    ):
         assert ticket.status_changed_at is not None
         solve_at = ticket.status_changed_at + solve_after
         if solve_at <= now:
@@ -50,9 +54,11 @@ async def sweep(context: SupportContext) -> None:
                 log.info("Auto-solved %s", ticket.ref)
         elif ticket.solve_reminder_at is None:
             await service.remind_before_auto_solve(ticket.number, solve_at)
-    for ticket in await desk.tickets.solved_since_before(now - close_after):
+    for ticket in await desk.tickets.in_status_since(Status.SOLVED, now - close_after):
         if await service.auto_move(ticket.number, Action.AUTO_CLOSE, Status.SOLVED):
             log.info("Auto-closed %s", ticket.ref)
+    # Telegram keeps unconfirmed updates for 24 hours: a week of ids is plenty.
+    await desk.processed.forget_before(now - PROCESSED_KEPT)
     context.bot_data.dispatcher.wake()
 
 

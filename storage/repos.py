@@ -28,7 +28,7 @@ from bot.domain.models import (
     TicketMessage,
     User,
 )
-from storage.db import Database, Transaction
+from storage.db import Database, Params, Transaction
 
 
 def to_ts(moment: datetime) -> int:
@@ -78,6 +78,20 @@ def _ticket(row: sqlite3.Row) -> Ticket:
         status_changed_at=_opt_ts(row["status_changed_at"]),
         solve_reminder_at=_opt_ts(row["solve_reminder_at"]),
         customer_unreachable=bool(row["customer_unreachable"]),
+    )
+
+
+def _message(row: sqlite3.Row, attachments: Sequence[Attachment] = ()) -> TicketMessage:
+    return TicketMessage(
+        id=row["id"],
+        ticket_number=row["ticket_number"],
+        author=Author(row["author"]),
+        author_id=row["author_id"],
+        body=row["body"],
+        created_at=from_ts(row["created_at"]),
+        internal=bool(row["internal"]),
+        attachments=tuple(attachments),
+        edit_of=row["edit_of"],
     )
 
 
@@ -342,20 +356,7 @@ class TicketRepo:
         by_message: dict[int, list[Attachment]] = {}
         for f in files:
             by_message.setdefault(f["message_id"], []).append(_attachment(f))
-        return [
-            TicketMessage(
-                id=r["id"],
-                ticket_number=r["ticket_number"],
-                author=Author(r["author"]),
-                author_id=r["author_id"],
-                body=r["body"],
-                created_at=from_ts(r["created_at"]),
-                internal=bool(r["internal"]),
-                attachments=tuple(by_message.get(r["id"], ())),
-                edit_of=r["edit_of"],
-            )
-            for r in rows
-        ]
+        return [_message(r, by_message.get(r["id"], ())) for r in rows]
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[TicketUnit]:
@@ -402,29 +403,22 @@ class TicketRepo:
             ),
         )
 
-    async def pending_since_before(self, cutoff: datetime) -> list[Ticket]:
-        rows = await self._db.fetch_all(
-            "SELECT * FROM tickets WHERE status = 'pending' AND status_changed_at <= ?"
-            " ORDER BY number",
-            (to_ts(cutoff),),
-        )
-        return [_ticket(r) for r in rows]
+    async def _tickets(self, sql: str, params: Params) -> list[Ticket]:
+        return [_ticket(r) for r in await self._db.fetch_all(sql, params)]
 
-    async def solved_since_before(self, cutoff: datetime) -> list[Ticket]:
-        rows = await self._db.fetch_all(
-            "SELECT * FROM tickets WHERE status = 'solved' AND status_changed_at <= ?"
-            " ORDER BY number",
-            (to_ts(cutoff),),
+    async def in_status_since(self, status: Status, cutoff: datetime) -> list[Ticket]:
+        """Tickets in `status` that have not changed status since `cutoff`."""
+        return await self._tickets(
+            "SELECT * FROM tickets WHERE status = ? AND status_changed_at <= ? ORDER BY number",
+            (status.value, to_ts(cutoff)),
         )
-        return [_ticket(r) for r in rows]
 
     async def open_for_customer(self, customer_id: int) -> list[Ticket]:
-        rows = await self._db.fetch_all(
+        return await self._tickets(
             "SELECT * FROM tickets WHERE customer_id = ? AND status IN ('open', 'pending')"
             " ORDER BY number DESC",
             (customer_id,),
         )
-        return [_ticket(r) for r in rows]
 
     async def unposted(self, admin_chat_id: int) -> list[Ticket]:
         """Live tickets that have no card in the bound admin chat yet."""
@@ -485,17 +479,7 @@ class TicketRepo:
         files = await self._db.fetch_all(
             "SELECT * FROM attachments WHERE message_id = ? ORDER BY id", (message_id,)
         )
-        return TicketMessage(
-            id=row["id"],
-            ticket_number=row["ticket_number"],
-            author=Author(row["author"]),
-            author_id=row["author_id"],
-            body=row["body"],
-            created_at=from_ts(row["created_at"]),
-            internal=bool(row["internal"]),
-            attachments=tuple(_attachment(f) for f in files),
-            edit_of=row["edit_of"],
-        )
+        return _message(row, [_attachment(f) for f in files])
 
     async def figures(self) -> Figures:
         rows = await self._db.fetch_all("SELECT status, COUNT(*) AS n FROM tickets GROUP BY status")
@@ -704,17 +688,7 @@ class TicketUnit:
             " AND edit_of IS NULL",
             (chat_id, message_id),
         )
-        if row is None:
-            return None
-        return TicketMessage(
-            id=row["id"],
-            ticket_number=row["ticket_number"],
-            author=Author(row["author"]),
-            author_id=row["author_id"],
-            body=row["body"],
-            created_at=from_ts(row["created_at"]),
-            internal=bool(row["internal"]),
-        )
+        return None if row is None else _message(row)
 
 
 class DeskSettingsRepo:

@@ -146,6 +146,18 @@ class TicketService:
             after = await self._load(unit, number)
         return Change(before, after)
 
+    @staticmethod
+    async def _refuse_duplicate(
+        unit: TicketUnit, tg_chat_id: int | None, tg_message_id: int | None
+    ) -> None:
+        """A Telegram message already on a ticket (a re-delivered update) is not added again."""
+        if (
+            tg_chat_id is not None
+            and tg_message_id is not None
+            and await unit.has_telegram_message(tg_chat_id, tg_message_id)
+        ):
+            raise DuplicateMessageError
+
     async def agent_reply(
         self,
         number: int,
@@ -160,12 +172,7 @@ class TicketService:
         """Record an agent's answer and owe it to the customer: the ticket waits for them."""
         now = self._clock()
         async with self._tickets.unit() as unit:
-            if (
-                tg_chat_id is not None
-                and tg_message_id is not None
-                and await unit.has_telegram_message(tg_chat_id, tg_message_id)
-            ):
-                raise DuplicateMessageError
+            await self._refuse_duplicate(unit, tg_chat_id, tg_message_id)
             before = await self._load(unit, number)
             await self._move(unit, before, Action.AGENT_REPLY, Author.AGENT, agent_id, now)
             if before.first_response_at is None:
@@ -210,12 +217,7 @@ class TicketService:
         """Record the customer's message and owe it to the agents (a closed ticket refuses)."""
         now = self._clock()
         async with self._tickets.unit() as unit:
-            if (
-                tg_chat_id is not None
-                and tg_message_id is not None
-                and await unit.has_telegram_message(tg_chat_id, tg_message_id)
-            ):
-                raise DuplicateMessageError
+            await self._refuse_duplicate(unit, tg_chat_id, tg_message_id)
             before = await self._load(unit, number)
             if before.customer_id != customer_id:
                 raise TicketNotFoundError(number)
