@@ -22,7 +22,7 @@ from bot.context import SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Status, Ticket
 from bot.domain.tickets import TicketNotFoundError
-from bot.i18n import format_time
+from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _
 from bot.texts import status_label
 from handlers.callbacks import Callback, pattern, unpack
@@ -128,7 +128,9 @@ async def history_text(context: SupportContext, ticket: Ticket) -> str:
         files = len(message.attachments)
         body = escape(message.body) if message.body else ""
         if files:
-            body += (" " if body else "") + _("📎 {count} file(s)").format(count=files)
+            body += (" " if body else "") + ngettext(
+                "📎 %(count)d file", "📎 %(count)d files", files
+            ) % {"count": files}
         when = format_time(message.created_at, desk.timezone)
         entries.append(
             (message.created_at.timestamp(), message.id, f"<i>{when}</i> · <b>{label}</b>\n{body}")

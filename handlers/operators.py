@@ -12,7 +12,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.config import SUPPORTED_LOCALES
 from bot.context import SupportContext
-from bot.i18n import format_duration, language_name
+from bot.i18n import format_duration, language_name, ngettext
 from bot.i18n import gettext as _
 from bot.texts import status_label
 from handlers.commands import publish_commands
@@ -78,10 +78,15 @@ async def stats(update: Update, context: SupportContext) -> None:
         lines.append(_("No ticket has been answered yet."))
     if figures.ratings:
         lines.append(
-            _("Average rating: {average} from {count} ratings").format(
-                average=f"{sum(figures.ratings) / len(figures.ratings):.1f}",
-                count=len(figures.ratings),
+            ngettext(
+                "Average rating: %(average)s from %(count)d rating",
+                "Average rating: %(average)s from %(count)d ratings",
+                len(figures.ratings),
             )
+            % {
+                "average": f"{sum(figures.ratings) / len(figures.ratings):.1f}",
+                "count": len(figures.ratings),
+            }
         )
     await message.reply_text("\n".join(lines))
 
@@ -116,7 +121,7 @@ async def export(update: Update, context: SupportContext) -> None:
     data = buffer.getvalue().encode("utf-8-sig")  # with a BOM, so spreadsheets read UTF-8
     await message.reply_document(
         InputFile(io.BytesIO(data), filename="tickets.csv"),
-        caption=_("{count} tickets").format(count=len(rows)),
+        caption=ngettext("%(count)d ticket", "%(count)d tickets", len(rows)) % {"count": len(rows)},
     )
 
 
