@@ -78,6 +78,9 @@ def build_application(
         .token(token)
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
+        .read_timeout(settings.telegram_timeout.total_seconds())
+        .write_timeout(settings.telegram_timeout.total_seconds())
+        .connect_timeout(settings.telegram_timeout.total_seconds())
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

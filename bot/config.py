@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     auto_solve_after: Duration = timedelta(days=3)
     auto_close_after: Duration = timedelta(days=7)
 
+    # How long one Bot API request may take before it counts as timed out (and is retried).
+    telegram_timeout: Duration = timedelta(seconds=10)
+
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook server listens on all interfaces

@@ -496,3 +496,18 @@ async def test_a_group_someone_else_adds_the_bot_to_is_left(desk: Desk) -> None:
     await desk.fake.wait_for_call("leaveChat")
     assert desk.fake.left_chats == [other.id]
     assert desk.fake.sent(other.id) == []
+
+
+async def test_an_album_reaches_the_card_together(desk: Desk) -> None:
+    person = Person(desk.fake, desk.fake.user("Rina"))
+    await walk_to(person, "attachments")
+    mark = len(desk.fake.sent(person.id))
+    person.user.send_album([("photo", {}), ("photo", {}), ("photo", {})])
+    ack = await desk.fake.wait_for(
+        person.id, lambda m: tr("✅ Done") in m.button_texts(), since=mark
+    )
+    review = await person.presses(ack, tr("✅ Done"), expect=question("review"))
+    await person.presses(review, tr("📨 Submit"), expect="#1001")
+    group_call = await desk.fake.wait_for_call("sendMediaGroup", since=0)
+    assert len(group_call.params["media"]) == 3
+    assert str(group_call.params["chat_id"]) == str(desk.group.id)

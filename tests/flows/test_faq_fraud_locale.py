@@ -66,7 +66,9 @@ async def test_free_text_finds_the_answer_in_the_customers_language(
     assert reply.text.startswith(tr("This may help:", locale))
     assert entry.title in reply.text
     assert reply.button_texts()[-1] == tr("📝 Open a ticket", locale)
-    form = await person.presses(reply, tr("📝 Open a ticket", locale), expect=question("department", locale))
+    form = await person.presses(
+        reply, tr("📝 Open a ticket", locale), expect=question("department", locale)
+    )
     assert form.text
 
 
@@ -120,7 +122,10 @@ async def test_a_card_number_never_reaches_the_database_or_the_agents(
     priority_q = w.fake.last(person.id)
     button = next(b for b in priority_q.button_texts() if b.startswith("High"))
     await person.presses(priority_q, button, expect=question("message"))
-    await person.says(f"My card {CARD.replace(' ', '-')} was charged twice, OTP 123456 came too.", expect=question("attachments"))
+    await person.says(
+        f"My card {CARD.replace(' ', '-')} was charged twice, OTP 123456 came too.",
+        expect=question("attachments"),
+    )
     mark = len(w.fake.sent(person.id))
     person.user.send_photo(caption=f"statement for {CARD.replace(' ', '')}")
     ack = await w.fake.wait_for(person.id, lambda m: tr("✅ Done") in m.button_texts(), since=mark)
@@ -135,7 +140,9 @@ async def test_a_card_number_never_reaches_the_database_or_the_agents(
     await w.fake.wait_for(w.group.id, lambda m: "also this one" in m.text)
     await w.fake.idle()
     digits = CARD.replace(" ", "")
-    group_text = json.dumps([c.params for c in w.fake.calls if str(c.params.get("chat_id")) == str(w.group.id)])
+    group_text = json.dumps(
+        [c.params for c in w.fake.calls if str(c.params.get("chat_id")) == str(w.group.id)]
+    )
     assert digits not in group_text.replace(" ", "").replace("-", "")
     assert MASKED in group_text
     await app.bot_data.desk.db.close()
@@ -155,9 +162,13 @@ async def test_operators_set_the_default_locale_and_menus_follow(
     refused = await stranger.says("/locale id")
     assert refused.text == "Only operators can do that."
     bad = await operator.says("/locale fr")
-    assert bad.text == tr("Use one of: {locales}. For example: /locale id", "sv").format(locales="en, id, sv")
+    assert bad.text == tr("Use one of: {locales}. For example: /locale id", "sv").format(
+        locales="en, id, sv"
+    )
     done = await operator.says("/locale id")
-    assert done.text == tr("The default language is now {language}.", "sv").format(language="Bahasa Indonesia")
+    assert done.text == tr("The default language is now {language}.", "sv").format(
+        language="Bahasa Indonesia"
+    )
     await w.fake.idle()
     default_menu = w.fake.commands[('{"type": "all_private_chats"}', "")]
     assert default_menu[0]["description"] == tr("Open a new ticket", "id")
@@ -173,16 +184,31 @@ async def test_menus_and_descriptions_are_published_per_language_and_scope(
     world: tuple[World, SupportApplication],
 ) -> None:
     w, _app = world
-    commands = {(json.loads(scope)["type"], json.loads(scope).get("chat_id"), lang): [c["command"] for c in cmds]
-                for (scope, lang), cmds in w.fake.commands.items()}
-    assert commands[("all_private_chats", None, "id")] == ["new", "tickets", "faq", "language", "help", "cancel"]
+    commands = {
+        (json.loads(scope)["type"], json.loads(scope).get("chat_id"), lang): [
+            c["command"] for c in cmds
+        ]
+        for (scope, lang), cmds in w.fake.commands.items()
+    }
+    assert commands[("all_private_chats", None, "id")] == [
+        "new",
+        "tickets",
+        "faq",
+        "language",
+        "help",
+        "cancel",
+    ]
     assert commands[("chat", w.group.id, "")][0] == "queue"
     assert "stats" in commands[("chat", w.operator.id, "")]
     for lang in ("en", "id", "sv"):
         assert w.fake.descriptions[lang] == tr(
             "Our support desk. Open a ticket, follow it and talk to our team right here. We never "
-            "ask for your password or a one-time code (OTP).", lang)
-        assert w.fake.short_descriptions[lang] == tr("Support desk: open and follow your tickets here.", lang)
+            "ask for your password or a one-time code (OTP).",
+            lang,
+        )
+        assert w.fake.short_descriptions[lang] == tr(
+            "Support desk: open and follow your tickets here.", lang
+        )
     assert w.fake.descriptions["id"] != w.fake.descriptions["en"]
 
 

@@ -402,3 +402,32 @@ async def test_an_update_delivered_again_is_not_run_again(
     assert len([m for m in fake.sent(person.id) if "One answer only" in m.text]) == 1
     messages = await app.bot_data.desk.tickets.messages(number, include_internal=True)
     assert [m.body for m in messages].count("One answer only") == 1
+
+
+async def test_a_timed_out_send_is_retried_and_delivered(
+    world: World, make_settings: Callable[..., Settings]
+) -> None:
+    fake = world.fake
+    settings = make_settings(
+        telegram_api_url=fake.url, admin_chat_id=world.group.id, telegram_timeout="1"
+    )
+    async with running(settings) as app:
+        person = Person(fake, fake.user("Rina"))
+        number = await file_ticket(person)
+        await fake.idle()
+        fake.delay_next("sendMessage", 1.5)
+        await agent_reply(world, app, number, "Answer after a slow network")
+        await fake.wait_for(person.id, lambda m: "Answer after a slow network" in m.text, timeout=8)
+        deadline = asyncio.get_running_loop().time() + 8
+        while (await app.bot_data.desk.outbox.counts()).get("pending"):
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.2)
+        attempts = [
+            c
+            for c in fake.calls_to("sendMessage")
+            if "Answer after a slow network" in str(c.params.get("text"))
+        ]
+        # The client gave up on the first request and sent again. Telegram had in fact
+        # delivered the first one too: the one duplicate Telegram gives no way to avoid.
+        assert len(attempts) == 2
+        assert len(texts(fake, person.id, "Answer after a slow network")) <= 2

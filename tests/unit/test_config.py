@@ -148,3 +148,13 @@ def test_cli_reads_the_env_file(tmp_path: Path) -> None:
     result = _run_bot("--env-file", str(env_file), "migrate", env={})
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "d.db").exists()
+
+
+def test_every_setting_is_in_env_example_and_the_readme() -> None:
+    from bot.config import Settings
+
+    example = (ROOT / ".env.example").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for name in Settings.model_fields:
+        assert f"\n{name.upper()}=" in example, name
+        assert f"`{name.upper()}`" in readme, name
