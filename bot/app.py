@@ -16,6 +16,7 @@ from telegram.ext import (
     Defaults,
     TypeHandler,
 )
+from telegram.request import HTTPXRequest
 
 import handlers
 from bot.config import Settings
@@ -25,6 +26,7 @@ from bot.domain.desk import Clock, Desk, utc_now
 from bot.i18n import load_catalogs
 from bot.notify import Notifier
 from bot.relay import AdminRelay
+from bot.telegram_bot import DeskBot
 from handlers import sweeper
 from handlers.commands import publish_commands
 from storage import Database
@@ -73,24 +75,32 @@ def build_application(
     db = Database(settings.database_path)
     token = settings.bot_token.get_secret_value()
     root = settings.telegram_api_url
+    timeout = settings.telegram_timeout.total_seconds()
+    bot = DeskBot(
+        token,
+        base_url=f"{root}/bot",
+        base_file_url=f"{root}/file/bot",
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            tzinfo=settings.tz,
+        ),
+        # As ApplicationBuilder would make them: a pool for the handlers and the outbox,
+        # one connection for long polling (which waits longer than any other request).
+        request=HTTPXRequest(
+            connection_pool_size=256,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            connect_timeout=timeout,
+        ),
+        get_updates_request=HTTPXRequest(connection_pool_size=1, connect_timeout=timeout),
+        rate_limiter=AIORateLimiter(),
+    )
     application: SupportApplication = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(f"{root}/bot")
-        .base_file_url(f"{root}/file/bot")
-        .read_timeout(settings.telegram_timeout.total_seconds())
-        .write_timeout(settings.telegram_timeout.total_seconds())
-        .connect_timeout(settings.telegram_timeout.total_seconds())
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                tzinfo=settings.tz,
-            )
-        )
+        .bot(bot)
         .context_types(ContextTypes(context=SupportContext, bot_data=BotData))
         .persistence(SQLitePersistence(db, update_interval=persistence_interval))
-        .rate_limiter(AIORateLimiter())
         # Conversations need one update at a time per chat; PTB's default is sequential.
         .concurrent_updates(False)
         .post_init(on_startup)

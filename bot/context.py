@@ -22,7 +22,7 @@ class BotData:
     dispatcher: Dispatcher
 
 
-class SupportContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+class SupportContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
     """PTB's context, with the desk's services as properties instead of string keys."""
 
     def __init__(

@@ -10,13 +10,11 @@ from typing import Any
 
 METHODS_FILE = Path(__file__).with_name("botapi_methods.json")
 _SCALARS = frozenset({"int", "float", "bool", "str", "file"})
-# PTB's Bot._send_message adds these keys to every send/edit request, and with
-# telegram.ext.Defaults set they arrive even for methods that lack them (parse_mode on
-# editMessageReplyMarkup, sendSticker, sendLocation...). Telegram ignores unknown parameters,
-# and a bot cannot pass them there by mistake (PTB's signatures lack them), so the fake drops
-# these few instead of refusing the call.
-PTB_DEFAULT_LEAKS = frozenset(
-    {"parse_mode", "disable_notification", "protect_content", "link_preview_options"})
+# PTB's Bot._send_message adds parse_mode to every send/edit request when
+# telegram.ext.Defaults sets one, even for methods that lack it (editMessageReplyMarkup,
+# sendSticker...). Telegram happens to ignore unknown parameters, but the fake refuses
+# them, as the Bot API description allows: a bot must not rely on it (see bot/telegram_bot.py).
+PTB_DEFAULT_LEAKS: frozenset[str] = frozenset()
 
 
 class ApiError(Exception):
