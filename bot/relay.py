@@ -114,9 +114,17 @@ class AdminRelay:
             return cached[0]
         try:
             member = await bot.get_chat_member(chat_id, user_id)
+        except BadRequest as exc:
+            if "not found" in exc.message.lower():
+                self._members[key] = (False, now + MEMBER_CACHE_SECONDS)
+                return False
+            log.warning("getChatMember was refused in the admin chat: %s", exc)
+            return True
         except TelegramError as exc:
-            log.warning("getChatMember failed for a user in the admin chat: %s", exc)
-            return False
+            # Telegram only delivers a group's messages and button presses from people in
+            # it; if the check itself can't be made right now, that has to do.
+            log.warning("getChatMember failed in the admin chat: %s", exc)
+            return True
         is_member = member.status in _MEMBER_STATUSES or bool(getattr(member, "is_member", False))
         self._members[key] = (is_member, now + MEMBER_CACHE_SECONDS)
         return is_member

@@ -7,6 +7,7 @@ Customers see their commands in their own language (`setMyCommands` with
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
 from telegram import (
     Bot,
@@ -62,29 +63,36 @@ def _commands(pairs: tuple[tuple[str, str], ...]) -> list[BotCommand]:
     return [BotCommand(name, gettext(text)) for name, text in pairs]
 
 
+async def _try(call: Awaitable[object], what: str) -> None:
+    """Run one publishing call; a menu is a convenience, so a failure only warns."""
+    try:
+        await call
+    except TelegramError as exc:
+        log.warning("Could not publish %s: %s", what, exc)
+
+
 async def publish_commands(bot: Bot, desk: Desk) -> None:
     """Set menus and descriptions in every language; the default one for everyone else."""
     default = await desk.default_locale()
     private = BotCommandScopeAllPrivateChats()
-    try:
-        for code in (*SUPPORTED_LOCALES, None):
-            with use_locale(code or default):
-                await bot.set_my_commands(
-                    _commands(CUSTOMER_COMMANDS), scope=private, language_code=code
-                )
-                await bot.set_my_description(gettext(DESCRIPTION), language_code=code)
-                await bot.set_my_short_description(gettext(SHORT_DESCRIPTION), language_code=code)
-        with use_locale(default):
-            admin_chat = await desk.admin_chat_id()
-            if admin_chat is not None:
-                await bot.set_my_commands(
-                    _commands(AGENT_COMMANDS), scope=BotCommandScopeChat(admin_chat)
-                )
-            for operator in desk.settings.operator_ids:
-                scope: BotCommandScope = BotCommandScopeChat(operator)
-                await bot.set_my_commands(
-                    _commands(CUSTOMER_COMMANDS + OPERATOR_COMMANDS), scope=scope
-                )
-    except TelegramError as exc:
-        # Menus are a convenience: the desk works without them, so don't refuse to start.
-        log.warning("Could not publish the command menus: %s", exc)
+    for code in (*SUPPORTED_LOCALES, None):
+        with use_locale(code or default):
+            commands = _commands(CUSTOMER_COMMANDS)
+            description, short = gettext(DESCRIPTION), gettext(SHORT_DESCRIPTION)
+        where = code or "default"
+        await _try(
+            bot.set_my_commands(commands, scope=private, language_code=code), f"menu {where}"
+        )
+        await _try(bot.set_my_description(description, language_code=code), f"text {where}")
+        await _try(bot.set_my_short_description(short, language_code=code), f"short text {where}")
+    with use_locale(default):
+        agents = _commands(AGENT_COMMANDS)
+        operators = _commands(CUSTOMER_COMMANDS + OPERATOR_COMMANDS)
+    admin_chat = await desk.admin_chat_id()
+    if admin_chat is not None:
+        await _try(
+            bot.set_my_commands(agents, scope=BotCommandScopeChat(admin_chat)), "agents' menu"
+        )
+    for operator in desk.settings.operator_ids:
+        scope: BotCommandScope = BotCommandScopeChat(operator)
+        await _try(bot.set_my_commands(operators, scope=scope), "an operator's menu")
