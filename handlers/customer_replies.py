@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.context import SupportContext
@@ -16,6 +16,7 @@ from bot.domain.lifecycle import IllegalTransitionError
 from bot.domain.models import Author, Ticket
 from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
 from bot.i18n import gettext as _
+from handlers.callbacks import Callback
 from handlers.fallback import edited, free_text, unsupported
 from handlers.media import attachment_of, is_relayable
 from handlers.new_ticket import fraud_notice
@@ -63,11 +64,22 @@ async def add_to_ticket(
     except (TicketNotFoundError, DuplicateMessageError):
         return False
     except IllegalTransitionError:
+        # A closed ticket stays closed: offer the follow-up right here.
         await message.reply_text(
             _(
-                "Ticket {ref} is closed, so I can't add to it. Open a follow-up from /tickets: "
-                "we will pick it up from there."
-            ).format(ref=ticket.ref)
+                "Ticket {ref} is closed, so I can't add to it. Open a follow-up with the "
+                "button below: we will pick it up from there."
+            ).format(ref=ticket.ref),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("➕ Follow-up"),
+                            callback_data=Callback("tk1", "follow", str(ticket.number)).pack(),
+                        )
+                    ]
+                ]
+            ),
         )
         return False
     await message.reply_text(_("✅ Added to your ticket {ref}.").format(ref=ticket.ref))

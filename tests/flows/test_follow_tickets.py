@@ -431,3 +431,20 @@ async def test_a_timed_out_send_is_retried_and_delivered(
         # delivered the first one too: the one duplicate Telegram gives no way to avoid.
         assert len(attempts) == 2
         assert len(texts(fake, person.id, "Answer after a slow network")) <= 2
+
+
+async def test_a_reply_to_a_closed_ticket_offers_a_follow_up(
+    world: World, app: SupportApplication
+) -> None:
+    fake = world.fake
+    person = Person(fake, fake.user("Rina"))
+    number = await file_ticket(person)
+    await app.bot_data.desk.service.apply(number, Action.CLOSE, Author.AGENT, world.agent.id)
+    app.bot_data.dispatcher.wake()
+    closed = await fake.wait_for(person.id, lambda m: f"#{number}" in m.text and tr("Closed") in m.text)
+    offer = await person.sends(lambda: person.user.send("It broke again", reply_to=closed.message_id))
+    assert offer.button_texts() == [tr("➕ Follow-up")]
+    question_msg = await person.presses(offer, tr("➕ Follow-up"), expect=question("message"))
+    assert f"#{number}" in question_msg.text
+    messages = await app.bot_data.desk.tickets.messages(number, include_internal=True)
+    assert "It broke again" not in [m.body for m in messages]
