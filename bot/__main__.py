@@ -6,10 +6,15 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 
+if TYPE_CHECKING:
+    from bot.config import Settings
+
 EXIT_BAD_SETTINGS = 2
+WEBHOOK_PATH = "telegram"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +33,19 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="validate the settings and message catalogs, then exit")
     commands.add_parser("migrate", help="create or upgrade the database, then exit")
     return parser
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Where the webhook listens and what Telegram is told (the bot serves `/telegram`)."""
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": WEBHOOK_PATH,
+        "webhook_url": f"{settings.webhook_url}/{WEBHOOK_PATH}",
+        "secret_token": (
+            settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        ),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,15 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     application = build_application(settings)
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path="telegram",
-            webhook_url=f"{settings.webhook_url}/telegram",
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        application.run_webhook(allowed_updates=Update.ALL_TYPES, **webhook_options(settings))
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

@@ -441,8 +441,12 @@ async def test_a_reply_to_a_closed_ticket_offers_a_follow_up(
     number = await file_ticket(person)
     await app.bot_data.desk.service.apply(number, Action.CLOSE, Author.AGENT, world.agent.id)
     app.bot_data.dispatcher.wake()
-    closed = await fake.wait_for(person.id, lambda m: f"#{number}" in m.text and tr("Closed") in m.text)
-    offer = await person.sends(lambda: person.user.send("It broke again", reply_to=closed.message_id))
+    closed = await fake.wait_for(
+        person.id, lambda m: f"#{number}" in m.text and tr("Closed") in m.text
+    )
+    offer = await person.sends(
+        lambda: person.user.send("It broke again", reply_to=closed.message_id)
+    )
     assert offer.button_texts() == [tr("➕ Follow-up")]
     question_msg = await person.presses(offer, tr("➕ Follow-up"), expect=question("message"))
     assert f"#{number}" in question_msg.text
