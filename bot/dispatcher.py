@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.domain.desk import Desk
 from bot.domain.models import Audience, OutboxItem
+from bot.domain.tickets import CARD
 from bot.notify import Notifier
 
 log = logging.getLogger(__name__)
@@ -135,8 +136,9 @@ class Dispatcher:
 
     async def _attempt(self, bot: Bot, item: OutboxItem) -> None:
         outbox = self.desk.outbox
-        # From now on a new change must queue its own item: this one may render too early.
-        await outbox.claim(item.id)
+        if item.kind == CARD:
+            # From now on a new change must queue its own refresh: this one renders now.
+            await outbox.claim(item.id)
         try:
             await self.notifier.deliver(bot, item)
         except RetryAfter as exc:

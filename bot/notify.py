@@ -17,9 +17,10 @@ from bot.domain import tickets as kinds
 from bot.domain.desk import Desk
 from bot.domain.lifecycle import Action
 from bot.domain.models import Audience, OutboxItem, RelayKind, Status, Ticket
+from bot.fit import CAPTION_BUDGET, MESSAGE_BUDGET, clip_plain, compose
 from bot.i18n import format_time, use_locale
 from bot.i18n import gettext as _
-from bot.relay import AdminRelay
+from bot.relay import TICKET_FILES, AdminRelay
 from bot.texts import agent_status_label, priority_label, status_label
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class Notifier:
             kinds.BREACH: self._breach,
             kinds.SOLVE_REMINDER: self._solve_reminder,
             kinds.UNDELIVERABLE: self._undeliverable,
+            TICKET_FILES: self._ticket_files,
         }.get(item.kind)
         if handler is None:
             log.error("Unknown outbox kind %r (item %s); dropped", item.kind, item.id)
@@ -83,6 +85,9 @@ class Notifier:
 
     async def _new_ticket(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
         await self.relay.ensure_posted(bot, ticket.number)
+
+    async def _ticket_files(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        await self.relay.send_ticket_files(bot, ticket.number, int(item.payload["message_id"]))
 
     async def _card(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
         if ticket.admin_card_message_id is None:
@@ -121,11 +126,11 @@ class Notifier:
         )
         customer = await self.desk.users.get(ticket.customer_id)
         name = escape(customer.display_name) if customer else str(ticket.customer_id)
-        text = _("✏️ <b>{ref}</b> · {name} edited a message:").format(ref=ticket.ref, name=name)
+        header = _("✏️ <b>{ref}</b> · {name} edited a message:").format(ref=ticket.ref, name=name)
         await self.relay.send_to_thread(
             bot,
             ticket.number,
-            text + "\n\n" + escape(edit.body),
+            compose(header, edit.body),
             kind=RelayKind.NOTICE,
             reply_to=relay.admin_message_id if relay else None,
         )
@@ -157,10 +162,12 @@ class Notifier:
         message = await self.desk.tickets.message(int(item.payload["message_id"]))
         if message is None:
             return
-        text = self._sign(ticket, str(item.payload.get("agent_name") or ""))
-        if message.body:
-            text += "\n\n" + escape(message.body)
-        text += "\n\n<i>" + _("Reply to this message to answer.") + "</i>"
+        text = compose(
+            self._sign(ticket, str(item.payload.get("agent_name") or "")),
+            message.body,
+            "\n\n<i>" + _("Reply to this message to answer.") + "</i>",
+            caption=bool(message.attachments),
+        )
         await self.relay.send_to_customer(
             bot,
             ticket,
@@ -179,9 +186,11 @@ class Notifier:
         if edit is None or relay is None or relay.customer_message_id is None:
             return
         agent = await self.desk.users.get(edit.author_id) if edit.author_id else None
-        text = self._sign(ticket, agent.first_name if agent else "")
-        text += "\n\n" + escape(edit.body) + "\n\n<i>" + _("(edited)") + "</i>"
         original = await self.desk.tickets.message(edit.edit_of) if edit.edit_of else None
+        # An edit replaces one message: it must fit it (a caption, if the original had files).
+        budget = CAPTION_BUDGET if original is not None and original.attachments else MESSAGE_BUDGET
+        text = self._sign(ticket, agent.first_name if agent else "")
+        text += "\n\n" + escape(clip_plain(edit.body, budget)) + "\n\n<i>" + _("(edited)") + "</i>"
         try:
             if original is not None and original.attachments:
                 await bot.edit_message_caption(

@@ -31,12 +31,14 @@ from bot.domain.desk import Desk
 from bot.domain.models import (
     Attachment,
     AttachmentKind,
+    Audience,
     Relay,
     RelayKind,
     Status,
     Ticket,
     User,
 )
+from bot.fit import clip_plain
 from bot.i18n import format_time, language_name, use_locale
 from bot.i18n import gettext as _
 from bot.texts import agent_status_label, department_label, priority_label
@@ -44,12 +46,12 @@ from bot.texts import agent_status_label, department_label, priority_label
 log = logging.getLogger(__name__)
 
 CARD = "ag1"
+TICKET_FILES = "ticket_files"  # outbox kind: the first message's files, under the card
 CARD_ACTIONS = frozenset({"assign", "solve", "close", "reopen"})
 TOPIC_NAME_LIMIT = 128  # Telegram's limit for a forum topic name
 MEMBER_CACHE_SECONDS = 60.0
 HINT_EVERY_SECONDS = 600.0  # between two "this belongs to no ticket" hints to one agent
-CAPTION_LIMIT = 1024
-TEXT_LIMIT = 4096
+CARD_BODY_BUDGET = 2500  # of the customer's first message, on the card (all of it is stored)
 
 _MEMBER_STATUSES = {
     ChatMemberStatus.OWNER,
@@ -68,8 +70,15 @@ def card_callback(action: str, number: int) -> str:
     return f"{CARD}:{action}:{number}"
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+Text = str | Sequence[str] | None
+
+
+def _parts(text: Text) -> list[str]:
+    """A message as its parts: the first goes out as the text (or the files' caption),
+    the rest as further messages (see bot.fit.compose)."""
+    if text is None:
+        return []
+    return [text] if isinstance(text, str) else [part for part in text if part]
 
 
 class AdminRelay:
@@ -105,8 +114,14 @@ class AdminRelay:
 
     # Who may act as an agent
 
-    async def is_member(self, bot: Bot, chat_id: int, user_id: int) -> bool:
-        """Whether `user_id` is in the admin chat (getChatMember, cached for a minute)."""
+    async def is_member(
+        self, bot: Bot, chat_id: int, user_id: int, *, strict: bool = False
+    ) -> bool:
+        """Whether `user_id` is in the admin chat (getChatMember, cached for a minute).
+
+        When the check itself fails, a message passes (Telegram delivered it from the chat)
+        but, with `strict`, a button press does not.
+        """
         key = (chat_id, user_id)
         cached = self._members.get(key)
         now = time.monotonic()
@@ -119,12 +134,12 @@ class AdminRelay:
                 self._members[key] = (False, now + MEMBER_CACHE_SECONDS)
                 return False
             log.warning("getChatMember was refused in the admin chat: %s", exc)
-            return True
+            return not strict
         except TelegramError as exc:
             # Telegram only delivers a group's messages and button presses from people in
             # it; if the check itself can't be made right now, that has to do.
             log.warning("getChatMember failed in the admin chat: %s", exc)
-            return True
+            return not strict
         is_member = member.status in _MEMBER_STATUSES or bool(getattr(member, "is_member", False))
         self._members[key] = (is_member, now + MEMBER_CACHE_SECONDS)
         return is_member
@@ -184,8 +199,8 @@ class AdminRelay:
             lines.append(_("⚠️ <b>Undeliverable:</b> the customer has blocked the bot."))
         lines += ["", f"<b>{escape(ticket.subject)}</b>"]
         if first is not None:
-            lines.append(escape(first.body))
-        return _clip("\n".join(lines), TEXT_LIMIT)
+            lines.append(escape(clip_plain(first.body, CARD_BODY_BUDGET)))
+        return "\n".join(lines)
 
     def card_keyboard(self, ticket: Ticket) -> InlineKeyboardMarkup | None:
         n = ticket.number
@@ -249,12 +264,19 @@ class AdminRelay:
                 return ticket
             return await self._post(bot, ticket, chat_id)
 
-    async def _post(self, bot: Bot, ticket: Ticket, chat_id: int) -> Ticket:
-        thread_id: int | None = None
-        if await self.is_forum(bot, chat_id):
-            name = _clip(f"{ticket.ref} {ticket.subject}", TOPIC_NAME_LIMIT)
+    async def _post(
+        self, bot: Bot, ticket: Ticket, chat_id: int, *, new_topic: bool = False
+    ) -> Ticket:
+        """Make the ticket's place in the admin chat: topic (forum), card, then its files."""
+        thread_id = ticket.admin_thread_id if ticket.admin_chat_id == chat_id else None
+        if (thread_id is None or new_topic) and await self.is_forum(bot, chat_id):
+            name = clip_plain(f"{ticket.ref} {ticket.subject}", TOPIC_NAME_LIMIT)
             topic = await bot.create_forum_topic(chat_id, name)
             thread_id = topic.message_thread_id
+            # Kept at once: if the card fails now, the retry uses this topic, not a new one.
+            await self.desk.tickets.set_location(
+                ticket.number, chat_id=chat_id, thread_id=thread_id, card_message_id=None
+            )
         customer = await self.desk.users.get(ticket.customer_id)
         with use_locale(await self.admin_locale()):
             text = await self.card_text(ticket, customer)
@@ -266,16 +288,31 @@ class AdminRelay:
             ticket.number, chat_id=chat_id, thread_id=thread_id, card_message_id=card.message_id
         )
         await self._record(ticket.number, RelayKind.CARD, None, card, None)
-        messages = await self.desk.tickets.messages(ticket.number, include_internal=False)
-        if messages and messages[0].attachments:
-            sent = await self._send_files(
-                bot, chat_id, messages[0].attachments, self._where(thread_id, card.message_id)
-            )
-            for message in sent:
-                await self._record(ticket.number, RelayKind.TO_ADMIN, messages[0].id, message, None)
+        if not new_topic:
+            messages = await self.desk.tickets.messages(ticket.number, include_internal=False)
+            if messages and messages[0].attachments:
+                # The files are their own delivery: a failure retries them, not the card.
+                await self.desk.outbox.add(
+                    TICKET_FILES,
+                    Audience.ADMIN,
+                    self.desk.clock(),
+                    ticket_number=ticket.number,
+                    payload={"message_id": messages[0].id},
+                    dedupe_key=f"{TICKET_FILES}:{ticket.number}",
+                )
         posted = await self.desk.tickets.get(ticket.number)
         assert posted is not None
         return posted
+
+    async def send_ticket_files(self, bot: Bot, number: int, message_id: int) -> None:
+        """Put the files of the ticket's first message under its card (albums together)."""
+        ticket = await self.ensure_posted(bot, number)
+        message = await self.desk.tickets.message(message_id)
+        if ticket is None or ticket.admin_chat_id is None or message is None:
+            return
+        where = self._where(ticket.admin_thread_id, ticket.admin_card_message_id)
+        for sent in await self._send_files(bot, ticket.admin_chat_id, message.attachments, where):
+            await self._record(number, RelayKind.TO_ADMIN, message.id, sent, None)
 
     @staticmethod
     def _where(thread_id: int | None, card_id: int | None) -> dict[str, Any]:
@@ -296,6 +333,7 @@ class AdminRelay:
         *,
         admin_message_id: int | None = None,
         customer_message_id: int | None = None,
+        customer_chat_id: int | None = None,
     ) -> None:
         await self.desk.tickets.add_relay(
             Relay(
@@ -304,7 +342,9 @@ class AdminRelay:
                 ticket_message_id=ticket_message_id,
                 admin_chat_id=admin_message.chat_id if admin_message else None,
                 admin_message_id=admin_message.message_id if admin_message else admin_message_id,
-                customer_chat_id=customer_message.chat_id if customer_message else None,
+                customer_chat_id=(
+                    customer_message.chat_id if customer_message else customer_chat_id
+                ),
                 customer_message_id=(
                     customer_message.message_id if customer_message else customer_message_id
                 ),
@@ -318,16 +358,22 @@ class AdminRelay:
         chat_id: int,
         attachments: Sequence[Attachment],
         where: dict[str, Any],
-        caption: str | None = None,
+        text: Text = None,
     ) -> list[Message]:
-        """Send files by file_id, photos and documents each as an album (Telegram can't mix)."""
+        """Send files by file_id, photos and documents each as an album (Telegram can't mix).
+
+        The first part of `text` is the first file's caption; further parts follow as
+        messages.
+        """
+        parts = _parts(text)
+        caption = parts[0] if parts else None
         sent: list[Message] = []
         photos = [a for a in attachments if a.kind is AttachmentKind.PHOTO]
         documents = [a for a in attachments if a.kind is AttachmentKind.DOCUMENT]
         for group in (photos, documents):
             for start in range(0, len(group), 10):  # an album holds at most ten
                 chunk = group[start : start + 10]
-                first_caption = _clip(caption, CAPTION_LIMIT) if caption and not sent else None
+                first_caption = caption if not sent else None
                 if len(chunk) == 1:
                     item = chunk[0]
                     if item.kind is AttachmentKind.PHOTO:
@@ -350,13 +396,15 @@ class AdminRelay:
                     for i, a in enumerate(chunk)
                 ]
                 sent.extend(await bot.send_media_group(chat_id, media, **where))
+        for part in parts[1:]:
+            sent.append(await bot.send_message(chat_id, part, **where))
         return sent
 
     async def send_to_thread(
         self,
         bot: Bot,
         number: int,
-        text: str | None,
+        text: Text,
         attachments: Sequence[Attachment] = (),
         *,
         kind: RelayKind,
@@ -388,7 +436,7 @@ class AdminRelay:
             async with self.lock(number):
                 fresh = await self.desk.tickets.get(number)
                 if fresh is not None and fresh.admin_thread_id == ticket.admin_thread_id:
-                    await self._post(bot, fresh, ticket.admin_chat_id)
+                    await self._post(bot, fresh, ticket.admin_chat_id, new_topic=True)
             ticket = await self.ensure_posted(bot, number)
             assert ticket is not None
             return await self._send_to(
@@ -407,7 +455,7 @@ class AdminRelay:
         self,
         bot: Bot,
         ticket: Ticket,
-        text: str | None,
+        text: Text,
         attachments: Sequence[Attachment],
         kind: RelayKind,
         ticket_message_id: int | None,
@@ -422,12 +470,18 @@ class AdminRelay:
         sent: list[Message] = []
         if attachments:
             sent = await self._send_files(bot, ticket.admin_chat_id, attachments, where, text)
-        elif text:
-            sent = [
-                await bot.send_message(
-                    ticket.admin_chat_id, _clip(text, TEXT_LIMIT), reply_markup=keyboard, **where
+        else:
+            parts = _parts(text)
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                sent.append(
+                    await bot.send_message(
+                        ticket.admin_chat_id,
+                        part,
+                        reply_markup=keyboard if last else None,
+                        **where,
+                    )
                 )
-            ]
         for message in sent:
             await self._record(
                 ticket.number,
@@ -436,6 +490,7 @@ class AdminRelay:
                 message,
                 None,
                 customer_message_id=customer_message_id,
+                customer_chat_id=ticket.customer_id if customer_message_id else None,
             )
         return sent
 
@@ -445,7 +500,7 @@ class AdminRelay:
         self,
         bot: Bot,
         ticket: Ticket,
-        text: str,
+        text: Text,
         attachments: Sequence[Attachment] = (),
         *,
         kind: RelayKind = RelayKind.NOTICE,
@@ -458,7 +513,13 @@ class AdminRelay:
         if attachments:
             sent = await self._send_files(bot, chat_id, attachments, {}, text)
         else:
-            sent = [await bot.send_message(chat_id, _clip(text, TEXT_LIMIT), reply_markup=keyboard)]
+            parts = _parts(text)
+            sent = [
+                await bot.send_message(
+                    chat_id, part, reply_markup=keyboard if i == len(parts) - 1 else None
+                )
+                for i, part in enumerate(parts)
+            ]
         for message in sent:
             await self.desk.tickets.add_relay(
                 Relay(

@@ -39,6 +39,12 @@ QUEUE_ACTIONS = frozenset({"page"})
 QUEUE_PAGE = 10
 
 
+async def _in_admin_chat(update: Update, context: SupportContext) -> bool:
+    """Whether the update comes from the bound admin chat (a second line behind the gate)."""
+    chat = update.effective_chat
+    return chat is not None and chat.id == await context.desk.admin_chat_id()
+
+
 # Finding the ticket
 
 
@@ -369,7 +375,12 @@ async def queue_page(update: Update, context: SupportContext) -> None:
     query = update.callback_query
     assert query is not None
     callback = unpack(query.data, QUEUE, QUEUE_ACTIONS)
-    if callback is None or not callback.arg.isdigit() or query.message is None:
+    if (
+        callback is None
+        or not callback.arg.isdigit()
+        or query.message is None
+        or not await _in_admin_chat(update, context)
+    ):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
@@ -419,7 +430,7 @@ async def card_pressed(update: Update, context: SupportContext) -> None:
     query = update.callback_query
     assert query is not None
     callback = unpack(query.data, CARD, CARD_ACTIONS)
-    if callback is None or not callback.arg.isdigit():
+    if callback is None or not callback.arg.isdigit() or not await _in_admin_chat(update, context):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     ticket = await context.desk.tickets.get(int(callback.arg))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from bot.context import SupportContext
 from bot.i18n import gettext as _
@@ -16,7 +16,10 @@ log = logging.getLogger(__name__)
 async def on_error(update: object, context: SupportContext) -> None:
     """Log an exception from a handler or job and apologise to the user, if there is one."""
     error = context.error
-    if isinstance(error, NetworkError | Forbidden):
+    # BadRequest is a NetworkError in PTB, but a 400 is our mistake: apologise and log it.
+    if isinstance(error, Forbidden) or (
+        isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    ):
         # Telegram hiccups are retried by PTB or the outbox; a blocked bot is not a bug.
         log.warning("Telegram error while handling an update: %s", error)
         return

@@ -44,8 +44,11 @@ async def gate(update: Update, context: SupportContext) -> None:
     admin_chat = await context.desk.admin_chat_id()
     if chat.type == Chat.PRIVATE:
         if query is not None and (query.data or "").startswith(ADMIN_ONLY_PREFIXES):
-            await query.answer(_("This button is no longer valid."), show_alert=True)
-            raise ApplicationHandlerStop
+            try:
+                await query.answer(_("This button is no longer valid."), show_alert=True)
+            finally:
+                # Stopped whatever the answer does: an agents' button never acts here.
+                raise ApplicationHandlerStop
         await _banned_customer(update, context)
         return
     if chat.type not in _GROUP_TYPES:
@@ -56,10 +59,14 @@ async def gate(update: Update, context: SupportContext) -> None:
     if chat.id == admin_chat:
         if sender is None or sender.is_bot:
             raise ApplicationHandlerStop
-        if not await context.relay.is_member(context.bot, chat.id, sender.id):
-            if query is not None:
-                await query.answer(_("Only the agents can do that."), show_alert=True)
-            raise ApplicationHandlerStop
+        # A button press must be proven; a message was delivered by Telegram from the chat.
+        strict = query is not None
+        if not await context.relay.is_member(context.bot, chat.id, sender.id, strict=strict):
+            try:
+                if query is not None:
+                    await query.answer(_("Only the agents can do that."), show_alert=True)
+            finally:
+                raise ApplicationHandlerStop
         return
     # A group that is not the bound one.
     message = update.effective_message

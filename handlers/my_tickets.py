@@ -22,6 +22,7 @@ from bot.context import SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Status, Ticket
 from bot.domain.tickets import TicketNotFoundError
+from bot.fit import MESSAGE_BUDGET, clip_plain, utf16_len
 from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _
 from bot.texts import status_label
@@ -33,6 +34,7 @@ CB = "tk1"
 CB_ACTIONS = frozenset({"page", "open", "reply", "close", "reopen", "follow"})
 PAGE_SIZE = 5
 HISTORY_ITEMS = 12  # the latest entries shown; a Telegram message holds 4096 characters
+HISTORY_BODY_BUDGET = 500  # of each message in the history (the full text is stored)
 END = ConversationHandler.END
 WAITING_REPLY = "waiting_reply"
 
@@ -126,7 +128,7 @@ async def history_text(context: SupportContext, ticket: Ticket) -> str:
             who = desk.settings.team_name or _("Support team")
         label = _("{who} (edited)").format(who=who) if message.edit_of else who
         files = len(message.attachments)
-        body = escape(message.body) if message.body else ""
+        body = escape(clip_plain(message.body, HISTORY_BODY_BUDGET)) if message.body else ""
         if files:
             body += (" " if body else "") + ngettext(
                 "📎 %(count)d file", "📎 %(count)d files", files
@@ -148,7 +150,14 @@ async def history_text(context: SupportContext, ticket: Ticket) -> str:
             )
         )
     entries.sort()
-    shown = entries[-HISTORY_ITEMS:]
+    # The newest entries that fit one message (bodies are already clipped above).
+    shown: list[tuple[float, int, str]] = []
+    used = 0
+    for entry in reversed(entries[-HISTORY_ITEMS:]):
+        used += utf16_len(entry[2])
+        if used > MESSAGE_BUDGET - 300:
+            break
+        shown.insert(0, entry)
     header = [
         _("<b>Ticket {ref}</b> · {status}").format(
             ref=ticket.ref, status=status_label(ticket.status)
@@ -159,8 +168,7 @@ async def history_text(context: SupportContext, ticket: Ticket) -> str:
         header.append(_("Follow-up of #{number}").format(number=ticket.follow_up_of))
     if len(entries) > len(shown):
         header.append(_("(latest {count} entries)").format(count=len(shown)))
-    text = "\n".join(header) + "\n\n" + "\n\n".join(e[2] for e in shown)
-    return text if len(text) <= 4000 else text[-4000:].split("\n\n", 1)[-1]
+    return "\n".join(header) + "\n\n" + "\n\n".join(e[2] for e in shown)
 
 
 async def open_ticket(update: Update, context: SupportContext) -> None:

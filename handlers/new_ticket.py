@@ -45,6 +45,7 @@ from bot.domain.validation import (
     check_subject,
     normalise_subject,
 )
+from bot.fit import clip_plain
 from bot.i18n import format_time, ngettext, use_locale
 from bot.i18n import gettext as _
 from bot.texts import (
@@ -75,6 +76,7 @@ STEPS = (DEPARTMENT, SUBJECT, PRIORITY, MESSAGE, ATTACHMENTS, REVIEW)
 CB = "nt1"
 CB_ACTIONS = frozenset({"dep", "pri", "done", "skip", "submit", "edit", "goto", "cancel"})
 
+REVIEW_BODY_BUDGET = 1500
 ALBUM_ACK_DELAY = 1.5  # seconds to wait for the rest of an album before acknowledging it
 
 
@@ -203,7 +205,12 @@ def review_text(context: SupportContext, draft: Draft) -> str:
             ),
             _("<b>Subject:</b> {value}").format(value=escape(draft.subject or "—")),
             _("<b>Priority:</b> {value}").format(value=priority_line),
-            _("<b>Message:</b>\n{value}").format(value=escape(draft.message or "—")),
+            _("<b>Message:</b>\n{value}").format(
+                # The whole message is kept; the review shows enough to recognise it.
+                value=escape(
+                    clip_plain(draft.message, REVIEW_BODY_BUDGET) if draft.message else "—"
+                )
+            ),
             _("<b>Attachments:</b> {value}").format(value=files),
         ]
     )

@@ -121,6 +121,9 @@ class TicketService:
                 await self._owe_customer(
                     unit, ticket, STATUS, now, status=status.value, action=action.value
                 )
+        elif action is Action.AGENT_REPLY:
+            # Each new answer gives the customer the full AUTO_SOLVE_AFTER again.
+            await unit.update(ticket.number, status_changed_at=now, solve_reminder_at=None)
         await unit.update(ticket.number, updated_at=now)
         return status
 
