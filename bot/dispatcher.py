@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 ADMIN = "admin"
 MAX_BACKOFF = 300.0
+MAX_ADMIN_ATTEMPTS = 288  # a day of five-minute retries
 
 
 class Dispatcher:
@@ -89,34 +90,37 @@ class Dispatcher:
         return self.desk.clock().timestamp()
 
     async def _round(self, bot: Bot) -> float:
-        """Start what may go now; return how long to sleep if nothing wakes us."""
+        """Start what may go now; return how long to sleep if nothing wakes us.
+
+        Items of one chat go strictly in order: an item waiting for its retry holds back
+        every later item of the same chat, so replies never overtake each other.
+        """
         now = self._now()
-        items = await self.desk.outbox.due(now, self.batch)
-        held: set[object] = set()  # chats whose older item is waiting: keep their order
+        items = await self.desk.outbox.pending(self.batch)
+        held: set[object] = set()
         soonest = 1.0
         for item in items:
             key = self._key(item)
             if key in held or key in self._busy:
                 held.add(key)
                 continue
+            held.add(key)
+            if item.next_attempt_at > now:
+                soonest = min(soonest, item.next_attempt_at - now)
+                continue
             tick = time.monotonic()
+            ready_at = self._next_ok.get(key, 0.0)
+            if ready_at > tick:
+                soonest = min(soonest, ready_at - tick)
+                continue
             if self._next_start > tick:
                 soonest = min(soonest, self._next_start - tick)
                 break
-            ready_at = self._next_ok.get(key, 0.0)
-            if ready_at > tick:
-                held.add(key)
-                soonest = min(soonest, ready_at - tick)
-                continue
-            held.add(key)
             self._busy.add(key)
             self._next_start = tick + self.spacing
             task = asyncio.create_task(self._deliver(bot, item, key))
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
-        upcoming = await self.desk.outbox.next_due()
-        if upcoming is not None and upcoming > now:
-            soonest = min(soonest, upcoming - now)
         return max(soonest, 0.01)
 
     @staticmethod
@@ -145,14 +149,23 @@ class Dispatcher:
             delay = _seconds(exc.retry_after)
             log.warning("Telegram asked to wait %.0f s (outbox item %s)", delay, item.id)
             await outbox.retry(item.id, self._now() + delay, f"retry after {delay:.0f} s")
-        except Forbidden as exc:
-            # The customer blocked the bot: recorded, shown on the card, never retried.
-            await outbox.done(item.id, "blocked", str(exc))
-            if item.audience is Audience.CUSTOMER and item.ticket_number is not None:
-                await self.desk.service.mark_unreachable(item.ticket_number)
-        except BadRequest as exc:
-            log.error("Telegram refused outbox item %s (%s): %s", item.id, item.kind, exc)
-            await outbox.done(item.id, "failed", str(exc))
+        except (Forbidden, BadRequest) as exc:
+            if item.audience is Audience.ADMIN:
+                # The bot lost its place or its rights in the agents' chat: an operator can
+                # fix that, so keep the item (slowly) instead of losing what agents are owed.
+                log.error("The admin chat refused outbox item %s (%s): %s", item.id, item.kind, exc)
+                if item.attempts + 1 >= MAX_ADMIN_ATTEMPTS:
+                    await outbox.done(item.id, "failed", str(exc))
+                else:
+                    await outbox.retry(item.id, self._now() + MAX_BACKOFF, str(exc))
+            elif isinstance(exc, Forbidden):
+                # The customer blocked the bot: recorded, shown on the card, never retried.
+                await outbox.done(item.id, "blocked", str(exc))
+                if item.ticket_number is not None:
+                    await self.desk.service.mark_unreachable(item.ticket_number)
+            else:
+                log.error("Telegram refused outbox item %s (%s): %s", item.id, item.kind, exc)
+                await outbox.done(item.id, "failed", str(exc))
         except TelegramError as exc:  # time-outs, 5xx, network trouble: try again later
             delay = min(MAX_BACKOFF, 2.0 ** min(item.attempts, 9))
             log.warning("Outbox item %s failed (%s); retrying in %.0f s", item.id, exc, delay)

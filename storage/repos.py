@@ -758,12 +758,10 @@ class OutboxRepo:
         async with self._db.transaction() as tx:
             await enqueue(tx, kind, audience, now, chat_id, ticket_number, payload, dedupe_key)
 
-    async def due(self, now: float, limit: int) -> list[OutboxItem]:
-        """Pending items whose time has come, oldest first."""
+    async def pending(self, limit: int) -> list[OutboxItem]:
+        """Pending items, oldest first (due or waiting for a retry)."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
-            " ORDER BY id LIMIT ?",
-            (now, limit),
+            "SELECT * FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?", (limit,)
         )
         return [
             OutboxItem(
@@ -774,6 +772,7 @@ class OutboxRepo:
                 ticket_number=r["ticket_number"],
                 payload=json.loads(r["payload"]),
                 attempts=r["attempts"],
+                next_attempt_at=r["next_attempt_at"],
             )
             for r in rows
         ]
@@ -781,12 +780,6 @@ class OutboxRepo:
     async def claim(self, item_id: int) -> None:
         """Release the item's dedupe key as its delivery starts."""
         await self._db.execute("UPDATE outbox SET dedupe_key = NULL WHERE id = ?", (item_id,))
-
-    async def next_due(self) -> float | None:
-        row = await self._db.fetch_one(
-            "SELECT MIN(next_attempt_at) AS t FROM outbox WHERE state = 'pending'"
-        )
-        return None if row is None or row["t"] is None else float(row["t"])
 
     async def done(self, item_id: int, state: str = "sent", error: str | None = None) -> None:
         await self._db.execute(

@@ -230,6 +230,7 @@ class OutboxItem:
     ticket_number: int | None
     payload: dict[str, Any]
     attempts: int
+    next_attempt_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

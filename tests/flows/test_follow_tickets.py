@@ -452,3 +452,18 @@ async def test_a_reply_to_a_closed_ticket_offers_a_follow_up(
     assert f"#{number}" in question_msg.text
     messages = await app.bot_data.desk.tickets.messages(number, include_internal=True)
     assert "It broke again" not in [m.body for m in messages]
+
+
+async def test_a_retry_holds_back_the_chats_later_messages_so_order_is_kept(
+    world: World, app: SupportApplication
+) -> None:
+    fake = world.fake
+    person = Person(fake, fake.user("Rina"))
+    number = await file_ticket(person)
+    await fake.idle()
+    fake.fail_next("sendMessage", retry_after=1, chat_id=person.id)
+    await agent_reply(world, app, number, "First: we are looking into it")
+    await agent_reply(world, app, number, "Second: it is fixed")
+    await fake.wait_for(person.id, lambda m: "Second: it is fixed" in m.text, timeout=8)
+    got = [m.text for m in fake.sent(person.id) if "First:" in m.text or "Second:" in m.text]
+    assert ["First" in got[0], "Second" in got[1], len(got)] == [True, True, 2]
