@@ -27,9 +27,9 @@ def register(application: Application, *, conversation_timeout: float | None) ->
     # Group 0, first match wins: the form, the customers' commands and replies, the agents'
     # side, then the fallbacks for whatever is left.
     new_ticket.register(application, conversation_timeout)
-    rating.register(application)
+    rating.register(application, conversation_timeout)
     start.register(application)
-    my_tickets.register(application)
+    my_tickets.register(application, conversation_timeout)
     faq.register(application)
     customer_replies.register(application)
     operators.register(application)

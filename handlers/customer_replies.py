@@ -7,6 +7,8 @@ message joins the ticket, reopens a solved one, and lands in the ticket's admin 
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
+from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, MessageHandler, filters
@@ -16,17 +18,18 @@ from bot.domain.lifecycle import IllegalTransitionError
 from bot.domain.models import Author, Ticket
 from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
 from bot.i18n import gettext as _
+from bot.i18n import use_locale
 from handlers.callbacks import Callback
 from handlers.fallback import edited, free_text, unsupported
 from handlers.media import attachment_of, is_relayable
-from handlers.new_ticket import fraud_notice
+from handlers.new_ticket import ALBUM_ACK_DELAY, fraud_notice
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
 
 
-async def _ticket_replied_to(message: Message, context: SupportContext) -> Ticket | None:
+async def ticket_replied_to(message: Message, context: SupportContext) -> Ticket | None:
     reply = message.reply_to_message
     if reply is None:
         return None
@@ -40,14 +43,21 @@ async def _ticket_replied_to(message: Message, context: SupportContext) -> Ticke
     return ticket
 
 
+class Added(StrEnum):
+    ADDED = "added"
+    NOT_RELAYABLE = "not_relayable"
+    CLOSED = "closed"
+    REFUSED = "refused"
+
+
 async def add_to_ticket(
     update: Update, context: SupportContext, ticket: Ticket, message: Message
-) -> bool:
-    """Add the customer's message to `ticket` and carry it to the agents; False if refused."""
+) -> Added:
+    """Add the customer's message to `ticket` and owe it to the agents."""
     user = context.require_user()
     if not is_relayable(message):
         await message.reply_text(_("I can only add text, photos and documents to a ticket."))
-        return False
+        return Added.NOT_RELAYABLE
     guarded = context.desk.guard_text(message.text or message.caption or "")
     if guarded.flagged:
         await fraud_notice(update, guarded.card_masked, guarded.otp_masked)
@@ -62,7 +72,7 @@ async def add_to_ticket(
             tg_message_id=message.message_id,
         )
     except (TicketNotFoundError, DuplicateMessageError):
-        return False
+        return Added.REFUSED
     except IllegalTransitionError:
         # A closed ticket stays closed: offer the follow-up right here.
         await message.reply_text(
@@ -81,16 +91,43 @@ async def add_to_ticket(
                 ]
             ),
         )
-        return False
-    await message.reply_text(_("✅ Added to your ticket {ref}.").format(ref=ticket.ref))
-    return True
+        return Added.CLOSED
+    await _acknowledge(context, message, ticket)
+    return Added.ADDED
+
+
+async def _acknowledge(context: SupportContext, message: Message, ticket: Ticket) -> None:
+    """Confirm once per message, or once per album (Telegram sends one update per file)."""
+    if message.media_group_id is None or context.job_queue is None:
+        await message.reply_text(_("✅ Added to your ticket {ref}.").format(ref=ticket.ref))
+        return
+    name = f"reply-ack:{message.chat_id}:{message.media_group_id}"
+    for job in context.job_queue.get_jobs_by_name(name):
+        job.schedule_removal()
+    context.job_queue.run_once(
+        _album_acknowledged,  # type: ignore[arg-type]  # PTB types jobs with the base context
+        ALBUM_ACK_DELAY,
+        chat_id=message.chat_id,
+        name=name,
+        data=(context.locale, ticket.ref),
+    )
+
+
+async def _album_acknowledged(context: SupportContext) -> None:
+    job = context.job
+    assert job is not None and job.chat_id is not None
+    locale, ref = cast(tuple[str, str], job.data)
+    with use_locale(locale):
+        await context.bot.send_message(
+            job.chat_id, _("✅ Added to your ticket {ref}.").format(ref=ref)
+        )
 
 
 async def customer_reply(update: Update, context: SupportContext) -> None:
     """Take a reply to one of a ticket's messages as a message on that ticket."""
     message = update.effective_message
     assert message is not None
-    ticket = await _ticket_replied_to(message, context)
+    ticket = await ticket_replied_to(message, context)
     if ticket is None:
         # Not about a ticket: answer it as any other message outside a ticket.
         await (free_text if message.text else unsupported)(update, context)

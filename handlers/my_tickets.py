@@ -15,6 +15,7 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -27,11 +28,11 @@ from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _
 from bot.texts import status_label
 from handlers.callbacks import Callback, pattern, unpack
-from handlers.customer_replies import add_to_ticket
+from handlers.customer_replies import Added, add_to_ticket, ticket_replied_to
 from handlers.keyboards import main_menu
 
 CB = "tk1"
-CB_ACTIONS = frozenset({"page", "open", "reply", "close", "reopen", "follow"})
+CB_ACTIONS = frozenset({"page", "open", "reply", "replydone", "close", "reopen", "follow"})
 PAGE_SIZE = 5
 HISTORY_ITEMS = 12  # the latest entries shown; a Telegram message holds 4096 characters
 HISTORY_BODY_BUDGET = 500  # of each message in the history (the full text is stored)
@@ -237,11 +238,15 @@ async def reopen_pressed(update: Update, context: SupportContext) -> None:
     await _customer_action(update, context, Action.REOPEN)
 
 
-# Reply: the next message the customer sends goes to that ticket.
+# Reply: what the customer sends next goes to that ticket, until Done, /cancel or a pause.
+
+
+def _done_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(_("✅ Done"), "replydone", 0)]])
 
 
 async def reply_pressed(update: Update, context: SupportContext) -> str | int:
-    """Ask for the message to add to the ticket."""
+    """Ask for the messages to add to the ticket."""
     ticket = await _own_ticket(update, context, "reply")
     if ticket is None:
         return END
@@ -258,38 +263,62 @@ async def reply_pressed(update: Update, context: SupportContext) -> str | int:
     await context.bot.send_message(
         update.effective_chat.id,
         _(
-            "Write your message for ticket {ref}. You can also send photos or documents. "
-            "Send /cancel to stop."
+            "Write your message for ticket {ref}. You can also send photos or documents, "
+            "several if you like. Press Done when you have finished."
         ).format(ref=ticket.ref),
+        reply_markup=_done_keyboard(),
     )
     return WAITING_REPLY
 
 
 async def reply_given(update: Update, context: SupportContext) -> str | int:
-    """Add the message to the ticket chosen with Reply."""
+    """Add the message to the ticket chosen with Reply (a reply to another ticket's message
+    goes to that other ticket)."""
     message = update.effective_message
     assert message is not None
     user = context.require_user()
-    number = await context.desk.users.reply_ticket(user.id)
-    ticket = await context.desk.tickets.get(number) if number else None
-    if ticket is None or ticket.customer_id != user.id:
+    target = await ticket_replied_to(message, context)
+    if target is None:
+        number = await context.desk.users.reply_ticket(user.id)
+        target = await context.desk.tickets.get(number) if number else None
+    if target is None or target.customer_id != user.id:
         await message.reply_text(_("Which ticket? Open it in /tickets and press Reply."))
         return END
-    if await add_to_ticket(update, context, ticket, message):
+    outcome = await add_to_ticket(update, context, target, message)
+    if outcome is Added.CLOSED:
         await context.desk.users.set_reply_ticket(user.id, None)
         return END
     return WAITING_REPLY
 
 
-async def reply_cancelled(update: Update, context: SupportContext) -> int:
-    """Stop writing a reply."""
-    assert update.effective_message is not None
+async def reply_done(update: Update, context: SupportContext) -> int:
+    """Finish adding to the ticket."""
     await context.desk.users.set_reply_ticket(context.require_user().id, None)
-    await update.effective_message.reply_text(_("Cancelled: nothing was added."))
+    query = update.callback_query
+    if query is not None:
+        await query.answer(_("Thank you!"))
+        if query.message is not None:
+            await query.edit_message_reply_markup(reply_markup=None)
     return END
 
 
-def build_reply_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+async def reply_cancelled(update: Update, context: SupportContext) -> int:
+    """Stop adding to the ticket (what was already sent stays on it)."""
+    assert update.effective_message is not None
+    await context.desk.users.set_reply_ticket(context.require_user().id, None)
+    await update.effective_message.reply_text(
+        _("Stopped. Anything you already sent stays on the ticket.")
+    )
+    return END
+
+
+async def reply_timed_out(update: Update, context: SupportContext) -> None:
+    """A pause ends the reply quietly: what was sent is on the ticket already."""
+    if context.user is not None:
+        await context.desk.users.set_reply_ticket(context.user.id, None)
+
+
+def build_reply_conversation(timeout: float | None) -> ConversationHandler:  # type: ignore[type-arg]
     return ConversationHandler(
         entry_points=[CallbackQueryHandler(reply_pressed, pattern=rf"^{CB}:reply:")],
         states={
@@ -297,8 +326,10 @@ def build_reply_conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(
                     filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND,
                     reply_given,
-                )
-            ]
+                ),
+                CallbackQueryHandler(reply_done, pattern=rf"^{CB}:replydone:"),
+            ],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, reply_timed_out)],
         },
         fallbacks=[CommandHandler("cancel", reply_cancelled)],
         name="ticket_reply",
@@ -306,11 +337,12 @@ def build_reply_conversation() -> ConversationHandler:  # type: ignore[type-arg]
         per_chat=True,
         per_user=True,
         per_message=False,
+        conversation_timeout=timeout,
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(build_reply_conversation())
+def register(application: Application, conversation_timeout: float | None) -> None:  # type: ignore[type-arg]
+    application.add_handler(build_reply_conversation(conversation_timeout))
     application.add_handler(
         CommandHandler("tickets", tickets_command, filters=filters.ChatType.PRIVATE)
     )

@@ -84,14 +84,16 @@ async def skipped(update: Update, context: SupportContext) -> int:
     return END
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application, conversation_timeout: float | None) -> None:  # type: ignore[type-arg]
     application.add_handler(
         ConversationHandler(
             entry_points=[CallbackQueryHandler(rated, pattern=rf"^{RATE}:rate:")],
             states={
                 COMMENT: [
+                    # A Telegram reply is about a ticket, not a comment on the rating.
                     MessageHandler(
-                        filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, commented
+                        filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & ~filters.REPLY,
+                        commented,
                     ),
                     CallbackQueryHandler(skipped, pattern=rf"^{RATE}:skip$"),
                 ]
@@ -103,5 +105,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             per_user=True,
             per_message=False,
             allow_reentry=True,
+            conversation_timeout=conversation_timeout,
         )
     )

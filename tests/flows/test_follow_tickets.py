@@ -79,7 +79,7 @@ async def test_a_ticket_shows_its_history_and_takes_a_reply(
     assert view.button_texts() == [tr("↩️ Reply"), tr("🔒 Close"), tr("« My tickets")]
 
     prompt = await person.presses(view, tr("↩️ Reply"))
-    assert f"#{number}" in prompt.text
+    assert f"#{number}" in prompt.text and prompt.button_texts() == [tr("✅ Done")]
     mark = len(fake.sent(world.group.id))
     ack = await person.sends_document(file_name="invoice-2026-118.pdf")
     assert ack.text == tr("✅ Added to your ticket {ref}.").format(ref=f"#{number}")
@@ -87,6 +87,17 @@ async def test_a_ticket_shows_its_history_and_takes_a_reply(
     ticket = await desk.tickets.get(number)
     assert ticket is not None and ticket.status is Status.OPEN
     assert relayed.reply_to_message_id == ticket.admin_card_message_id
+    # More may follow, an album too (acknowledged once), until Done.
+    mark = len(fake.sent(person.id))
+    person.user.send_album([("photo", {}), ("photo", {})])
+    album_ack = await fake.wait_for(person.id, since=mark, timeout=6)
+    assert album_ack.text == ack.text
+    await fake.idle()
+    assert len(fake.sent(person.id)) == mark + 1
+    messages = await desk.tickets.messages(number, include_internal=False)
+    assert sum(len(m.attachments) for m in messages) == 3
+    query = fake.press(person.user, prompt, button=tr("✅ Done"))
+    await fake.wait_for_call("answerCallbackQuery", lambda c: c.params.get("callback_query_id") == query)
     # The reply is over: the next free text is not added to the ticket.
     after = await person.says("thanks")
     assert "✅" not in after.text
