@@ -66,6 +66,7 @@ class Notifier:
             kinds.SOLVE_REMINDER: self._solve_reminder,
             kinds.UNDELIVERABLE: self._undeliverable,
             TICKET_FILES: self._ticket_files,
+            kinds.CUSTOMER_STATUS: self._customer_status,
         }.get(item.kind)
         if handler is None:
             log.error("Unknown outbox kind %r (item %s); dropped", item.kind, item.id)
@@ -143,6 +144,12 @@ class Notifier:
             ref=ticket.ref,
             priority=priority_label(ticket.priority),
             due=format_time(ticket.first_response_due_at, self.desk.timezone),
+        )
+        await self.relay.send_to_thread(bot, ticket.number, text, kind=RelayKind.NOTICE)
+
+    async def _customer_status(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        text = _("ℹ️ {ref}: the customer set the ticket to {status}.").format(
+            ref=ticket.ref, status=agent_status_label(Status(item.payload["status"]))
         )
         await self.relay.send_to_thread(bot, ticket.number, text, kind=RelayKind.NOTICE)
 

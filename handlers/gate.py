@@ -55,6 +55,8 @@ async def gate(update: Update, context: SupportContext) -> None:
         raise ApplicationHandlerStop  # channels: nothing to do there
     # Agents' texts are in the desk's language, not in each agent's own.
     set_locale(await context.desk.default_locale())
+    if await _migrated(update, context, admin_chat):
+        raise ApplicationHandlerStop
     sender = update.effective_user
     if chat.id == admin_chat:
         if sender is None or sender.is_bot:
@@ -89,6 +91,26 @@ async def gate(update: Update, context: SupportContext) -> None:
         raise ApplicationHandlerStop
     await _leave(context, chat.id)
     raise ApplicationHandlerStop
+
+
+async def _migrated(update: Update, context: SupportContext, admin_chat: int | None) -> bool:
+    """Follow the agents' chat when Telegram turns the group into a supergroup (new id)."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or admin_chat is None:
+        return False
+    if message.migrate_to_chat_id:
+        old, new = chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, chat.id
+    else:
+        return False
+    if old != admin_chat:
+        return False
+    await context.desk.move_admin_chat(old, new)
+    context.relay.forget_chat(old)
+    log.info("The agents' chat moved from %s to %s", old, new)
+    return True
 
 
 async def _banned_customer(update: Update, context: SupportContext) -> None:

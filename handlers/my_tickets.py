@@ -32,7 +32,9 @@ from handlers.customer_replies import Added, add_to_ticket, ticket_replied_to
 from handlers.keyboards import main_menu
 
 CB = "tk1"
-CB_ACTIONS = frozenset({"page", "open", "reply", "replydone", "close", "reopen", "follow"})
+CB_ACTIONS = frozenset(
+    {"page", "open", "reply", "replydone", "close", "closeyes", "reopen", "follow"}
+)
 PAGE_SIZE = 5
 HISTORY_ITEMS = 12  # the latest entries shown; a Telegram message holds 4096 characters
 HISTORY_BODY_BUDGET = 500  # of each message in the history (the full text is stored)
@@ -200,7 +202,7 @@ async def page_pressed(update: Update, context: SupportContext) -> None:
 
 
 async def _customer_action(update: Update, context: SupportContext, action: Action) -> None:
-    name = {Action.CLOSE: "close", Action.REOPEN: "reopen"}[action]
+    name = {Action.CLOSE: "closeyes", Action.REOPEN: "reopen"}[action]
     ticket = await _own_ticket(update, context, name)
     if ticket is None:
         return
@@ -229,6 +231,31 @@ async def _customer_action(update: Update, context: SupportContext, action: Acti
 
 
 async def close_pressed(update: Update, context: SupportContext) -> None:
+    """Ask before closing: a closed ticket can't be reopened."""
+    ticket = await _own_ticket(update, context, "close")
+    if ticket is None:
+        return
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    await query.answer()
+    await context.bot.send_message(
+        update.effective_chat.id,
+        _(
+            "Close ticket {ref}? A closed ticket can't be reopened; if you need us again, "
+            "you can open a follow-up."
+        ).format(ref=ticket.ref),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    _button(_("🔒 Yes, close it"), "closeyes", ticket.number),
+                    _button(_("No, keep it open"), "open", ticket.number),
+                ]
+            ]
+        ),
+    )
+
+
+async def close_confirmed(update: Update, context: SupportContext) -> None:
     """Close the ticket (the customer's own)."""
     await _customer_action(update, context, Action.CLOSE)
 
@@ -348,5 +375,6 @@ def register(application: Application, conversation_timeout: float | None) -> No
     )
     application.add_handler(CallbackQueryHandler(open_ticket, pattern=rf"^{CB}:open:"))
     application.add_handler(CallbackQueryHandler(close_pressed, pattern=rf"^{CB}:close:"))
+    application.add_handler(CallbackQueryHandler(close_confirmed, pattern=rf"^{CB}:closeyes:"))
     application.add_handler(CallbackQueryHandler(reopen_pressed, pattern=rf"^{CB}:reopen:"))
     application.add_handler(CallbackQueryHandler(page_pressed, pattern=pattern(CB)))

@@ -429,6 +429,16 @@ class TicketRepo:
         )
         return [_ticket(r) for r in rows]
 
+    async def move_admin_chat(self, old: int, new: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE tickets SET admin_chat_id = ? WHERE admin_chat_id = ?", (new, old)
+            )
+            await tx.execute(
+                "UPDATE relayed_messages SET admin_chat_id = ? WHERE admin_chat_id = ?",
+                (new, old),
+            )
+
     async def queue(self, *, limit: int, offset: int) -> list[Ticket]:
         """Open and pending tickets: unanswered first, then by due time, most urgent first."""
         rows = await self._db.fetch_all(

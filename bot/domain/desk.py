@@ -126,6 +126,11 @@ class Desk:
         await self.desk_settings.set(ADMIN_CHAT_KEY, str(chat_id), self.clock())
         self._admin_chat_id = chat_id
 
+    async def move_admin_chat(self, old: int, new: int) -> None:
+        """The group became a supergroup: bind the new id and move the tickets' threads."""
+        await self.tickets.move_admin_chat(old, new)
+        await self.bind(new)
+
     async def ban(self, user_id: int, banned: bool) -> bool:
         return await self.users.set_banned(user_id, banned, self.clock())
 

@@ -32,6 +32,7 @@ CUSTOMER_EDIT = "customer_edit"
 BREACH = "breach"
 SOLVE_REMINDER = "solve_reminder"
 UNDELIVERABLE = "undeliverable"
+CUSTOMER_STATUS = "customer_status"
 
 
 class TicketNotFoundError(LookupError):
@@ -120,6 +121,15 @@ class TicketService:
             if actor is not Author.CUSTOMER and action is not Action.AGENT_REPLY:
                 await self._owe_customer(
                     unit, ticket, STATUS, now, status=status.value, action=action.value
+                )
+            elif actor is Author.CUSTOMER and action is not Action.CUSTOMER_REPLY:
+                # The agents hear in the thread when the customer closes or reopens.
+                await unit.enqueue(
+                    CUSTOMER_STATUS,
+                    Audience.ADMIN,
+                    now=now,
+                    ticket_number=ticket.number,
+                    payload={"status": status.value},
                 )
         elif action is Action.AGENT_REPLY:
             # Each new answer gives the customer the full AUTO_SOLVE_AFTER again.

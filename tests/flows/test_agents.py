@@ -511,3 +511,19 @@ async def test_an_album_reaches_the_card_together(desk: Desk) -> None:
     group_call = await desk.fake.wait_for_call("sendMediaGroup", since=0)
     assert len(group_call.params["media"]) == 3
     assert str(group_call.params["chat_id"]) == str(desk.group.id)
+
+
+async def test_the_agents_chat_follows_an_upgrade_to_a_supergroup(desk: Desk) -> None:
+    person = Person(desk.fake, desk.fake.user("Rina"))
+    number = await desk.open_ticket(person)
+    upgraded = desk.fake.group("Support agents", forum=desk.forum, members=[desk.agent])
+    # Telegram posts the migration in the old group (and the new one): the bot follows.
+    desk.fake.post_incoming(desk.group, desk.agent, {"migrate_to_chat_id": upgraded.id})
+    await desk.fake.idle()
+    assert await desk.app.bot_data.desk.admin_chat_id() == upgraded.id
+    ticket = await desk.ticket(number)
+    assert ticket.admin_chat_id == upgraded.id
+    upgraded.send(desk.agent, "/queue")
+    listing = await desk.fake.wait_for(upgraded.id, timeout=5)
+    assert f"#{number}" in listing.text
+    assert desk.fake.left_chats == []

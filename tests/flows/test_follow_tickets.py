@@ -97,7 +97,9 @@ async def test_a_ticket_shows_its_history_and_takes_a_reply(
     messages = await desk.tickets.messages(number, include_internal=False)
     assert sum(len(m.attachments) for m in messages) == 3
     query = fake.press(person.user, prompt, button=tr("✅ Done"))
-    await fake.wait_for_call("answerCallbackQuery", lambda c: c.params.get("callback_query_id") == query)
+    await fake.wait_for_call(
+        "answerCallbackQuery", lambda c: c.params.get("callback_query_id") == query
+    )
     # The reply is over: the next free text is not added to the ticket.
     after = await person.says("thanks")
     assert "✅" not in after.text
@@ -111,7 +113,12 @@ async def test_close_reopen_and_follow_up_from_the_ticket_view(
     number = await file_ticket(person)
     listing = await person.says("/tickets")
     view = await person.presses(listing, f"#{number} · Invoice 2026-118 charged twice")
-    closed = await person.presses(view, tr("🔒 Close"))
+    confirm = await person.presses(view, tr("🔒 Close"))
+    assert confirm.button_texts() == [tr("🔒 Yes, close it"), tr("No, keep it open")]
+    mark = len(fake.sent(world.group.id))
+    closed = await person.presses(confirm, tr("🔒 Yes, close it"))
+    notice = await fake.wait_for(world.group.id, lambda m: m.text.startswith("ℹ️"), since=mark)
+    assert notice.text == f"ℹ️ #{number}: the customer set the ticket to Closed."
     assert closed.text == tr("Ticket {ref} is now: {status}.").format(
         ref=f"#{number}", status=tr("Closed")
     )
