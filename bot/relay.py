@@ -417,18 +417,22 @@ class AdminRelay:
         ticket = await self.ensure_posted(bot, number)
         if ticket is None or ticket.admin_chat_id is None:
             return []
-        try:
+
+        async def attempt(where: Ticket, reply: int | None) -> list[Message]:
             return await self._send_to(
                 bot,
-                ticket,
+                where,
                 text,
                 attachments,
                 kind,
                 ticket_message_id,
                 customer_message_id,
-                reply_to,
+                reply,
                 keyboard,
             )
+
+        try:
+            return await attempt(ticket, reply_to)
         except BadRequest as exc:
             if ticket.admin_thread_id is None or not is_thread_gone(exc):
                 raise
@@ -439,17 +443,8 @@ class AdminRelay:
                     await self._post(bot, fresh, ticket.admin_chat_id, new_topic=True)
             ticket = await self.ensure_posted(bot, number)
             assert ticket is not None
-            return await self._send_to(
-                bot,
-                ticket,
-                text,
-                attachments,
-                kind,
-                ticket_message_id,
-                customer_message_id,
-                None,
-                keyboard,
-            )
+            # The message replied to was in the deleted topic: the new one starts afresh.
+            return await attempt(ticket, None)
 
     async def _send_to(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from html import escape, unescape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -207,7 +208,7 @@ def _illegal_text(ticket: Ticket, exc: IllegalTransitionError) -> str:
     )
 
 
-def _status_command(action: Action):  # type: ignore[no-untyped-def]
+def _status_command(action: Action) -> Callable[[Update, SupportContext], Awaitable[None]]:
     async def command(update: Update, context: SupportContext) -> None:
         ticket, _args = await _target(update, context)
         if ticket is None:
