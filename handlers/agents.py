@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from html import escape, unescape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
@@ -208,7 +209,9 @@ def _illegal_text(ticket: Ticket, exc: IllegalTransitionError) -> str:
     )
 
 
-def _status_command(action: Action) -> Callable[[Update, SupportContext], Awaitable[None]]:
+def _status_command(
+    action: Action,
+) -> Callable[[Update, SupportContext], Coroutine[Any, Any, None]]:
     async def command(update: Update, context: SupportContext) -> None:
         ticket, _args = await _target(update, context)
         if ticket is None:
