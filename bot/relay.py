@@ -146,7 +146,12 @@ class AdminRelay:
 
     async def is_forum(self, bot: Bot, chat_id: int) -> bool:
         if chat_id not in self._forum:
-            chat = await bot.get_chat(chat_id)
+            try:
+                chat = await bot.get_chat(chat_id)
+            except TelegramError as exc:
+                # Without topics the desk still works (cards and replies); ask again later.
+                log.warning("getChat failed for the admin chat: %s", exc)
+                return False
             self._forum[chat_id] = bool(chat.is_forum)
         return self._forum[chat_id]
 

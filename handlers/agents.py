@@ -59,7 +59,9 @@ def _number_arg(args: list[str]) -> int | None:
 async def _context_ticket(message: Message, context: SupportContext) -> Ticket | None:
     """The ticket of the topic the message is in, or of the bot message it replies to."""
     desk = context.desk
-    if message.is_topic_message and message.message_thread_id is not None:
+    # Plain groups set message_thread_id on reply threads too; no ticket has such a thread
+    # there (admin_thread_id is only set in forums), so the lookup simply finds nothing.
+    if message.message_thread_id is not None:
         ticket = await desk.tickets.by_thread(message.chat_id, message.message_thread_id)
         if ticket is not None:
             return ticket
