@@ -22,6 +22,7 @@ from bot.i18n import format_time, use_locale
 from bot.i18n import gettext as _
 from bot.relay import TICKET_FILES, AdminRelay
 from bot.texts import agent_status_label, priority_label, status_label
+from storage.repos import DRAFT_EXPIRED
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ class Notifier:
         self.relay = relay
 
     async def deliver(self, bot: Bot, item: OutboxItem) -> None:
+        if item.kind == DRAFT_EXPIRED and item.chat_id is not None:
+            await self._draft_expired(bot, item.chat_id)
+            return
         if item.ticket_number is None:
             log.warning("Outbox item %s (%s) has no ticket; dropped", item.id, item.kind)
             return
@@ -77,6 +81,18 @@ class Notifier:
         else:
             with use_locale(await self.relay.admin_locale()):
                 await handler(bot, ticket, item)
+
+    async def _draft_expired(self, bot: Bot, chat_id: int) -> None:
+        customer = await self.desk.users.get(chat_id)
+        locale = await self.desk.locale_for(customer) if customer else "en"
+        with use_locale(locale):
+            await bot.send_message(
+                chat_id,
+                _(
+                    "Your new ticket was left idle for a long time, so I closed the form. "
+                    "Nothing was sent. Start again with /new whenever you are ready."
+                ),
+            )
 
     async def _customer_locale(self, ticket: Ticket) -> str:
         customer = await self.desk.users.get(ticket.customer_id)

@@ -7,6 +7,7 @@ in the same database, so a restart continues where the customer was.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from html import escape
 from typing import Any
@@ -16,6 +17,7 @@ from telegram import (
     InlineKeyboardMarkup,
     Update,
 )
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -312,6 +314,27 @@ async def _remove_buttons(update: Update) -> None:
         await query.edit_message_reply_markup(reply_markup=None)
 
 
+async def _current_draft(update: Update, context: SupportContext) -> Draft | None:
+    """The customer's saved draft; None (after starting a fresh form) if it has expired."""
+    user = context.require_user()
+    draft = await context.desk.drafts.get(user.id)
+    if draft is not None:
+        return draft
+    # The form was left for longer than the timeout while the bot was restarted: its
+    # draft was discarded (and the customer told). Start again rather than half-way.
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):  # it may have been answered already
+            await update.callback_query.answer()
+    await ask(
+        update,
+        context,
+        DEPARTMENT,
+        Draft(user_id=user.id),
+        _("Your earlier draft had expired, so let's start again."),
+    )
+    return None
+
+
 # Entry
 
 
@@ -375,7 +398,9 @@ async def _callback(update: Update) -> Callback | None:
 async def department_chosen(update: Update, context: SupportContext) -> str:
     """Keep the department and ask for the subject."""
     callback = await _callback(update)
-    draft = await context.desk.draft(context.require_user().id)
+    draft = await _current_draft(update, context)
+    if draft is None:
+        return DEPARTMENT
     if (
         callback is None
         or callback.action != "dep"
@@ -392,7 +417,9 @@ async def department_chosen(update: Update, context: SupportContext) -> str:
 async def subject_given(update: Update, context: SupportContext) -> str:
     """Keep a specific subject; ask again with a hint when it is vague, short or long."""
     assert update.effective_message is not None and update.effective_message.text is not None
-    draft = await context.desk.draft(context.require_user().id)
+    draft = await _current_draft(update, context)
+    if draft is None:
+        return DEPARTMENT
     subject = normalise_subject(await _guarded(update, context, update.effective_message.text))
     problem = check_subject(subject)
     if problem is SubjectProblem.TOO_LONG:
@@ -435,7 +462,9 @@ async def subject_given(update: Update, context: SupportContext) -> str:
 async def priority_chosen(update: Update, context: SupportContext) -> str:
     """Keep the priority and ask for the message."""
     callback = await _callback(update)
-    draft = await context.desk.draft(context.require_user().id)
+    draft = await _current_draft(update, context)
+    if draft is None:
+        return DEPARTMENT
     if callback is None or callback.action != "pri" or callback.arg not in set(Priority):
         return await ask(update, context, PRIORITY, draft)
     assert update.callback_query is not None
@@ -449,7 +478,9 @@ async def message_given(update: Update, context: SupportContext) -> str:
     """Keep the description; a file with a caption counts as both message and attachment."""
     message = update.effective_message
     assert message is not None
-    draft = await context.desk.draft(context.require_user().id)
+    draft = await _current_draft(update, context)
+    if draft is None:
+        return DEPARTMENT
     text = message.text or message.caption or ""
     attachment = attachment_of(message)
     if attachment is not None:
@@ -500,7 +531,9 @@ async def file_received(update: Update, context: SupportContext) -> str:
     """Attach a photo or document; albums get one acknowledgement when they are complete."""
     message = update.effective_message
     assert message is not None
-    draft = await context.desk.draft(context.require_user().id)
+    draft = await _current_draft(update, context)
+    if draft is None:
+        return DEPARTMENT
     attachment = attachment_of(message)
     assert attachment is not None
     problem = context.desk.check_file(attachment, draft)
@@ -555,7 +588,9 @@ async def _album_ack(context: SupportContext) -> None:
 async def attachments_done(update: Update, context: SupportContext) -> str:
     """Finish the attachments step (Done or Skip)."""
     callback = await _callback(update)
-    draft = await context.desk.draft(context.require_user().id)
+    draft = await _current_draft(update, context)
+    if draft is None:
+        return DEPARTMENT
     if callback is None or callback.action not in {"done", "skip"}:
         return await ask(update, context, ATTACHMENTS, draft)
     assert update.callback_query is not None
@@ -567,8 +602,9 @@ async def attachments_done(update: Update, context: SupportContext) -> str:
 async def review_action(update: Update, context: SupportContext) -> str | int:
     """Submit the ticket, or go to the edit menu."""
     callback = await _callback(update)
-    user = context.require_user()
-    draft = await context.desk.draft(user.id)
+    draft = await _current_draft(update, context)
+    if draft is None:
+        return DEPARTMENT
     query = update.callback_query
     assert query is not None
     if callback is None or callback.action not in {"submit", "edit"}:
@@ -630,7 +666,9 @@ def submitted_text(context: SupportContext, ticket: Ticket) -> str:
 async def edit_choice(update: Update, context: SupportContext) -> str:
     """Jump to the step the customer wants to change."""
     callback = await _callback(update)
-    draft = await context.desk.draft(context.require_user().id)
+    draft = await _current_draft(update, context)
+    if draft is None:
+        return DEPARTMENT
     if callback is None or callback.action != "goto" or callback.arg not in STEPS:
         return await ask(update, context, EDIT, draft)
     assert update.callback_query is not None
@@ -685,7 +723,9 @@ async def still_here(update: Update, context: SupportContext) -> str | int:
     a crash the persisted conversation state can lag one step behind it; an answer that
     fits the draft's step is then handled as that step's answer, so nothing is asked twice.
     """
-    draft = await context.desk.draft(context.require_user().id)
+    draft = await _current_draft(update, context)
+    if draft is None:
+        return DEPARTMENT
     step = draft.step if draft.step in (*STEPS, EDIT) else REVIEW
     for handler in STEP_HANDLERS[step]:
         check = handler.check_update(update)

@@ -23,6 +23,7 @@ JOB_NAME = "sweep"
 # The reminder goes out when this share of AUTO_SOLVE_AFTER has passed.
 REMINDER_AT = 2 / 3
 PROCESSED_KEPT = timedelta(days=7)
+DRAFT_MARGIN = 1.5
 
 
 async def sweep(context: SupportContext) -> None:
@@ -57,6 +58,11 @@ async def sweep(context: SupportContext) -> None:
     for ticket in await desk.tickets.in_status_since(Status.SOLVED, now - close_after):
         if await service.auto_move(ticket.number, Action.AUTO_CLOSE, Status.SOLVED):
             log.info("Auto-closed %s", ticket.ref)
+    # A form idle past its timeout while the bot was down (PTB's own timeout does not
+    # survive a restart). The margin lets PTB's timeout speak first while the bot runs.
+    timeout = desk.settings.conversation_timeout
+    if timeout:
+        await desk.drafts.expire(now - timeout * DRAFT_MARGIN, now)
     # Telegram keeps unconfirmed updates for 24 hours: a week of ids is plenty.
     await desk.processed.forget_before(now - PROCESSED_KEPT)
     context.bot_data.dispatcher.wake()

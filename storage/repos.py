@@ -43,6 +43,9 @@ def _opt_ts(value: int | None) -> datetime | None:
     return None if value is None else from_ts(value)
 
 
+DRAFT_EXPIRED = "draft_expired"  # outbox kind: a form left idle past its timeout
+
+
 def _user(row: sqlite3.Row) -> User:
     return User(
         id=row["id"],
@@ -186,6 +189,18 @@ class DraftRepo:
 
     async def delete(self, user_id: int) -> None:
         await self._db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+
+    async def expire(self, cutoff: datetime, now: datetime) -> list[int]:
+        """Drop drafts untouched since `cutoff`; owe each customer a word. Their user ids."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                "SELECT user_id FROM drafts WHERE updated_at <= ?", (to_ts(cutoff),)
+            )
+            users = [int(r["user_id"]) for r in rows]
+            for user_id in users:
+                await tx.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+                await enqueue(tx, DRAFT_EXPIRED, Audience.CUSTOMER, now, chat_id=user_id)
+        return users
 
 
 class TicketRepo:
