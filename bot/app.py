@@ -42,6 +42,7 @@ async def after_update(update: Update, context: SupportContext) -> None:
     # Not at PTB's next batch: a kill between two batches would lose a step of a form.
     await context.application.update_persistence()
     await context.desk.processed.mark(update.update_id)
+    await context.desk.inbox.handled(update.update_id)
     context.bot_data.dispatcher.wake()
 
 
@@ -49,6 +50,7 @@ async def skip_processed(update: Update, context: SupportContext) -> None:
     """Drop an update that was already handled before a restart."""
     if await context.desk.processed.seen(update.update_id):
         log.info("Update %s was already handled; skipped", update.update_id)
+        await context.desk.inbox.handled(update.update_id)
         raise ApplicationHandlerStop
 
 
@@ -56,6 +58,11 @@ async def on_startup(application: SupportApplication) -> None:
     """Open the database and publish the command menus."""
     desk = application.bot_data.desk
     await desk.db.connect()
+    # Updates fetched before a kill but never handled go first, in their order.
+    await desk.inbox.clear_handled()
+    for payload in await desk.inbox.unhandled():
+        log.info("Handling update %s fetched before the last stop", payload.get("update_id"))
+        await application.update_queue.put(Update.de_json(payload, application.bot))
     await publish_commands(application.bot, desk)
     application.bot_data.dispatcher.start(application.bot)
     log.info("Support desk started as @%s", application.bot.username)
@@ -108,6 +115,7 @@ def build_application(
         .build()
     )
     desk = Desk(settings, db, clock)
+    bot.keep_fetched_in(desk.inbox.add)
     application.bot_data.desk = desk
     relay = AdminRelay(desk)
     application.bot_data.relay = relay

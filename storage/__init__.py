@@ -4,6 +4,7 @@ from storage.db import Database
 from storage.repos import (
     DeskSettingsRepo,
     DraftRepo,
+    Inbox,
     OutboxRepo,
     ProcessedUpdates,
     RatingRepo,
@@ -15,6 +16,7 @@ __all__ = [
     "Database",
     "DeskSettingsRepo",
     "DraftRepo",
+    "Inbox",
     "OutboxRepo",
     "ProcessedUpdates",
     "RatingRepo",

@@ -849,6 +849,36 @@ class ProcessedUpdates:
         )
 
 
+class Inbox:
+    """Updates fetched but not yet handled (see migration 0006)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, updates: Sequence[dict[str, Any]]) -> None:
+        now = int(time.time())
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                [(u["update_id"], json.dumps(u, ensure_ascii=False), now) for u in updates],
+            )
+
+    async def unhandled(self) -> list[dict[str, Any]]:
+        rows = await self._db.fetch_all(
+            "SELECT payload FROM inbox WHERE update_id NOT IN"
+            " (SELECT update_id FROM processed_updates) ORDER BY update_id"
+        )
+        return [json.loads(r["payload"]) for r in rows]
+
+    async def handled(self, update_id: int) -> None:
+        await self._db.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+
+    async def clear_handled(self) -> None:
+        await self._db.execute(
+            "DELETE FROM inbox WHERE update_id IN (SELECT update_id FROM processed_updates)"
+        )
+
+
 class RatingRepo:
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -19,6 +19,7 @@ from storage import (
     Database,
     DeskSettingsRepo,
     DraftRepo,
+    Inbox,
     OutboxRepo,
     ProcessedUpdates,
     RatingRepo,
@@ -55,6 +56,7 @@ class Desk:
         self.ratings = RatingRepo(db)
         self.outbox = OutboxRepo(db)
         self.processed = ProcessedUpdates(db)
+        self.inbox = Inbox(db)
         self.service = TicketService(self.tickets, self.ratings, clock, self.due_at)
         self._default_locale: str | None = None
         self._admin_chat_id: int | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -485,3 +486,74 @@ async def test_a_retry_holds_back_the_chats_later_messages_so_order_is_kept(
     await fake.wait_for(person.id, lambda m: "Second: it is fixed" in m.text, timeout=8)
     got = [m.text for m in fake.sent(person.id) if "First:" in m.text or "Second:" in m.text]
     assert ["First" in got[0], "Second" in got[1], len(got)] == [True, True, 2]
+
+
+async def test_updates_fetched_before_a_kill_are_handled_after_the_restart(
+    world: World,
+) -> None:
+    """getUpdates confirms a batch when the next is asked for: the inbox keeps it."""
+    fake = world.fake
+    person = Person(fake, fake.user("Rina"))
+    async with running(world.settings) as first:
+        await person.says("/start")
+        desk = first.bot_data.desk
+        # As if the bot fetched this update and was killed before handling it.
+        person.user.send(f"my card {'4111 1111 1111 1111'} and my help please")
+        fetched = dict(fake.last_update)
+        fake.drop_updates()
+        from bot.telegram_bot import masked
+
+        await desk.inbox.add([masked(fetched)])
+    async with running(world.settings) as second:
+        answer = await fake.wait_for(
+            person.id,
+            lambda m: tr("This may help:") in m.text or "FAQ" in m.text,
+            since=0,
+            timeout=5,
+        )
+        assert answer.text
+        await fake.idle()
+        assert await second.bot_data.desk.inbox.unhandled() == []
+        assert await second.bot_data.desk.processed.seen(fetched["update_id"])
+
+
+async def test_the_inbox_keeps_texts_masked(world: World, app: SupportApplication) -> None:
+    from bot.telegram_bot import masked
+
+    update = {
+        "update_id": 9,
+        "message": {
+            "text": "card 4111111111111111",
+            "caption": "kode OTP 123456",
+            "pinned_message": {"message_id": 123456},
+        },
+    }
+    assert masked(update) == {
+        "update_id": 9,
+        "message": {
+            "text": "card 411111******1111",
+            "caption": "kode OTP ******",
+            "pinned_message": {"message_id": 123456},
+        },
+    }
+    await app.bot_data.desk.inbox.add([masked(update)])
+    await app.bot_data.desk.db.close()
+    with sqlite3.connect(world.settings.database_path) as raw:
+        stored = raw.execute("SELECT payload FROM inbox").fetchall()
+    await app.bot_data.desk.db.connect()
+    assert "4111111111111111" not in str(stored) and '123456"' not in str(stored).replace(
+        "123456}", ""
+    )
+
+
+async def test_fetched_updates_go_to_the_inbox_first(world: World, app: SupportApplication) -> None:
+    fake = world.fake
+    assert app.updater is not None
+    await app.updater.stop()  # fetch by hand, as the updater would
+    person = fake.user("Rina")
+    person.send("hello there")
+    updates = await app.bot.get_updates(timeout=0)
+    assert [u.update_id for u in updates] == [fake.last_update["update_id"]]
+    stored = await app.bot_data.desk.inbox.unhandled()
+    assert [u["update_id"] for u in stored] == [fake.last_update["update_id"]]
+    assert stored[0]["message"]["text"] == "hello there"

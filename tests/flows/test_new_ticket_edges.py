@@ -332,13 +332,17 @@ async def test_two_customers_fill_drafts_at_the_same_time(
 async def test_a_form_idle_across_a_restart_still_times_out(
     fake: FakeTelegram, make_settings: Callable[..., Settings]
 ) -> None:
-    settings = make_settings(telegram_api_url=fake.url, conversation_timeout="1", sweep_interval="0.3")
+    settings = make_settings(
+        telegram_api_url=fake.url, conversation_timeout="1", sweep_interval="0.3"
+    )
     person = Person(fake, fake.user("Rina"))
     async with running(settings):
         await walk_to(person, "subject")
     await asyncio.sleep(2.0)  # the bot was down for longer than the timeout
     async with running(settings) as bot:
-        told = await fake.wait_for(person.id, lambda m: "/new" in m.text and "idle" in m.text, since=0, timeout=5)
+        told = await fake.wait_for(
+            person.id, lambda m: "/new" in m.text and "idle" in m.text, since=0, timeout=5
+        )
         assert told.text.startswith(tr("Your new ticket was left idle for a long time")[:20])
         assert await bot.bot_data.desk.drafts.get(person.id) is None
         # The old form's next answer starts a fresh one instead of going on half-way.
