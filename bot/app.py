@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
@@ -17,6 +18,7 @@ from telegram.ext import (
     TypeHandler,
 )
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 import handlers
 from bot.config import Settings
@@ -72,6 +74,11 @@ async def on_shutdown(application: SupportApplication) -> None:
     await application.bot_data.dispatcher.stop()
     await application.bot_data.desk.db.close()
     log.info("Support desk stopped")
+
+
+# Our forms track buttons per chat and user on purpose (per_message=False): PTB warns about
+# that choice at every start, which says nothing an operator can act on.
+warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
 
 def build_application(
