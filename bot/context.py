@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from bot.relay import AdminRelay
 
 
+# The application as the handlers' modules see it (its type parameters do not matter there).
+SupportApp = Application[Any, Any, Any, Any, Any, Any]
+
+
 class BotData:
     """What the application shares with every handler. Rebuilt at start-up, never persisted."""
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, TypeHandler
-
+from bot.context import SupportApp
 from handlers import (
     agents,
     customer_replies,
@@ -20,8 +19,12 @@ from handlers import (
 from handlers.errors import on_error
 
 
-def register(application: Application, *, conversation_timeout: float | None) -> None:  # type: ignore[type-arg]
-    """Add every handler, in the order PTB must try them."""
+def register(application: SupportApp, *, conversation_timeout: float | None) -> None:
+    """Add every handler, in the order PTB must try them.
+
+    bot/app.py adds two more around these: group -3 drops updates already handled, group 99
+    persists conversation states and wakes the outbox after each update.
+    """
     middleware.register(application)  # group -2: user and locale
     gate.register(application)  # group -1: bound chat, members, bans, forged buttons
     # Group 0, first match wins: the form, the customers' commands and replies, the agents'
@@ -36,6 +39,3 @@ def register(application: Application, *, conversation_timeout: float | None) ->
     agents.register(application)
     fallback.register(application)
     application.add_error_handler(on_error)
-
-
-__all__ = ["TypeHandler", "register"]

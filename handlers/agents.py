@@ -15,14 +15,13 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
     filters,
 )
 
-from bot.context import SupportContext
+from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Priority, RelayKind, Status, Ticket
 from bot.domain.tickets import Change, DuplicateMessageError, NothingToChangeError
@@ -507,7 +506,7 @@ async def agent_help(update: Update, context: SupportContext) -> None:
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: SupportApp) -> None:
     """Add the agents' handlers (the gate has already checked chat and membership)."""
     add = application.add_handler
     add(CommandHandler("note", note, filters=GROUPS))

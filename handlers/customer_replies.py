@@ -11,9 +11,9 @@ from enum import StrEnum
 from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
-from bot.context import SupportContext
+from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import IllegalTransitionError
 from bot.domain.models import Author, Ticket
 from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
@@ -149,7 +149,7 @@ async def customer_edit(update: Update, context: SupportContext) -> None:
         return
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: SupportApp) -> None:
     application.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, customer_edit)
     )

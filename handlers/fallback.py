@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.context import SupportContext
+from bot.context import SupportApp, SupportContext
 from bot.i18n import gettext as _
 from handlers.faq import answer_free_text
 from handlers.keyboards import main_menu
@@ -53,7 +53,7 @@ async def stale_button(update: Update, context: SupportContext) -> None:
     await update.callback_query.answer(_("This button is no longer valid."), show_alert=True)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: SupportApp) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, edited))
     application.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))

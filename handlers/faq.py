@@ -8,9 +8,9 @@ Free text outside any conversation is matched against the FAQ in the customer's 
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.context import SupportContext
+from bot.context import SupportApp, SupportContext
 from bot.i18n import gettext as _
 from handlers.callbacks import Callback, unpack
 from handlers.keyboards import MENU
@@ -100,6 +100,6 @@ async def answer_free_text(update: Update, context: SupportContext) -> None:
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: SupportApp) -> None:
     application.add_handler(CommandHandler("faq", faq_menu, filters=filters.ChatType.PRIVATE))
     application.add_handler(CallbackQueryHandler(faq_pressed, pattern=rf"^{CB}:"))

@@ -14,7 +14,6 @@ from telegram import Chat, ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     ChatMemberHandler,
     CommandHandler,
@@ -22,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import SupportContext
+from bot.context import SupportApp, SupportContext
 from bot.domain.models import Audience
 from bot.i18n import gettext as _
 from bot.i18n import set_locale
@@ -188,7 +187,7 @@ async def bind(update: Update, context: SupportContext) -> None:
         )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: SupportApp) -> None:
     application.add_handler(TypeHandler(Update, gate), group=GROUP)
     application.add_handler(ChatMemberHandler(added_to_chat, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(CommandHandler("bind", bind, filters=filters.ChatType.GROUPS))

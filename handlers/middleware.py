@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, TypeHandler
+from telegram.ext import TypeHandler
 
-from bot.context import SupportContext
+from bot.context import SupportApp, SupportContext
 from bot.i18n import set_locale
 
 GROUP = -2
@@ -29,5 +29,5 @@ async def prepare(update: Update, context: SupportContext) -> None:
     set_locale(context.locale)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: SupportApp) -> None:
     application.add_handler(TypeHandler(Update, prepare), group=GROUP)

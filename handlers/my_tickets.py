@@ -10,7 +10,6 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -19,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import SupportContext
+from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Status, Ticket
 from bot.domain.tickets import TicketNotFoundError
@@ -345,7 +344,7 @@ async def reply_timed_out(update: Update, context: SupportContext) -> None:
         await context.desk.users.set_reply_ticket(context.user.id, None)
 
 
-def build_reply_conversation(timeout: float | None) -> ConversationHandler:  # type: ignore[type-arg]
+def build_reply_conversation(timeout: float | None) -> ConversationHandler[SupportContext]:
     return ConversationHandler(
         entry_points=[CallbackQueryHandler(reply_pressed, pattern=rf"^{CB}:reply:")],
         states={
@@ -368,7 +367,7 @@ def build_reply_conversation(timeout: float | None) -> ConversationHandler:  # t
     )
 
 
-def register(application: Application, conversation_timeout: float | None) -> None:  # type: ignore[type-arg]
+def register(application: SupportApp, conversation_timeout: float | None) -> None:
     application.add_handler(build_reply_conversation(conversation_timeout))
     application.add_handler(
         CommandHandler("tickets", tickets_command, filters=filters.ChatType.PRIVATE)

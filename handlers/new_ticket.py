@@ -19,7 +19,6 @@ from telegram import (
 )
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -28,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import SupportContext
+from bot.context import SupportApp, SupportContext
 from bot.domain.models import (
     Attachment,
     AttachmentKind,
@@ -766,7 +765,7 @@ STEP_HANDLERS: dict[object, list[BaseHandler[Update, Any, Any]]] = {
 }
 
 
-def build(conversation_timeout: float | None) -> ConversationHandler:  # type: ignore[type-arg]
+def build(conversation_timeout: float | None) -> ConversationHandler[SupportContext]:
     """The `/new` conversation, persistent, per chat and user."""
     cb = pattern(CB)
     return ConversationHandler(
@@ -799,5 +798,5 @@ def build(conversation_timeout: float | None) -> ConversationHandler:  # type: i
     )
 
 
-def register(application: Application, conversation_timeout: float | None) -> None:  # type: ignore[type-arg]
+def register(application: SupportApp, conversation_timeout: float | None) -> None:
     application.add_handler(build(conversation_timeout))

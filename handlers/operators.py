@@ -8,10 +8,10 @@ from datetime import timedelta
 from statistics import median
 
 from telegram import InputFile, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.config import SUPPORTED_LOCALES
-from bot.context import SupportContext
+from bot.context import SupportApp, SupportContext
 from bot.i18n import format_duration, language_name, ngettext
 from bot.i18n import gettext as _
 from bot.texts import status_label
@@ -125,7 +125,7 @@ async def export(update: Update, context: SupportContext) -> None:
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: SupportApp) -> None:
     application.add_handler(CommandHandler("locale", set_locale))
     application.add_handler(CommandHandler("stats", stats))
     application.add_handler(CommandHandler("export", export))

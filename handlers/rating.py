@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -12,7 +11,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import SupportContext
+from bot.context import SupportApp, SupportContext
 from bot.domain.models import Audience
 from bot.domain.tickets import TicketNotFoundError
 from bot.i18n import gettext as _
@@ -84,7 +83,7 @@ async def skipped(update: Update, context: SupportContext) -> int:
     return END
 
 
-def register(application: Application, conversation_timeout: float | None) -> None:  # type: ignore[type-arg]
+def register(application: SupportApp, conversation_timeout: float | None) -> None:
     application.add_handler(
         ConversationHandler(
             entry_points=[CallbackQueryHandler(rated, pattern=rf"^{RATE}:rate:")],

@@ -5,10 +5,10 @@ from __future__ import annotations
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.config import SUPPORTED_LOCALES
-from bot.context import SupportContext
+from bot.context import SupportApp, SupportContext
 from bot.i18n import gettext as _
 from bot.i18n import language_name, set_locale
 from handlers.callbacks import Callback, pattern, unpack
@@ -128,7 +128,7 @@ async def menu_pressed(update: Update, context: SupportContext) -> None:
         await faq_menu(update, context)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: SupportApp) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("start", start, filters=private))
     application.add_handler(CommandHandler("help", show_help, filters=private))

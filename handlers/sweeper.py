@@ -11,9 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram.ext import Application
-
-from bot.context import SupportContext
+from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action
 from bot.domain.models import Audience, Status
 
@@ -68,6 +66,6 @@ async def sweep(context: SupportContext) -> None:
     context.bot_data.dispatcher.wake()
 
 
-def schedule(application: Application, interval: float) -> None:  # type: ignore[type-arg]
+def schedule(application: SupportApp, interval: float) -> None:
     assert application.job_queue is not None
     application.job_queue.run_repeating(sweep, interval=interval, first=0.5, name=JOB_NAME)
