@@ -54,7 +54,17 @@ async def start(update: Update, context: SupportContext) -> None:
 async def show_help(update: Update, context: SupportContext) -> None:
     """Explain the commands."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(help_text(), reply_markup=main_menu())
+    text = help_text()
+    user = context.require_user()
+    if context.desk.is_operator(user.id):
+        text += "\n\n" + _(
+            "<b>Operators</b>\n"
+            "/locale &lt;en|id|sv&gt;: the language for users whose own we don't speak\n"
+            "/stats: the desk's figures\n"
+            "/export: all tickets as a CSV file\n"
+            "/bind (in a group): make it the agents' chat"
+        )
+    await update.effective_message.reply_text(text, reply_markup=main_menu())
 
 
 async def nothing_to_cancel(update: Update, context: SupportContext) -> None:

@@ -225,3 +225,11 @@ async def test_operator_stats_and_export(world: tuple[World, SupportApplication]
     export = await operator.says("/export")
     assert export.kind == "document"
     assert export.raw["document"]["file_name"] == "tickets.csv"
+
+
+async def test_help_shows_operators_their_commands(world: tuple[World, SupportApplication]) -> None:
+    w, _app = world
+    operator = Person(w.fake, w.operator)
+    customer = Person(w.fake, w.fake.user("Rina"))
+    assert "/stats" in (await operator.says("/help")).text
+    assert "/stats" not in (await customer.says("/help")).text
