@@ -43,8 +43,7 @@ async def after_update(update: Update, context: SupportContext) -> None:
     """Finish an update: persist conversation states now, note it done, send what is owed."""
     # Not at PTB's next batch: a kill between two batches would lose a step of a form.
     await context.application.update_persistence()
-    await context.desk.processed.mark(update.update_id)
-    await context.desk.inbox.handled(update.update_id)
+    await context.desk.update_handled(update.update_id)
     context.bot_data.dispatcher.wake()
 
 
@@ -114,7 +113,13 @@ def build_application(
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=SupportContext, bot_data=BotData))
-        .persistence(SQLitePersistence(db, update_interval=persistence_interval))
+        .persistence(
+            SQLitePersistence(
+                db,
+                update_interval=persistence_interval,
+                idle_limit=settings.conversation_timeout.total_seconds() or None,
+            )
+        )
         # Conversations need one update at a time per chat; PTB's default is sequential.
         .concurrent_updates(False)
         .post_init(on_startup)

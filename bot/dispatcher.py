@@ -150,20 +150,21 @@ class Dispatcher:
             log.warning("Telegram asked to wait %.0f s (outbox item %s)", delay, item.id)
             await outbox.retry(item.id, self._now() + delay, f"retry after {delay:.0f} s")
         except (Forbidden, BadRequest) as exc:
-            if item.audience is Audience.ADMIN:
-                # The bot lost its place or its rights in the agents' chat: an operator can
+            if item.audience is Audience.ADMIN and _lost_place(exc):
+                # The bot was removed from the agents' chat or lost a right: an operator can
                 # fix that, so keep the item (slowly) instead of losing what agents are owed.
-                log.error("The admin chat refused outbox item %s (%s): %s", item.id, item.kind, exc)
+                log.error("The admin chat refused outbox item %s: %s", item.id, exc)
                 if item.attempts + 1 >= MAX_ADMIN_ATTEMPTS:
                     await outbox.done(item.id, "failed", str(exc))
                 else:
                     await outbox.retry(item.id, self._now() + MAX_BACKOFF, str(exc))
-            elif isinstance(exc, Forbidden):
+            elif isinstance(exc, Forbidden) and item.audience is Audience.CUSTOMER:
                 # The customer blocked the bot: recorded, shown on the card, never retried.
                 await outbox.done(item.id, "blocked", str(exc))
                 if item.ticket_number is not None:
                     await self.desk.service.mark_unreachable(item.ticket_number)
             else:
+                # The message itself is at fault: retrying would fail the same way.
                 log.error("Telegram refused outbox item %s (%s): %s", item.id, item.kind, exc)
                 await outbox.done(item.id, "failed", str(exc))
         except TelegramError as exc:  # time-outs, 5xx, network trouble: try again later
@@ -176,6 +177,27 @@ class Dispatcher:
             await outbox.retry(item.id, self._now() + delay, repr(exc))
         else:
             await outbox.done(item.id)
+
+
+# What Telegram says when the bot can't write to a chat at all (as opposed to a message
+# that is wrong): it was removed, the chat moved or vanished, or a right is missing.
+_PLACE_LOST = (
+    "chat not found",
+    "not enough rights",
+    "have no rights",
+    "need administrator rights",
+    "chat_admin_required",
+    "bot is not a member",
+    "bot was kicked",
+    "group chat was upgraded",
+    "topic_closed",
+)
+
+
+def _lost_place(exc: Forbidden | BadRequest) -> bool:
+    return isinstance(exc, Forbidden) or any(
+        phrase in exc.message.lower() for phrase in _PLACE_LOST
+    )
 
 
 def _seconds(value: object) -> float:

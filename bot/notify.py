@@ -27,6 +27,7 @@ from storage.repos import DRAFT_EXPIRED
 log = logging.getLogger(__name__)
 
 RATE = "rt1"
+TEXT_PART = "text_part"  # outbox kind: the further parts of a text too long for one message
 
 
 def rating_keyboard(number: int) -> InlineKeyboardMarkup:
@@ -71,6 +72,7 @@ class Notifier:
             kinds.UNDELIVERABLE: self._undeliverable,
             TICKET_FILES: self._ticket_files,
             kinds.CUSTOMER_STATUS: self._customer_status,
+            TEXT_PART: self._text_part,
         }.get(item.kind)
         if handler is None:
             log.error("Unknown outbox kind %r (item %s); dropped", item.kind, item.id)
@@ -118,21 +120,58 @@ class Notifier:
             return
         customer = await self.desk.users.get(ticket.customer_id)
         name = escape(customer.display_name) if customer else str(ticket.customer_id)
-        text = _("👤 <b>{ref}</b> · {name}").format(ref=ticket.ref, name=name)
-        if message.body:
-            text += "\n\n" + escape(message.body)
+        header = _("👤 <b>{ref}</b> · {name}").format(ref=ticket.ref, name=name)
+        footer = ""
         if item.payload.get("status_changed"):
-            text += "\n<i>" + _("Status: {status}").format(status=agent_status_label(ticket.status))
-            text += "</i>"
+            footer = "\n<i>" + _("Status: {status}").format(
+                status=agent_status_label(ticket.status)
+            )
+            footer += "</i>"
+        first, *rest = compose(header, message.body, footer, caption=bool(message.attachments))
         await self.relay.send_to_thread(
             bot,
             ticket.number,
-            text,
+            first,
             message.attachments,
             kind=RelayKind.TO_ADMIN,
             ticket_message_id=message.id,
             customer_message_id=item.payload.get("customer_message_id"),
         )
+        await self._owe_rest(item, ticket, rest, RelayKind.TO_ADMIN, message.id)
+
+    async def _owe_rest(
+        self,
+        item: OutboxItem,
+        ticket: Ticket,
+        parts: list[str],
+        kind: RelayKind,
+        ticket_message_id: int | None,
+    ) -> None:
+        """Queue a long text's further parts as items of their own, so that a failure
+        retries only the part that failed, never the ones already delivered."""
+        for index, part in enumerate(parts, start=1):
+            await self.desk.outbox.add(
+                TEXT_PART,
+                item.audience,
+                self.desk.clock(),
+                chat_id=item.chat_id,
+                ticket_number=ticket.number,
+                payload={"text": part, "kind": kind.value, "ticket_message_id": ticket_message_id},
+                dedupe_key=f"part:{item.id}:{index}",
+            )
+
+    async def _text_part(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        kind = RelayKind(item.payload["kind"])
+        text = str(item.payload["text"])
+        message_id = item.payload.get("ticket_message_id")
+        if item.audience is Audience.CUSTOMER:
+            await self.relay.send_to_customer(
+                bot, ticket, text, kind=kind, ticket_message_id=message_id
+            )
+        else:
+            await self.relay.send_to_thread(
+                bot, ticket.number, text, kind=kind, ticket_message_id=message_id
+            )
 
     async def _customer_edit(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
         edit = await self.desk.tickets.message(int(item.payload["edit_id"]))
@@ -144,13 +183,15 @@ class Notifier:
         customer = await self.desk.users.get(ticket.customer_id)
         name = escape(customer.display_name) if customer else str(ticket.customer_id)
         header = _("✏️ <b>{ref}</b> · {name} edited a message:").format(ref=ticket.ref, name=name)
+        first, *rest = compose(header, edit.body)
         await self.relay.send_to_thread(
             bot,
             ticket.number,
-            compose(header, edit.body),
+            first,
             kind=RelayKind.NOTICE,
             reply_to=relay.admin_message_id if relay else None,
         )
+        await self._owe_rest(item, ticket, rest, RelayKind.NOTICE, edit.id)
 
     async def _breach(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
         text = _(
@@ -185,7 +226,7 @@ class Notifier:
         message = await self.desk.tickets.message(int(item.payload["message_id"]))
         if message is None:
             return
-        text = compose(
+        first, *rest = compose(
             self._sign(ticket, str(item.payload.get("agent_name") or "")),
             message.body,
             "\n\n<i>" + _("Reply to this message to answer.") + "</i>",
@@ -194,12 +235,13 @@ class Notifier:
         await self.relay.send_to_customer(
             bot,
             ticket,
-            text,
+            first,
             message.attachments,
             kind=RelayKind.TO_CUSTOMER,
             ticket_message_id=message.id,
             admin_message_id=item.payload.get("admin_message_id"),
         )
+        await self._owe_rest(item, ticket, rest, RelayKind.TO_CUSTOMER, message.id)
 
     async def _agent_edit(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
         edit = await self.desk.tickets.message(int(item.payload["edit_id"]))

@@ -30,9 +30,10 @@ def register(application: SupportApp, *, conversation_timeout: float | None) -> 
     # Group 0, first match wins: the form, the customers' commands and replies, the agents'
     # side, then the fallbacks for whatever is left.
     new_ticket.register(application, conversation_timeout)
-    rating.register(application, conversation_timeout)
-    start.register(application)
+    # Before the plain commands: /cancel must reach an open Reply first.
     my_tickets.register(application, conversation_timeout)
+    rating.register(application)
+    start.register(application)
     faq.register(application)
     customer_replies.register(application)
     operators.register(application)

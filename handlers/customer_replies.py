@@ -15,14 +15,14 @@ from telegram.ext import MessageHandler, filters
 
 from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import IllegalTransitionError
-from bot.domain.models import Author, Ticket
+from bot.domain.models import Author, Relay, RelayKind, Ticket
 from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
 from handlers.callbacks import Callback
 from handlers.fallback import edited, free_text, unsupported
-from handlers.media import attachment_of, is_relayable
-from handlers.new_ticket import ALBUM_ACK_DELAY, fraud_notice
+from handlers.media import ALBUM_ACK_DELAY, attachment_of, fraud_notice, is_relayable
+from handlers.rating import comment_given
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,8 @@ PRIVATE = filters.ChatType.PRIVATE
 
 
 async def ticket_replied_to(message: Message, context: SupportContext) -> Ticket | None:
-    reply = message.reply_to_message
-    if reply is None:
-        return None
-    relay = await context.desk.tickets.relay_by_customer_message(message.chat_id, reply.message_id)
+    """The customer's own ticket whose message `message` replies to, if any."""
+    relay = await _relay_replied_to(message, context)
     if relay is None:
         return None
     ticket = await context.desk.tickets.get(relay.ticket_number)
@@ -41,6 +39,13 @@ async def ticket_replied_to(message: Message, context: SupportContext) -> Ticket
     if ticket is None or ticket.customer_id != message.chat_id:
         return None
     return ticket
+
+
+async def _relay_replied_to(message: Message, context: SupportContext) -> Relay | None:
+    reply = message.reply_to_message
+    if reply is None:
+        return None
+    return await context.desk.tickets.relay_by_customer_message(message.chat_id, reply.message_id)
 
 
 class Added(StrEnum):
@@ -128,6 +133,10 @@ async def customer_reply(update: Update, context: SupportContext) -> None:
     message = update.effective_message
     assert message is not None
     ticket = await ticket_replied_to(message, context)
+    relay = await _relay_replied_to(message, context)
+    if ticket is not None and relay is not None and relay.kind is RelayKind.RATING and message.text:
+        await comment_given(context, ticket, message)
+        return
     if ticket is None:
         # Not about a ticket: answer it as any other message outside a ticket.
         await (free_text if message.text else unsupported)(update, context)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 from telegram import Chat, ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus
@@ -47,19 +48,19 @@ async def gate(update: Update, context: SupportContext) -> None:
                 await query.answer(_("This button is no longer valid."), show_alert=True)
             finally:
                 # Stopped whatever the answer does: an agents' button never acts here.
-                raise ApplicationHandlerStop
+                await _stop(update, context)
         await _banned_customer(update, context)
         return
     if chat.type not in _GROUP_TYPES:
-        raise ApplicationHandlerStop  # channels: nothing to do there
+        await _stop(update, context)  # channels: nothing to do there
     # Agents' texts are in the desk's language, not in each agent's own.
     set_locale(await context.desk.default_locale())
     if await _migrated(update, context, admin_chat):
-        raise ApplicationHandlerStop
+        await _stop(update, context)
     sender = update.effective_user
     if chat.id == admin_chat:
         if sender is None or sender.is_bot:
-            raise ApplicationHandlerStop
+            await _stop(update, context)
         # A button press must be proven; a message was delivered by Telegram from the chat.
         strict = query is not None
         if not await context.relay.is_member(context.bot, chat.id, sender.id, strict=strict):
@@ -67,7 +68,7 @@ async def gate(update: Update, context: SupportContext) -> None:
                 if query is not None:
                     await query.answer(_("Only the agents can do that."), show_alert=True)
             finally:
-                raise ApplicationHandlerStop
+                await _stop(update, context)
         return
     # A group that is not the bound one.
     message = update.effective_message
@@ -76,7 +77,7 @@ async def gate(update: Update, context: SupportContext) -> None:
         # An operator brought the bot here to bind it: wait for /bind, answer only that.
         if is_bind:
             return
-        raise ApplicationHandlerStop
+        await _stop(update, context)
     if sender is not None and context.desk.is_operator(sender.id):
         if is_bind:
             return
@@ -87,8 +88,15 @@ async def gate(update: Update, context: SupportContext) -> None:
                     "make it so."
                 )
             )
-        raise ApplicationHandlerStop
+        await _stop(update, context)
     await _leave(context, chat.id)
+    await _stop(update, context)
+
+
+async def _stop(update: Update, context: SupportContext) -> NoReturn:
+    """End the update here. Group 99 will not run, so note it as handled first: a stopped
+    update must not come back from the inbox at the next start."""
+    await context.desk.update_handled(update.update_id)
     raise ApplicationHandlerStop
 
 
@@ -127,7 +135,7 @@ async def _banned_customer(update: Update, context: SupportContext) -> None:
                 "account. If you think this is a mistake, please contact us by email."
             ),
         )
-    raise ApplicationHandlerStop
+    await _stop(update, context)
 
 
 async def _leave(context: SupportContext, chat_id: int) -> None:

@@ -1,10 +1,14 @@
-"""What a Telegram message carries, as the desk's attachment references."""
+"""What a customer's Telegram message carries: attachment references, and what the fraud
+guard found in it."""
 
 from __future__ import annotations
 
-from telegram import Message
+from telegram import Message, Update
 
 from bot.domain.models import Attachment, AttachmentKind
+from bot.i18n import gettext as _
+
+ALBUM_ACK_DELAY = 1.5  # seconds to wait for the rest of an album before acknowledging it
 
 
 def attachment_of(message: Message) -> Attachment | None:
@@ -35,3 +39,24 @@ def attachment_of(message: Message) -> Attachment | None:
 def is_relayable(message: Message) -> bool:
     """Text, a photo or a document: what a ticket thread carries."""
     return bool(message.text or message.photo or message.document)
+
+
+async def fraud_notice(update: Update, card: bool, otp: bool) -> None:
+    """Tell the customer what the guard masked and why."""
+    assert update.effective_message is not None
+    parts = []
+    if card:
+        parts.append(
+            _(
+                "⚠️ Your message contained a full card number. For your safety I kept only "
+                "the first 6 and last 4 digits. Never send a full card number in a chat."
+            )
+        )
+    if otp:
+        parts.append(
+            _(
+                "⚠️ Your message seems to contain a one-time code (OTP). I hid it. Never share "
+                "an OTP with anyone: our team will never ask for it, or for your password."
+            )
+        )
+    await update.effective_message.reply_text("\n\n".join(parts))

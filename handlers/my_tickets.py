@@ -6,9 +6,12 @@ presser's own: forged or stale button data gets a polite answer and changes noth
 
 from __future__ import annotations
 
+import contextlib
+import time
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -27,7 +30,7 @@ from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _
 from bot.texts import status_label
 from handlers.callbacks import Callback, pattern, unpack
-from handlers.customer_replies import Added, add_to_ticket, ticket_replied_to
+from handlers.customer_replies import Added, add_to_ticket, customer_reply, ticket_replied_to
 from handlers.keyboards import main_menu
 
 CB = "tk1"
@@ -303,10 +306,18 @@ async def reply_given(update: Update, context: SupportContext) -> str | int:
     message = update.effective_message
     assert message is not None
     user = context.require_user()
+    timeout = context.desk.settings.conversation_timeout.total_seconds()
+    chosen = await context.desk.users.reply_ticket(
+        user.id, newer_than=time.time() - timeout if timeout else None
+    )
+    if chosen is None:
+        # Reply mode outlived its time (across a restart): this message is an ordinary one.
+        await context.desk.users.set_reply_ticket(user.id, None)
+        await customer_reply(update, context)
+        return END
     target = await ticket_replied_to(message, context)
     if target is None:
-        number = await context.desk.users.reply_ticket(user.id)
-        target = await context.desk.tickets.get(number) if number else None
+        target = await context.desk.tickets.get(chosen)
     if target is None or target.customer_id != user.id:
         await message.reply_text(_("Which ticket? Open it in /tickets and press Reply."))
         return END
@@ -326,6 +337,15 @@ async def reply_done(update: Update, context: SupportContext) -> int:
         if query.message is not None:
             await query.edit_message_reply_markup(reply_markup=None)
     return END
+
+
+async def reply_over(update: Update, context: SupportContext) -> None:
+    """Done pressed after the reply had already ended: nothing more to do."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(_("Thank you!"))
+    if update.callback_query.message is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.edit_message_reply_markup(reply_markup=None)
 
 
 async def reply_cancelled(update: Update, context: SupportContext) -> int:
@@ -364,6 +384,8 @@ def build_reply_conversation(timeout: float | None) -> ConversationHandler[Suppo
         per_user=True,
         per_message=False,
         conversation_timeout=timeout,
+        # Reply on another ticket while replying switches to that ticket.
+        allow_reentry=True,
     )
 
 
@@ -376,4 +398,5 @@ def register(application: SupportApp, conversation_timeout: float | None) -> Non
     application.add_handler(CallbackQueryHandler(close_pressed, pattern=rf"^{CB}:close:"))
     application.add_handler(CallbackQueryHandler(close_confirmed, pattern=rf"^{CB}:closeyes:"))
     application.add_handler(CallbackQueryHandler(reopen_pressed, pattern=rf"^{CB}:reopen:"))
+    application.add_handler(CallbackQueryHandler(reply_over, pattern=rf"^{CB}:replydone:"))
     application.add_handler(CallbackQueryHandler(page_pressed, pattern=pattern(CB)))

@@ -57,8 +57,9 @@ from bot.texts import (
     target_text,
 )
 from handlers.callbacks import Callback, pattern, unpack
+from handlers.customer_replies import customer_reply
 from handlers.keyboards import MENU, main_menu
-from handlers.media import attachment_of
+from handlers.media import ALBUM_ACK_DELAY, attachment_of, fraud_notice
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,6 @@ CB = "nt1"
 CB_ACTIONS = frozenset({"dep", "pri", "done", "skip", "submit", "edit", "goto", "cancel"})
 
 REVIEW_BODY_BUDGET = 1500
-ALBUM_ACK_DELAY = 1.5  # seconds to wait for the rest of an album before acknowledging it
 
 
 def _button(text: str, action: str, arg: str = "") -> InlineKeyboardButton:
@@ -278,27 +278,6 @@ async def advance(update: Update, context: SupportContext, draft: Draft, step: s
     return await ask(update, context, next_step, draft)
 
 
-async def fraud_notice(update: Update, card: bool, otp: bool) -> None:
-    """Tell the customer what the guard masked and why."""
-    assert update.effective_message is not None
-    parts = []
-    if card:
-        parts.append(
-            _(
-                "⚠️ Your message contained a full card number. For your safety I kept only "
-                "the first 6 and last 4 digits. Never send a full card number in a chat."
-            )
-        )
-    if otp:
-        parts.append(
-            _(
-                "⚠️ Your message seems to contain a one-time code (OTP). I hid it. Never share "
-                "an OTP with anyone: our team will never ask for it, or for your password."
-            )
-        )
-    await update.effective_message.reply_text("\n\n".join(parts))
-
-
 async def _guarded(update: Update, context: SupportContext, text: str) -> str:
     guarded = context.desk.guard_text(text)
     if guarded.flagged:
@@ -314,23 +293,27 @@ async def _remove_buttons(update: Update) -> None:
 
 
 async def _current_draft(update: Update, context: SupportContext) -> Draft | None:
-    """The customer's saved draft; None (after starting a fresh form) if it has expired."""
+    """The customer's saved draft; None if it has expired (the form is then over).
+
+    A form can outlive its draft only across a restart (PTB's timeout is not restored):
+    the sweeper discarded the draft and told the customer. What they send now is handled
+    as if no form were open.
+    """
     user = context.require_user()
     draft = await context.desk.drafts.get(user.id)
     if draft is not None:
         return draft
-    # The form was left for longer than the timeout while the bot was restarted: its
-    # draft was discarded (and the customer told). Start again rather than half-way.
-    if update.callback_query is not None:
+    query = update.callback_query
+    message = update.effective_message
+    if query is not None:
         with contextlib.suppress(TelegramError):  # it may have been answered already
-            await update.callback_query.answer()
-    await ask(
-        update,
-        context,
-        DEPARTMENT,
-        Draft(user_id=user.id),
-        _("Your earlier draft had expired, so let's start again."),
-    )
+            await query.answer(_("This button is no longer valid."))
+    elif message is not None and (message.text or "").startswith("/"):
+        await message.reply_text(
+            _("That form had expired and is closed now. Please send your command again.")
+        )
+    elif message is not None:
+        await customer_reply(update, context)
     return None
 
 
@@ -394,12 +377,12 @@ async def _callback(update: Update) -> Callback | None:
     return callback
 
 
-async def department_chosen(update: Update, context: SupportContext) -> str:
+async def department_chosen(update: Update, context: SupportContext) -> str | int:
     """Keep the department and ask for the subject."""
     callback = await _callback(update)
     draft = await _current_draft(update, context)
     if draft is None:
-        return DEPARTMENT
+        return END
     if (
         callback is None
         or callback.action != "dep"
@@ -413,12 +396,12 @@ async def department_chosen(update: Update, context: SupportContext) -> str:
     return await advance(update, context, draft, DEPARTMENT)
 
 
-async def subject_given(update: Update, context: SupportContext) -> str:
+async def subject_given(update: Update, context: SupportContext) -> str | int:
     """Keep a specific subject; ask again with a hint when it is vague, short or long."""
     assert update.effective_message is not None and update.effective_message.text is not None
     draft = await _current_draft(update, context)
     if draft is None:
-        return DEPARTMENT
+        return END
     subject = normalise_subject(await _guarded(update, context, update.effective_message.text))
     problem = check_subject(subject)
     if problem is SubjectProblem.TOO_LONG:
@@ -458,12 +441,12 @@ async def subject_given(update: Update, context: SupportContext) -> str:
     return await advance(update, context, draft, SUBJECT)
 
 
-async def priority_chosen(update: Update, context: SupportContext) -> str:
+async def priority_chosen(update: Update, context: SupportContext) -> str | int:
     """Keep the priority and ask for the message."""
     callback = await _callback(update)
     draft = await _current_draft(update, context)
     if draft is None:
-        return DEPARTMENT
+        return END
     if callback is None or callback.action != "pri" or callback.arg not in set(Priority):
         return await ask(update, context, PRIORITY, draft)
     assert update.callback_query is not None
@@ -473,13 +456,13 @@ async def priority_chosen(update: Update, context: SupportContext) -> str:
     return await advance(update, context, draft, PRIORITY)
 
 
-async def message_given(update: Update, context: SupportContext) -> str:
+async def message_given(update: Update, context: SupportContext) -> str | int:
     """Keep the description; a file with a caption counts as both message and attachment."""
     message = update.effective_message
     assert message is not None
     draft = await _current_draft(update, context)
     if draft is None:
-        return DEPARTMENT
+        return END
     text = message.text or message.caption or ""
     attachment = attachment_of(message)
     if attachment is not None:
@@ -526,13 +509,13 @@ def file_problem_text(context: SupportContext, problem: FileProblem) -> str:
     )
 
 
-async def file_received(update: Update, context: SupportContext) -> str:
+async def file_received(update: Update, context: SupportContext) -> str | int:
     """Attach a photo or document; albums get one acknowledgement when they are complete."""
     message = update.effective_message
     assert message is not None
     draft = await _current_draft(update, context)
     if draft is None:
-        return DEPARTMENT
+        return END
     attachment = attachment_of(message)
     assert attachment is not None
     problem = context.desk.check_file(attachment, draft)
@@ -584,12 +567,12 @@ async def _album_ack(context: SupportContext) -> None:
         )
 
 
-async def attachments_done(update: Update, context: SupportContext) -> str:
+async def attachments_done(update: Update, context: SupportContext) -> str | int:
     """Finish the attachments step (Done or Skip)."""
     callback = await _callback(update)
     draft = await _current_draft(update, context)
     if draft is None:
-        return DEPARTMENT
+        return END
     if callback is None or callback.action not in {"done", "skip"}:
         return await ask(update, context, ATTACHMENTS, draft)
     assert update.callback_query is not None
@@ -603,7 +586,7 @@ async def review_action(update: Update, context: SupportContext) -> str | int:
     callback = await _callback(update)
     draft = await _current_draft(update, context)
     if draft is None:
-        return DEPARTMENT
+        return END
     query = update.callback_query
     assert query is not None
     if callback is None or callback.action not in {"submit", "edit"}:
@@ -662,12 +645,12 @@ def submitted_text(context: SupportContext, ticket: Ticket) -> str:
     )
 
 
-async def edit_choice(update: Update, context: SupportContext) -> str:
+async def edit_choice(update: Update, context: SupportContext) -> str | int:
     """Jump to the step the customer wants to change."""
     callback = await _callback(update)
     draft = await _current_draft(update, context)
     if draft is None:
-        return DEPARTMENT
+        return END
     if callback is None or callback.action != "goto" or callback.arg not in STEPS:
         return await ask(update, context, EDIT, draft)
     assert update.callback_query is not None
@@ -724,7 +707,7 @@ async def still_here(update: Update, context: SupportContext) -> str | int:
     """
     draft = await _current_draft(update, context)
     if draft is None:
-        return DEPARTMENT
+        return END
     step = draft.step if draft.step in (*STEPS, EDIT) else REVIEW
     for handler in STEP_HANDLERS[step]:
         check = handler.check_update(update)

@@ -1,28 +1,25 @@
-"""Satisfaction: a solved ticket asks for 1–5 stars, then an optional comment."""
+"""Satisfaction: a solved ticket asks for 1–5 stars, then for an optional comment.
+
+The comment prompt asks for a reply (Telegram's ForceReply), so the comment is simply the
+customer's reply to that prompt: no hidden state that could swallow another message.
+"""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram import ForceReply, Message, Update
+from telegram.ext import CallbackQueryHandler
 
 from bot.context import SupportApp, SupportContext
-from bot.domain.models import Audience
+from bot.domain.models import Audience, Relay, RelayKind, Ticket
 from bot.domain.tickets import TicketNotFoundError
 from bot.i18n import gettext as _
 from bot.notify import RATE
 
-END = ConversationHandler.END
-COMMENT = "comment"
+COMMENT_LIMIT = 1000
 
 
-async def rated(update: Update, context: SupportContext) -> str | int:
-    """Keep the stars and offer to add a comment."""
+async def rated(update: Update, context: SupportContext) -> None:
+    """Keep the stars and invite a comment."""
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     parts = (query.data or "").split(":")
@@ -34,76 +31,38 @@ async def rated(update: Update, context: SupportContext) -> str | int:
         ticket = await context.desk.service.rate(int(parts[2]), user.id, int(parts[3]))
     except TicketNotFoundError:
         await query.answer(_("This button is no longer valid."), show_alert=True)
-        return END
+        return
     await query.answer(_("Thank you!"))
     if query.message is not None:
         await query.edit_message_reply_markup(reply_markup=None)
-    await context.desk.users.set_reply_ticket(user.id, ticket.number)
-    await context.bot.send_message(
+    prompt = await context.bot.send_message(
         update.effective_chat.id,
         _(
-            "Thanks for rating {ref} with {stars}. Anything you'd like to add? Write a comment, "
-            "or press Skip."
+            "Thanks for rating {ref} with {stars}. Anything you'd like to add? Reply to this "
+            "message with a comment, or just carry on."
         ).format(ref=ticket.ref, stars="⭐" * int(parts[3])),
-        reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton(_("Skip"), callback_data=f"{RATE}:skip")]]
-        ),
+        reply_markup=ForceReply(selective=True, input_field_placeholder=_("Your comment")),
     )
-    return COMMENT
+    await context.desk.tickets.add_relay(
+        Relay(ticket.number, RelayKind.RATING, None, None, None, prompt.chat_id, prompt.message_id),
+        context.desk.clock(),
+    )
 
 
-async def commented(update: Update, context: SupportContext) -> int:
-    """Keep the comment with the rating and show it to the agents."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    user = context.require_user()
-    number = await context.desk.users.reply_ticket(user.id)
-    if number is not None:
-        comment = context.desk.guard_text(message.text).text[:1000]
-        await context.desk.ratings.comment(number, comment, context.desk.clock())
-        await context.desk.users.set_reply_ticket(user.id, None)
-        await context.desk.outbox.add(
-            "card",
-            Audience.ADMIN,
-            context.desk.clock(),
-            ticket_number=number,
-            dedupe_key=f"card:{number}",
-        )
+async def comment_given(context: SupportContext, ticket: Ticket, message: Message) -> None:
+    """Keep a reply to the rating prompt as the rating's comment and show it to the agents."""
+    assert message.text is not None
+    comment = context.desk.guard_text(message.text).text[:COMMENT_LIMIT]
+    await context.desk.ratings.comment(ticket.number, comment, context.desk.clock())
+    await context.desk.outbox.add(
+        "card",
+        Audience.ADMIN,
+        context.desk.clock(),
+        ticket_number=ticket.number,
+        dedupe_key=f"card:{ticket.number}",
+    )
     await message.reply_text(_("Thank you for your feedback!"))
-    return END
 
 
-async def skipped(update: Update, context: SupportContext) -> int:
-    """No comment: that is fine."""
-    await context.desk.users.set_reply_ticket(context.require_user().id, None)
-    if update.callback_query is not None:
-        await update.callback_query.answer(_("Thank you!"))
-        if update.callback_query.message is not None:
-            await update.callback_query.edit_message_reply_markup(reply_markup=None)
-    return END
-
-
-def register(application: SupportApp, conversation_timeout: float | None) -> None:
-    application.add_handler(
-        ConversationHandler(
-            entry_points=[CallbackQueryHandler(rated, pattern=rf"^{RATE}:rate:")],
-            states={
-                COMMENT: [
-                    # A Telegram reply is about a ticket, not a comment on the rating.
-                    MessageHandler(
-                        filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & ~filters.REPLY,
-                        commented,
-                    ),
-                    CallbackQueryHandler(skipped, pattern=rf"^{RATE}:skip$"),
-                ]
-            },
-            fallbacks=[CommandHandler("cancel", skipped), CommandHandler("skip", skipped)],
-            name="rating",
-            persistent=True,
-            per_chat=True,
-            per_user=True,
-            per_message=False,
-            allow_reentry=True,
-            conversation_timeout=conversation_timeout,
-        )
-    )
+def register(application: SupportApp) -> None:
+    application.add_handler(CallbackQueryHandler(rated, pattern=rf"^{RATE}:rate:"))

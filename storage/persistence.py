@@ -23,7 +23,9 @@ _NOT_STORED = "SQLitePersistence stores only conversations"
 class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Any]):
     """Keep PTB's conversation states in the `ptb_conversations` table."""
 
-    def __init__(self, db: Database, update_interval: float = 5.0) -> None:
+    def __init__(
+        self, db: Database, update_interval: float = 5.0, idle_limit: float | None = None
+    ) -> None:
         super().__init__(
             store_data=PersistenceInput(
                 bot_data=False, chat_data=False, user_data=False, callback_data=False
@@ -31,8 +33,16 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], Any]):
             update_interval=update_interval,
         )
         self._db = db
+        # PTB does not restore conversation time-outs after a restart: a conversation idle
+        # for longer than this when the bot starts is over.
+        self._idle_limit = idle_limit
 
     async def get_conversations(self, name: str) -> ConversationDict:
+        if self._idle_limit is not None:
+            await self._db.execute(
+                "DELETE FROM ptb_conversations WHERE name = ? AND updated_at < ?",
+                (name, int(time.time() - self._idle_limit)),
+            )
         rows = await self._db.fetch_all(
             "SELECT key, state FROM ptb_conversations WHERE name = ?", (name,)
         )

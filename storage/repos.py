@@ -151,11 +151,21 @@ class UserRepo:
         return count > 0
 
     async def set_reply_ticket(self, user_id: int, number: int | None) -> None:
-        await self._db.execute("UPDATE users SET reply_ticket = ? WHERE id = ?", (number, user_id))
+        await self._db.execute(
+            "UPDATE users SET reply_ticket = ?, reply_since = ? WHERE id = ?",
+            (number, int(time.time()) if number is not None else None, user_id),
+        )
 
-    async def reply_ticket(self, user_id: int) -> int | None:
-        row = await self._db.fetch_one("SELECT reply_ticket FROM users WHERE id = ?", (user_id,))
-        return None if row is None or row["reply_ticket"] is None else int(row["reply_ticket"])
+    async def reply_ticket(self, user_id: int, *, newer_than: float | None = None) -> int | None:
+        """The ticket the customer chose to reply to (if chosen after `newer_than`)."""
+        row = await self._db.fetch_one(
+            "SELECT reply_ticket, reply_since FROM users WHERE id = ?", (user_id,)
+        )
+        if row is None or row["reply_ticket"] is None:
+            return None
+        if newer_than is not None and (row["reply_since"] or 0) < newer_than:
+            return None
+        return int(row["reply_ticket"])
 
     async def mark_ban_notified(self, user_id: int) -> bool:
         """Record that the ban was explained; True only for the first caller."""
@@ -784,9 +794,15 @@ class OutboxRepo:
             await enqueue(tx, kind, audience, now, chat_id, ticket_number, payload, dedupe_key)
 
     async def pending(self, limit: int) -> list[OutboxItem]:
-        """Pending items, oldest first (due or waiting for a retry)."""
+        """Each chat's oldest pending item (due or waiting for a retry), oldest first.
+
+        Only the head of each chat's line can go next, so one chat's backlog never hides
+        the other chats' items.
+        """
         rows = await self._db.fetch_all(
-            "SELECT * FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?", (limit,)
+            "SELECT * FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox"
+            " WHERE state = 'pending' GROUP BY audience, chat_id) ORDER BY id LIMIT ?",
+            (limit,),
         )
         return [
             OutboxItem(

@@ -112,6 +112,11 @@ class Desk:
             raise ValueError(locale)
         await self.users.set_locale(user_id, locale, self.clock())
 
+    async def update_handled(self, update_id: int) -> None:
+        """Note an incoming update as done: never handled again, gone from the inbox."""
+        await self.processed.mark(update_id)
+        await self.inbox.handled(update_id)
+
     # Operators, the admin chat and bans
 
     def is_operator(self, user_id: int) -> bool:

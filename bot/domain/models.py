@@ -201,6 +201,7 @@ class RelayKind(StrEnum):
     TO_ADMIN = "to_admin"  # a customer's message and its copy in the admin chat
     NOTE = "note"  # an internal note, admin chat only
     NOTICE = "notice"  # anything else the bot said about the ticket, on either side
+    RATING = "rating"  # the prompt for a rating's comment (the comment replies to it)
 
 
 @dataclass(frozen=True, slots=True)

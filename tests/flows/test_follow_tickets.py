@@ -217,7 +217,10 @@ async def test_solving_asks_for_a_rating_that_shows_on_the_card(
     assert solved.button_texts() == ["1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"]
     ask = await person.presses(solved, "4 ⭐")
     assert "⭐⭐⭐⭐" in ask.text
-    thanks = await person.says("Fast and friendly, thank you")
+    assert ask.params["reply_markup"]["force_reply"] is True
+    thanks = await person.sends(
+        lambda: person.user.send("Fast and friendly, thank you", reply_to=ask.message_id)
+    )
     assert thanks.text == tr("Thank you for your feedback!")
     await fake.idle()
     card = next(
@@ -557,3 +560,57 @@ async def test_fetched_updates_go_to_the_inbox_first(world: World, app: SupportA
     stored = await app.bot_data.desk.inbox.unhandled()
     assert [u["update_id"] for u in stored] == [fake.last_update["update_id"]]
     assert stored[0]["message"]["text"] == "hello there"
+
+
+async def test_cancel_ends_reply_mode(world: World, app: SupportApplication) -> None:
+    fake = world.fake
+    person = Person(fake, fake.user("Rina"))
+    number = await file_ticket(person)
+    listing = await person.says("/tickets")
+    view = await person.presses(listing, f"#{number} · Invoice 2026-118 charged twice")
+    await person.presses(view, tr("↩️ Reply"))
+    stopped = await person.says("/cancel")
+    assert stopped.text == tr("Stopped. Anything you already sent stays on the ticket.")
+    after = await person.says("asdfgh qwerty zxcv")
+    assert "✅" not in after.text
+    messages = await app.bot_data.desk.tickets.messages(number, include_internal=False)
+    assert [m.body for m in messages][-1] != "asdfgh qwerty zxcv"
+
+
+async def test_a_rating_prompt_does_not_swallow_a_reply_to_another_ticket(
+    world: World, app: SupportApplication
+) -> None:
+    fake = world.fake
+    person = Person(fake, fake.user("Rina"))
+    first = await file_ticket(person)
+    second = await file_ticket(person, subject="Cannot log in to the client area")
+    await fake.idle()
+    await app.bot_data.desk.service.apply(first, Action.SOLVE, Author.AGENT, world.agent.id)
+    app.bot_data.dispatcher.wake()
+    solved = await fake.wait_for(
+        person.id, lambda m: bool(m.buttons) and "⭐" in m.button_texts()[0]
+    )
+    await person.presses(solved, "5 ⭐")  # the comment prompt is left unanswered
+    await agent_reply(world, app, second, "Please try logging in again now")
+    answer = await fake.wait_for(person.id, lambda m: "Please try logging in again now" in m.text)
+    mark = len(fake.sent(world.group.id))
+    person.user.send("Still cannot log in", reply_to=answer.message_id)
+    relayed = await fake.wait_for(
+        world.group.id, lambda m: "Still cannot log in" in m.text, since=mark
+    )
+    assert f"#{second}" in relayed.text
+    rating = await app.bot_data.desk.ratings.get(first)
+    assert rating is not None and rating.comment is None
+
+
+async def test_updates_stopped_by_the_gate_are_not_replayed(world: World) -> None:
+    fake = world.fake
+    outsider_group = fake.group("Random", members=[world.agent])
+    async with running(world.settings):
+        outsider_group.send(world.agent, "hello bot")
+        await fake.wait_for_call("leaveChat")
+        await fake.idle()
+    async with running(world.settings) as again:
+        await fake.idle()
+        assert await again.bot_data.desk.inbox.unhandled() == []
+    assert len(fake.calls_to("leaveChat")) == 1
