@@ -9,7 +9,6 @@ from typing import Any
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
@@ -27,8 +26,10 @@ from bot.dispatcher import Dispatcher
 from bot.domain.desk import Clock, Desk, utc_now
 from bot.i18n import load_catalogs
 from bot.notify import Notifier
+from bot.ratelimit import TELEGRAM, DeskRateLimiter, TelegramLimits
 from bot.relay import AdminRelay
 from bot.telegram_bot import DeskBot
+from bot.updates import PerChatUpdateProcessor
 from handlers import sweeper
 from handlers.commands import publish_commands
 from storage import Database
@@ -69,8 +70,13 @@ async def on_startup(application: SupportApplication) -> None:
     log.info("Support desk started as @%s", application.bot.username)
 
 
-async def on_shutdown(application: SupportApplication) -> None:
+async def on_stop(application: SupportApplication) -> None:
+    """Let the outbox finish what it is sending while the bot can still send it."""
     await application.bot_data.dispatcher.stop()
+
+
+async def on_shutdown(application: SupportApplication) -> None:
+    await application.bot_data.dispatcher.stop()  # in case start-up failed half-way
     await application.bot_data.desk.db.close()
     log.info("Support desk stopped")
 
@@ -81,9 +87,16 @@ warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTB
 
 
 def build_application(
-    settings: Settings, *, clock: Clock = utc_now, persistence_interval: float = 5.0
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    persistence_interval: float = 5.0,
+    limits: TelegramLimits = TELEGRAM,
 ) -> SupportApplication:
-    """Build the whole bot from its settings. Nothing is opened until it starts."""
+    """Build the whole bot from its settings. Nothing is opened until it starts.
+
+    `limits` is the pace the bot keeps: Telegram's, unless a test server allows more.
+    """
     load_catalogs()
     db = Database(settings.database_path)
     token = settings.bot_token.get_secret_value()
@@ -107,7 +120,7 @@ def build_application(
             connect_timeout=timeout,
         ),
         get_updates_request=HTTPXRequest(connection_pool_size=1, connect_timeout=timeout),
-        rate_limiter=AIORateLimiter(),
+        rate_limiter=DeskRateLimiter(limits),
     )
     application: SupportApplication = (
         ApplicationBuilder()
@@ -120,9 +133,10 @@ def build_application(
                 idle_limit=settings.conversation_timeout.total_seconds() or None,
             )
         )
-        # Conversations need one update at a time per chat; PTB's default is sequential.
-        .concurrent_updates(False)
+        # Every chat at once, each chat's own updates in order (bot/updates.py).
+        .concurrent_updates(PerChatUpdateProcessor())
         .post_init(on_startup)
+        .post_stop(on_stop)
         .post_shutdown(on_shutdown)
         .build()
     )

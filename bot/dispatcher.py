@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.domain.desk import Desk
 from bot.domain.models import Audience, OutboxItem
-from bot.domain.tickets import CARD
+from bot.domain.outbox import CARD
 from bot.notify import Notifier
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 ADMIN = "admin"
 MAX_BACKOFF = 300.0
 MAX_ADMIN_ATTEMPTS = 288  # a day of five-minute retries
+STOP_GRACE = 5.0  # seconds deliveries under way may take to finish at shutdown
 
 
 class Dispatcher:
@@ -64,15 +65,23 @@ class Dispatcher:
         if self._task is None:
             self._task = asyncio.create_task(self._run(bot), name="outbox-dispatcher")
 
-    async def stop(self) -> None:
-        """Stop taking new items and let deliveries under way finish."""
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop taking new items and let deliveries under way finish.
+
+        A delivery still waiting for its chat's budget after `grace` seconds is cancelled:
+        its item stays pending and goes out after the next start.
+        """
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
         if self._deliveries:
-            await asyncio.gather(*self._deliveries, return_exceptions=True)
+            _done, late = await asyncio.wait(self._deliveries, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.gather(*late, return_exceptions=True)
 
     async def _run(self, bot: Bot) -> None:
         while True:

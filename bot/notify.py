@@ -9,25 +9,24 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from html import escape
+from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest
 
-from bot.domain import tickets as kinds
+from bot.domain import outbox as kinds
 from bot.domain.desk import Desk
 from bot.domain.lifecycle import Action
 from bot.domain.models import Audience, OutboxItem, RelayKind, Status, Ticket
 from bot.fit import CAPTION_BUDGET, MESSAGE_BUDGET, clip_plain, compose
 from bot.i18n import format_time, use_locale
 from bot.i18n import gettext as _
-from bot.relay import TICKET_FILES, AdminRelay
+from bot.relay import AdminRelay
 from bot.texts import agent_status_label, priority_label, status_label
-from storage.repos import DRAFT_EXPIRED
 
 log = logging.getLogger(__name__)
 
 RATE = "rt1"
-TEXT_PART = "text_part"  # outbox kind: the further parts of a text too long for one message
 
 
 def rating_keyboard(number: int) -> InlineKeyboardMarkup:
@@ -50,8 +49,11 @@ class Notifier:
         self.relay = relay
 
     async def deliver(self, bot: Bot, item: OutboxItem) -> None:
-        if item.kind == DRAFT_EXPIRED and item.chat_id is not None:
+        if item.kind == kinds.DRAFT_EXPIRED and item.chat_id is not None:
             await self._draft_expired(bot, item.chat_id)
+            return
+        if item.kind == kinds.AGENT_ANSWER:
+            await self._agent_answer(bot, item)
             return
         if item.ticket_number is None:
             log.warning("Outbox item %s (%s) has no ticket; dropped", item.id, item.kind)
@@ -70,9 +72,9 @@ class Notifier:
             kinds.BREACH: self._breach,
             kinds.SOLVE_REMINDER: self._solve_reminder,
             kinds.UNDELIVERABLE: self._undeliverable,
-            TICKET_FILES: self._ticket_files,
+            kinds.TICKET_FILES: self._ticket_files,
             kinds.CUSTOMER_STATUS: self._customer_status,
-            TEXT_PART: self._text_part,
+            kinds.TEXT_PART: self._text_part,
         }.get(item.kind)
         if handler is None:
             log.error("Unknown outbox kind %r (item %s); dropped", item.kind, item.id)
@@ -82,6 +84,8 @@ class Notifier:
                 await handler(bot, ticket, item)
         else:
             with use_locale(await self.relay.admin_locale()):
+                if item.kind in kinds.FOLDABLE and await self._folded(bot, item):
+                    return
                 await handler(bot, ticket, item)
 
     async def _draft_expired(self, bot: Bot, chat_id: int) -> None:
@@ -95,6 +99,72 @@ class Notifier:
                     "Nothing was sent. Start again with /new whenever you are ready."
                 ),
             )
+
+    async def _agent_answer(self, bot: Bot, item: OutboxItem) -> None:
+        """Answer an agent's command where they asked, as a reply to it (or edit a message
+        they paged through). An answer about a ticket is a place to reply to it."""
+        payload = item.payload
+        chat_id = int(payload["chat_id"])
+        keyboard = payload.get("keyboard")
+        markup = InlineKeyboardMarkup.de_json(keyboard, bot) if keyboard else None
+        if payload.get("edit_message_id"):
+            try:
+                await bot.edit_message_text(
+                    str(payload["text"]),
+                    chat_id=chat_id,
+                    message_id=int(payload["edit_message_id"]),
+                    reply_markup=markup,
+                )
+            except BadRequest as exc:
+                if "message is not modified" not in exc.message.lower():
+                    raise
+            return
+        where: dict[str, Any] = {}
+        if payload.get("thread_id"):
+            where["message_thread_id"] = int(payload["thread_id"])
+        if payload.get("reply_to"):
+            where["reply_parameters"] = ReplyParameters(
+                int(payload["reply_to"]), allow_sending_without_reply=True
+            )
+        sent = await bot.send_message(chat_id, str(payload["text"]), reply_markup=markup, **where)
+        if item.ticket_number is not None:
+            await self.relay.remember(item.ticket_number, RelayKind.NOTICE, sent)
+
+    async def _folded(self, bot: Bot, item: OutboxItem) -> bool:
+        """Send this notice and every other one waiting as one message; False if it is alone.
+
+        A burst of notices (targets missed in the same minute, customers closing their
+        tickets) would otherwise spend the agents' chat's whole budget one ticket at a time.
+        """
+        waiting = await self.desk.outbox.pending_of_kinds(
+            kinds.FOLDABLE, due_by=self.desk.clock().timestamp(), limit=kinds.FOLD_AT_MOST
+        )
+        others = [other for other in waiting if other.id != item.id]
+        chat_id = await self.desk.admin_chat_id()
+        if not others or chat_id is None:
+            return False
+        groups: dict[str, list[str]] = {}
+        for notice in [item, *others]:
+            if notice.ticket_number is None:
+                continue
+            heading = self._fold_heading(notice)
+            ref = f"#{notice.ticket_number}"
+            if ref not in groups.setdefault(heading, []):
+                groups[heading].append(ref)
+        text = "\n".join(f"{heading} {', '.join(refs)}" for heading, refs in groups.items())
+        await bot.send_message(chat_id, text)
+        await self.desk.outbox.done_many([other.id for other in others])
+        return True
+
+    @staticmethod
+    def _fold_heading(notice: OutboxItem) -> str:
+        if notice.kind == kinds.BREACH:
+            return _("⏰ Response target missed:")
+        if notice.kind == kinds.UNDELIVERABLE:
+            return _("⚠️ The customer has blocked the bot:")
+        return _("ℹ️ Set to {status} by the customer:").format(
+            status=agent_status_label(Status(notice.payload["status"]))
+        )
 
     async def _customer_locale(self, ticket: Ticket) -> str:
         customer = await self.desk.users.get(ticket.customer_id)
@@ -151,7 +221,7 @@ class Notifier:
         retries only the part that failed, never the ones already delivered."""
         for index, part in enumerate(parts, start=1):
             await self.desk.outbox.add(
-                TEXT_PART,
+                kinds.TEXT_PART,
                 item.audience,
                 self.desk.clock(),
                 chat_id=item.chat_id,

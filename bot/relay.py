@@ -38,6 +38,7 @@ from bot.domain.models import (
     Ticket,
     User,
 )
+from bot.domain.outbox import TICKET_FILES
 from bot.fit import clip_plain
 from bot.i18n import format_time, language_name, use_locale
 from bot.i18n import gettext as _
@@ -46,7 +47,6 @@ from bot.texts import agent_status_label, department_label, priority_label
 log = logging.getLogger(__name__)
 
 CARD = "ag1"
-TICKET_FILES = "ticket_files"  # outbox kind: the first message's files, under the card
 CARD_ACTIONS = frozenset({"assign", "solve", "close", "reopen"})
 TOPIC_NAME_LIMIT = 128  # Telegram's limit for a forum topic name
 MEMBER_CACHE_SECONDS = 60.0
@@ -327,6 +327,10 @@ class AdminRelay:
         if card_id is not None:
             return {"reply_parameters": ReplyParameters(card_id, allow_sending_without_reply=True)}
         return {}
+
+    async def remember(self, number: int, kind: RelayKind, message: Message) -> None:
+        """Note a bot message in the agents' chat as the ticket's, so a reply to it finds it."""
+        await self._record(number, kind, None, message, None)
 
     async def _record(
         self,

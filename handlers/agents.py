@@ -29,6 +29,7 @@ from bot.i18n import format_time
 from bot.i18n import gettext as _
 from bot.relay import CARD, CARD_ACTIONS
 from bot.texts import agent_status_label, priority_label
+from handlers.answers import NOTED, acknowledge, answer_agent
 from handlers.callbacks import pattern, unpack
 from handlers.media import attachment_of, is_relayable
 
@@ -86,15 +87,19 @@ async def _target(
     if number is not None and not (context_first and from_context is not None):
         ticket = await context.desk.tickets.get(number)
         if ticket is None:
-            await message.reply_text(_("There is no ticket #{number}.").format(number=number))
+            await answer_agent(
+                context, message, _("There is no ticket #{number}.").format(number=number)
+            )
             return None, args
         return ticket, args[1:]
     if from_context is None:
-        await message.reply_text(
+        await answer_agent(
+            context,
+            message,
             _(
                 "Which ticket? Reply to one of its messages, write inside its topic, or give "
                 "its number, like {example}."
-            ).format(example=f"/{_command_name(message)} 1001")
+            ).format(example=f"/{_command_name(message)} 1001"),
         )
     return from_context, args
 
@@ -122,7 +127,9 @@ async def agent_message(update: Update, context: SupportContext) -> None:
         await _hint_no_ticket(update, context, message)
         return
     if not is_relayable(message):
-        await message.reply_text(_("Only text, photos and documents can be sent to the customer."))
+        await answer_agent(
+            context, message, _("Only text, photos and documents can be sent to the customer.")
+        )
         return
     agent_id, agent_name = _agent(update)
     attachment = attachment_of(message)
@@ -139,11 +146,13 @@ async def agent_message(update: Update, context: SupportContext) -> None:
     except DuplicateMessageError:
         return  # the same update again: it was delivered the first time
     except IllegalTransitionError:
-        await message.reply_text(
+        await answer_agent(
+            context,
+            message,
             _(
                 "{ref} is closed, so nothing was sent. The customer can continue in a "
                 "follow-up ticket."
-            ).format(ref=ticket.ref)
+            ).format(ref=ticket.ref),
         )
 
 
@@ -152,11 +161,13 @@ async def _hint_no_ticket(update: Update, context: SupportContext, message: Mess
     user = update.effective_user
     if user is None or not context.relay.may_hint(message.chat_id, user.id):
         return
-    await message.reply_text(
+    await answer_agent(
+        context,
+        message,
         _(
             "This message belongs to no ticket, so no customer sees it. To answer a customer, "
             "reply to a message of their ticket or write in its topic."
-        )
+        ),
     )
 
 
@@ -178,12 +189,14 @@ async def agent_edit(update: Update, context: SupportContext) -> None:
 
 
 async def _after(context: SupportContext, change: Change, reply_to: Message | None) -> None:
-    """Confirm to the agents (the card and the customer are told through the outbox)."""
+    """Confirm to the agent (the card and the customer are told through the outbox)."""
     if reply_to is not None:
-        await reply_to.reply_text(
+        await acknowledge(
+            context,
+            reply_to,
             _("{ref}: {status}.").format(
                 ref=change.after.ref, status=agent_status_label(change.after.status)
-            )
+            ),
         )
 
 
@@ -221,7 +234,7 @@ def _status_command(
         assert message is not None
         error = await _status_action(context, ticket, action, _agent(update)[0], message)
         if error:
-            await message.reply_text(error)
+            await answer_agent(context, message, error)
 
     command.__doc__ = f"{action.value.capitalize()} the ticket."
     return command
@@ -236,16 +249,19 @@ async def note(update: Update, context: SupportContext) -> None:
         return
     text = " ".join(args).strip()
     if not text:
-        await message.reply_text(_("Write the note after the command: /note &lt;text&gt;"))
+        await answer_agent(
+            context, message, _("Write the note after the command: /note &lt;text&gt;")
+        )
         return
     agent_id, _name = _agent(update)
     await context.desk.service.note(ticket.number, agent_id, text)
-    await context.relay.send_to_thread(
-        context.bot,
-        ticket.number,
+    # The note itself stands in the thread: a reply to it belongs to the ticket too.
+    await context.relay.remember(ticket.number, RelayKind.NOTE, message)
+    await acknowledge(
+        context,
+        message,
         _("📝 Internal note on {ref} (not sent to the customer).").format(ref=ticket.ref),
-        kind=RelayKind.NOTE,
-        reply_to=message.message_id,
+        NOTED,
     )
 
 
@@ -267,15 +283,17 @@ async def _assign(
     except NothingToChangeError:
         text = _("{ref} is already yours.").format(ref=ticket.ref)
         if reply_to is not None:
-            await reply_to.reply_text(text)
+            await answer_agent(context, reply_to, text)
         return text
     except IllegalTransitionError as exc:
         text = _illegal_text(ticket, exc)
         if reply_to is not None:
-            await reply_to.reply_text(text)
+            await answer_agent(context, reply_to, text)
         return text
     if reply_to is not None:
-        await reply_to.reply_text(_("{ref} is now assigned to you.").format(ref=change.after.ref))
+        await acknowledge(
+            context, reply_to, _("{ref} is now assigned to you.").format(ref=change.after.ref)
+        )
     return None
 
 
@@ -288,8 +306,10 @@ async def priority(update: Update, context: SupportContext) -> None:
         return
     levels = ", ".join(p.value for p in Priority)
     if not args or args[0].lower() not in {p.value for p in Priority}:
-        await message.reply_text(
-            _("Give one of: {levels}. For example: /priority high").format(levels=levels)
+        await answer_agent(
+            context,
+            message,
+            _("Give one of: {levels}. For example: /priority high").format(levels=levels),
         )
         return
     try:
@@ -297,17 +317,21 @@ async def priority(update: Update, context: SupportContext) -> None:
             ticket.number, Priority(args[0].lower()), _agent(update)[0]
         )
     except NothingToChangeError:
-        await message.reply_text(_("{ref} already has that priority.").format(ref=ticket.ref))
+        await answer_agent(
+            context, message, _("{ref} already has that priority.").format(ref=ticket.ref)
+        )
         return
     except IllegalTransitionError as exc:
-        await message.reply_text(_illegal_text(ticket, exc))
+        await answer_agent(context, message, _illegal_text(ticket, exc))
         return
-    await message.reply_text(
+    await acknowledge(
+        context,
+        message,
         _("{ref}: priority {priority}, first answer due {when}.").format(
             ref=change.after.ref,
             priority=priority_label(change.after.priority),
             when=format_time(change.after.first_response_due_at, context.desk.timezone),
-        )
+        ),
     )
 
 
@@ -320,25 +344,30 @@ async def show_ticket(update: Update, context: SupportContext) -> None:
         return
     customer = await context.desk.users.get(ticket.customer_id)
     text = await context.relay.card_text(ticket, customer)
-    await message.reply_text(text, reply_markup=context.relay.card_keyboard(ticket))
+    await answer_agent(
+        context,
+        message,
+        text,
+        keyboard=context.relay.card_keyboard(ticket),
+        ticket_number=ticket.number,
+    )
 
 
 async def queue(update: Update, context: SupportContext) -> None:
     """List open and pending tickets, most urgent first."""
     message = update.effective_message
     assert message is not None
-    await _send_queue(context, message.chat_id, 0, message.message_thread_id)
+    text, keyboard = await _queue_page(context, 0)
+    await answer_agent(context, message, text, keyboard=keyboard)
 
 
-async def _send_queue(
-    context: SupportContext, chat_id: int, page: int, thread_id: int | None
-) -> None:
+async def _queue_page(
+    context: SupportContext, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of the queue, and the buttons to the pages beside it."""
     total = await context.desk.tickets.count_queue()
     if total == 0:
-        await context.bot.send_message(
-            chat_id, _("The queue is empty: no open tickets."), message_thread_id=thread_id
-        )
-        return
+        return _("The queue is empty: no open tickets."), None
     pages = (total + QUEUE_PAGE - 1) // QUEUE_PAGE
     page = min(max(page, 0), pages - 1)
     tickets = await context.desk.tickets.queue(limit=QUEUE_PAGE, offset=page * QUEUE_PAGE)
@@ -367,16 +396,11 @@ async def _send_queue(
         nav.append(InlineKeyboardButton("«", callback_data=f"{QUEUE}:page:{page - 1}"))
     if page < pages - 1:
         nav.append(InlineKeyboardButton("»", callback_data=f"{QUEUE}:page:{page + 1}"))
-    await context.bot.send_message(
-        chat_id,
-        "\n\n".join(lines),
-        message_thread_id=thread_id,
-        reply_markup=InlineKeyboardMarkup([nav]) if nav else None,
-    )
+    return "\n\n".join(lines), InlineKeyboardMarkup([nav]) if nav else None
 
 
 async def queue_page(update: Update, context: SupportContext) -> None:
-    """Show another page of the queue."""
+    """Turn the queue's message to another page (edited in place, through the outbox)."""
     query = update.callback_query
     assert query is not None
     callback = unpack(query.data, QUEUE, QUEUE_ACTIONS)
@@ -389,8 +413,13 @@ async def queue_page(update: Update, context: SupportContext) -> None:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
-    thread_id = getattr(query.message, "message_thread_id", None)
-    await _send_queue(context, query.message.chat.id, int(callback.arg), thread_id)
+    text, keyboard = await _queue_page(context, int(callback.arg))
+    await context.desk.answer_agent(
+        query.message.chat.id,
+        text,
+        keyboard=keyboard.to_dict() if keyboard is not None else None,
+        edit_message_id=query.message.message_id,
+    )
 
 
 async def ban(update: Update, context: SupportContext) -> None:
@@ -417,17 +446,18 @@ async def _ban(update: Update, context: SupportContext, *, banned: bool) -> None
             return
         user_id = ticket.customer_id
     if context.desk.is_operator(user_id):
-        await message.reply_text(_("An operator can't be banned."))
+        await answer_agent(context, message, _("An operator can't be banned."))
         return
     if not await context.desk.ban(user_id, banned):
-        await message.reply_text(_("I don't know a customer with the id {id}.").format(id=user_id))
+        await answer_agent(
+            context, message, _("I don't know a customer with the id {id}.").format(id=user_id)
+        )
         return
     if banned:
-        await message.reply_text(
-            _("Customer {id} is banned: they can't open tickets any more.").format(id=user_id)
-        )
+        done = _("Customer {id} is banned: they can't open tickets any more.").format(id=user_id)
     else:
-        await message.reply_text(_("Customer {id} may open tickets again.").format(id=user_id))
+        done = _("Customer {id} may open tickets again.").format(id=user_id)
+    await acknowledge(context, message, done)
 
 
 async def card_pressed(update: Update, context: SupportContext) -> None:
@@ -462,8 +492,8 @@ async def faq_answer(update: Update, context: SupportContext) -> None:
         return
     keys = context.desk.faq.keys()
     if not args or args[0] not in keys:
-        await message.reply_text(
-            _("Unknown FAQ key. Use one of: {keys}").format(keys=", ".join(keys))
+        await answer_agent(
+            context, message, _("Unknown FAQ key. Use one of: {keys}").format(keys=", ".join(keys))
         )
         return
     customer = await context.desk.users.get(ticket.customer_id)
@@ -476,12 +506,14 @@ async def faq_answer(update: Update, context: SupportContext) -> None:
     try:
         await context.desk.service.agent_reply(ticket.number, agent_id, body, agent_name=agent_name)
     except IllegalTransitionError as exc:
-        await message.reply_text(_illegal_text(ticket, exc))
+        await answer_agent(context, message, _illegal_text(ticket, exc))
         return
-    await message.reply_text(
+    await acknowledge(
+        context,
+        message,
         _("Sent the FAQ answer “{title}” to the customer of {ref}.").format(
             title=escape(entry.title), ref=ticket.ref
-        )
+        ),
     )
 
 
@@ -489,7 +521,9 @@ async def agent_help(update: Update, context: SupportContext) -> None:
     """Explain the agents' commands."""
     message = update.effective_message
     assert message is not None
-    await message.reply_text(
+    await answer_agent(
+        context,
+        message,
         _(
             "<b>Agents' commands</b> (reply to a ticket's message, write in its topic, or "
             "give the number first)\n\n"
@@ -502,7 +536,7 @@ async def agent_help(update: Update, context: SupportContext) -> None:
             "/ticket &lt;number&gt;: show a ticket\n"
             "/faq &lt;key&gt;: send an FAQ answer in the customer's language\n"
             "/ban, /unban: stop or allow a customer"
-        )
+        ),
     )
 
 

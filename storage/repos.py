@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +28,7 @@ from bot.domain.models import (
     TicketMessage,
     User,
 )
+from bot.domain.outbox import DRAFT_EXPIRED, admin_lane
 from storage.db import Database, Params, Transaction
 
 
@@ -41,9 +42,6 @@ def from_ts(value: int) -> datetime:
 
 def _opt_ts(value: int | None) -> datetime | None:
     return None if value is None else from_ts(value)
-
-
-DRAFT_EXPIRED = "draft_expired"  # outbox kind: a form left idle past its timeout
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -757,12 +755,14 @@ async def enqueue(
 ) -> None:
     # With a dedupe key, a second pending row of the same key is dropped: the first one
     # will deliver the latest state anyway (a card refresh, for example).
+    lane = admin_lane(kind) if audience is Audience.ADMIN else 0
     await tx.execute(
-        "INSERT OR IGNORE INTO outbox (kind, audience, chat_id, ticket_number, payload,"
-        " dedupe_key, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO outbox (kind, audience, lane, chat_id, ticket_number, payload,"
+        " dedupe_key, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             kind,
             audience.value,
+            int(lane),
             chat_id,
             ticket_number,
             json.dumps(payload or {}, ensure_ascii=False),
@@ -770,6 +770,19 @@ async def enqueue(
             now.timestamp(),
             to_ts(now),
         ),
+    )
+
+
+def _outbox_item(r: sqlite3.Row) -> OutboxItem:
+    return OutboxItem(
+        id=r["id"],
+        kind=r["kind"],
+        audience=Audience(r["audience"]),
+        chat_id=r["chat_id"],
+        ticket_number=r["ticket_number"],
+        payload=json.loads(r["payload"]),
+        attempts=r["attempts"],
+        next_attempt_at=r["next_attempt_at"],
     )
 
 
@@ -794,29 +807,51 @@ class OutboxRepo:
             await enqueue(tx, kind, audience, now, chat_id, ticket_number, payload, dedupe_key)
 
     async def pending(self, limit: int) -> list[OutboxItem]:
-        """Each chat's oldest pending item (due or waiting for a retry), oldest first.
+        """The head of every line, oldest first: each customer's oldest pending item (due or
+        waiting for a retry) and the agents' chat's next one by lane.
 
-        Only the head of each chat's line can go next, so one chat's backlog never hides
-        the other chats' items.
+        Only the head of each line can go next, so one chat's backlog never hides the other
+        chats' items, and the agents' chat's backlog never holds up a customer.
         """
         rows = await self._db.fetch_all(
             "SELECT * FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox"
-            " WHERE state = 'pending' GROUP BY audience, chat_id) ORDER BY id LIMIT ?",
+            " WHERE state = 'pending' AND audience = 'customer' GROUP BY chat_id)"
+            " ORDER BY id LIMIT ?",
             (limit,),
         )
-        return [
-            OutboxItem(
-                id=r["id"],
-                kind=r["kind"],
-                audience=Audience(r["audience"]),
-                chat_id=r["chat_id"],
-                ticket_number=r["ticket_number"],
-                payload=json.loads(r["payload"]),
-                attempts=r["attempts"],
-                next_attempt_at=r["next_attempt_at"],
+        admin = await self._db.fetch_one(
+            "SELECT * FROM outbox WHERE state = 'pending' AND audience = 'admin'"
+            " ORDER BY lane, id LIMIT 1"
+        )
+        items = [_outbox_item(r) for r in rows]
+        if admin is not None:
+            items.append(_outbox_item(admin))
+            items.sort(key=lambda item: item.id)
+        return items
+
+    async def pending_of_kinds(
+        self, kinds: Iterable[str], *, due_by: float, limit: int
+    ) -> list[OutboxItem]:
+        """The agents' chat's due items of these kinds, oldest first (to fold them)."""
+        names = sorted(kinds)
+        marks = ", ".join("?" * len(names))
+        rows = await self._db.fetch_all(
+            "SELECT * FROM outbox WHERE state = 'pending' AND audience = 'admin'"
+            f" AND kind IN ({marks}) AND next_attempt_at <= ? ORDER BY lane, id LIMIT ?",
+            (*names, due_by, limit),
+        )
+        return [_outbox_item(r) for r in rows]
+
+    async def done_many(self, item_ids: Sequence[int]) -> None:
+        """Mark items delivered as part of another (a folded message)."""
+        if not item_ids:
+            return
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE outbox SET state = 'sent', done_at = ?, attempts = attempts + 1"
+                " WHERE id = ? AND state = 'pending'",
+                [(int(time.time()), item_id) for item_id in item_ids],
             )
-            for r in rows
-        ]
 
     async def claim(self, item_id: int) -> None:
         """Release the item's dedupe key as its delivery starts."""

@@ -6,11 +6,13 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
+from typing import Any
 
 from bot.config import SUPPORTED_LOCALES, Department, ResponseTarget, Settings
 from bot.domain.faq import Faq
 from bot.domain.fraud import Guarded, guard
-from bot.domain.models import Attachment, Draft, Priority, Ticket, User
+from bot.domain.models import Attachment, Audience, Draft, Priority, Ticket, User
+from bot.domain.outbox import AGENT_ANSWER
 from bot.domain.sla import first_response_due
 from bot.domain.tickets import TicketService
 from bot.domain.validation import FileProblem, check_attachment
@@ -118,6 +120,37 @@ class Desk:
         await self.inbox.handled(update_id)
 
     # Operators, the admin chat and bans
+
+    async def answer_agent(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+        keyboard: dict[str, Any] | None = None,
+        ticket_number: int | None = None,
+        edit_message_id: int | None = None,
+    ) -> None:
+        """Owe an agent the answer to what they asked, in the agents' chat's first lane.
+
+        It goes through the outbox like everything else said there: the chat has one budget
+        of messages a minute, and an update's handler never waits for it.
+        """
+        await self.outbox.add(
+            AGENT_ANSWER,
+            Audience.ADMIN,
+            self.clock(),
+            ticket_number=ticket_number,
+            payload={
+                "chat_id": chat_id,
+                "text": text,
+                "reply_to": reply_to,
+                "thread_id": thread_id,
+                "keyboard": keyboard,
+                "edit_message_id": edit_message_id,
+            },
+        )
 
     def is_operator(self, user_id: int) -> bool:
         return user_id in self.settings.operator_ids

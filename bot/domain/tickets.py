@@ -14,25 +14,24 @@ from typing import Any
 
 from bot.domain.lifecycle import Action, IllegalTransitionError, next_status
 from bot.domain.models import Attachment, Audience, Author, Priority, Status, Ticket
+from bot.domain.outbox import (
+    AGENT_EDIT,
+    AGENT_REPLY,
+    BREACH,
+    CARD,
+    CUSTOMER_EDIT,
+    CUSTOMER_MESSAGE,
+    CUSTOMER_STATUS,
+    SOLVE_REMINDER,
+    STATUS,
+    UNDELIVERABLE,
+)
 from storage.repos import RatingRepo, TicketRepo, TicketUnit
 
 Clock = Callable[[], datetime]
 DueAt = Callable[[Priority, datetime], datetime]
 
 STATUS_EVENT = "status"
-
-# Outbox kinds (delivered by bot/notify.py)
-NEW_TICKET = "new_ticket"
-CARD = "card"
-STATUS = "status"
-AGENT_REPLY = "agent_reply"
-AGENT_EDIT = "agent_edit"
-CUSTOMER_MESSAGE = "customer_message"
-CUSTOMER_EDIT = "customer_edit"
-BREACH = "breach"
-SOLVE_REMINDER = "solve_reminder"
-UNDELIVERABLE = "undeliverable"
-CUSTOMER_STATUS = "customer_status"
 
 
 class TicketNotFoundError(LookupError):

@@ -11,6 +11,7 @@ from telegram import Update
 
 from bot.app import SupportApplication, build_application
 from bot.config import Settings
+from bot.ratelimit import TelegramLimits
 from tests.conftest import TOKEN, FakeClock
 from tests.fake_api import FakeTelegram, FakeUser, SentMessage
 
@@ -26,15 +27,25 @@ def bot_settings(fake: FakeTelegram, make_settings: Callable[..., Settings]) -> 
     return make_settings(telegram_api_url=fake.url)
 
 
+# The pace the bot keeps against a fake that enforces no limits: Telegram's overall and
+# group budgets, but no per-customer pacing, so a test can walk a form at machine speed.
+# Tests that switch the fake's limits on run the bot with Telegram's own (TELEGRAM).
+UNPACED = TelegramLimits(private_burst=1000, private_per_second=1000.0)
+
+
 @asynccontextmanager
 async def running(
-    settings: Settings, *, clock: FakeClock | None = None, **kwargs: Any
+    settings: Settings,
+    *,
+    clock: FakeClock | None = None,
+    limits: TelegramLimits = UNPACED,
+    **kwargs: Any,
 ) -> AsyncIterator[SupportApplication]:
     """Run the bot as `run_polling` would, and shut it down the same way."""
     application = (
-        build_application(settings, clock=clock, **kwargs)
+        build_application(settings, clock=clock, limits=limits, **kwargs)
         if clock
-        else build_application(settings, **kwargs)
+        else build_application(settings, limits=limits, **kwargs)
     )
     await application.initialize()
     assert application.post_init is not None
@@ -51,6 +62,8 @@ async def running(
             await application.updater.stop()
         if application.running:
             await application.stop()
+        assert application.post_stop is not None
+        await application.post_stop(application)
         await application.shutdown()
         assert application.post_shutdown is not None
         await application.post_shutdown(application)

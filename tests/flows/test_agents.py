@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -81,6 +82,25 @@ class Desk:
         return self.group.send_photo(
             self.agent, caption=caption, reply_to=ticket.admin_card_message_id
         )
+
+    async def acted(self, number: int, text: str, agent: FakeUser | None = None) -> str:
+        """Send a command that should work; return the reaction that acknowledged it.
+
+        A command that worked costs no message in the agents' chat: the bot reacts to it,
+        and the card is edited in place.
+        """
+        mark = len(self.fake.calls)
+        sent = await self.agent_says(number, text, agent)
+        message_id = sent["message_id"]
+        call = await self.fake.wait_for_call(
+            "setMessageReaction",
+            lambda c: str(c.params.get("message_id")) == str(message_id),
+            since=mark,
+        )
+        await self.fake.idle()  # the card and the customer are told through the outbox
+        reaction = call.params["reaction"]
+        reactions = json.loads(reaction) if isinstance(reaction, str) else reaction
+        return str(reactions[0]["emoji"])
 
     async def command(self, number: int, text: str, agent: FakeUser | None = None) -> SentMessage:
         """Send a command in the ticket's thread; return the bot's answer once all is sent."""
@@ -182,8 +202,9 @@ async def test_a_note_never_reaches_the_customer(desk: Desk) -> None:
     person = Person(desk.fake, desk.fake.user("Rina"))
     number = await desk.open_ticket(person)
     before = len(desk.fake.sent(person.id))
-    confirm = await desk.command(number, "/note customer is a VIP, refund fast")
-    assert confirm.text == f"📝 Internal note on #{number} (not sent to the customer)."
+    mark = len(desk.fake.sent(desk.group.id))
+    assert await desk.acted(number, "/note customer is a VIP, refund fast") == "✍"
+    assert desk.fake.sent(desk.group.id)[mark:] == []  # a note costs the chat no message
     await desk.fake.idle()
     assert len(desk.fake.sent(person.id)) == before
     notes = [
@@ -202,8 +223,7 @@ async def test_solve_close_and_reopen_change_status_card_and_tell_the_customer(d
     person = Person(desk.fake, desk.fake.user("Dewi", language_code="id"))
     number = await desk.open_ticket(person, locale="id")
     mark = len(desk.fake.sent(person.id))
-    answer = await desk.command(number, "/solve")
-    assert answer.text == f"#{number}: Solved."
+    assert await desk.acted(number, "/solve") == "👍"
     told = await desk.fake.wait_for(person.id, since=mark)
     assert told.text.startswith(
         tr("ℹ️ Your ticket <b>{ref}</b> is now: {status}.", "id")
@@ -215,13 +235,11 @@ async def test_solve_close_and_reopen_change_status_card_and_tell_the_customer(d
     assert "Solved" in card.text.split("\n")[0]
     assert card.button_texts() == ["↩️ Reopen", "🔒 Close"]
 
-    answer = await desk.command(number, "/reopen")
-    assert answer.text == f"#{number}: Open."
+    assert await desk.acted(number, "/reopen") == "👍"
     assert (await desk.ticket(number)).status is Status.OPEN
     assert (await desk.card(number)).button_texts() == ["🙋 Take it", "✅ Solve", "🔒 Close"]
 
-    answer = await desk.command(number, "/close")
-    assert answer.text == f"#{number}: Closed."
+    assert await desk.acted(number, "/close") == "👍"
     assert (await desk.card(number)).buttons == []
     refused = await desk.command(number, "/reopen")
     assert refused.text.startswith(f"#{number} is closed and can't be changed any more.")
@@ -297,15 +315,13 @@ async def test_priority_assign_queue_and_ticket(desk: Desk) -> None:
     b = Person(desk.fake, desk.fake.user("Bo"))
     first = await desk.open_ticket(a, subject="Website down since 08:00")
     second = await desk.open_ticket(b, subject="Question about invoices")
-    reply = await desk.command(first, "/priority critical")
-    assert reply.text.startswith(f"#{first}: priority Critical, first answer due")
+    assert await desk.acted(first, "/priority critical") == "👍"
     ticket = await desk.ticket(first)
     assert ticket.first_response_due_at == ticket.created_at + timedelta(hours=2)
     assert "Critical" in (await desk.card(first)).text
     bad = await desk.command(first, "/priority urgent")
     assert bad.text == "Give one of: low, medium, high, critical. For example: /priority high"
-    mine = await desk.command(second, "/assign")
-    assert mine.text == f"#{second} is now assigned to you."
+    assert await desk.acted(second, "/assign") == "👍"
     assert "Assignee: Agnes" in (await desk.card(second)).text
     mark = len(desk.fake.sent(desk.group.id))
     desk.group.send(desk.agent, "/queue")
@@ -332,16 +348,14 @@ async def test_a_message_outside_any_ticket_gets_a_hint(desk: Desk) -> None:
 async def test_ban_stops_a_customer_politely_once(desk: Desk) -> None:
     person = Person(desk.fake, desk.fake.user("Spam", language_code="en"))
     number = await desk.open_ticket(person)
-    reply = await desk.command(number, "/ban")
-    assert reply.text == f"Customer {person.id} is banned: they can't open tickets any more."
+    assert await desk.acted(number, "/ban") == "👍"
     told = await person.says("/new")
     assert told.text.startswith("We are sorry, but this support desk no longer takes requests")
     person.user.send("/new")
     person.user.send("hello?")
     await desk.fake.idle()
     assert desk.fake.sent(person.id)[-1].message_id == told.message_id  # told once only
-    reply = await desk.command(number, f"/unban {person.id}")
-    assert reply.text == f"Customer {person.id} may open tickets again."
+    assert await desk.acted(number, f"/unban {person.id}") == "👍"
     back = await person.says("/new", expect=question("department"))
     assert back.text
 

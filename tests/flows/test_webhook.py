@@ -63,6 +63,8 @@ async def test_webhook_mode_receives_updates_with_the_secret_only(
     finally:
         await application.updater.stop()
         await application.stop()
+        assert application.post_stop is not None
+        await application.post_stop(application)
         await application.shutdown()
         assert application.post_shutdown is not None
         await application.post_shutdown(application)
