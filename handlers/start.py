@@ -11,6 +11,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.context import SupportApp, SupportContext
 from bot.i18n import gettext as _
 from bot.i18n import language_name, set_locale
+from bot.texts import language_in_text
 from handlers.callbacks import Callback, pattern, unpack
 from handlers.faq import faq_menu
 from handlers.keyboards import MENU, MENU_ACTIONS, main_menu
@@ -115,7 +116,7 @@ async def language_chosen(update: Update, context: SupportContext) -> None:
     await context.bot.send_message(
         update.effective_chat.id,
         _("Done: I will speak {language} with you from now on.").format(
-            language=language_name(callback.arg)
+            language=language_in_text(callback.arg)
         ),
         reply_markup=main_menu(),
     )
