@@ -33,7 +33,12 @@ from bot.i18n import current_locale, format_duration, gettext, ngettext
 from bot.texts import priority_label, priority_meaning, target_text
 
 # Most urgent first, as a customer scans a list of promises.
-_PRIORITY_ORDER: Final[tuple[Priority, ...]] = (Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW)
+_PRIORITY_ORDER: Final[tuple[Priority, ...]] = (
+    Priority.CRITICAL,
+    Priority.HIGH,
+    Priority.MEDIUM,
+    Priority.LOW,
+)
 _WEEK: Final = 7
 
 

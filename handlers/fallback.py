@@ -9,8 +9,8 @@ from bot.context import SupportApp, SupportContext
 from bot.domain.faq import is_greeting
 from bot.i18n import gettext as _
 from handlers.faq import answer_free_text, no_answer_found
+from handlers.greeting import greet
 from handlers.keyboards import main_menu
-from handlers.start import start
 
 
 async def free_text(update: Update, context: SupportContext) -> None:
@@ -21,7 +21,7 @@ async def free_text(update: Update, context: SupportContext) -> None:
     # "Halo kak", "hej", "good morning": a customer saying hello gets what /start gives,
     # the greeting and the main menu, not "I couldn't find that".
     if is_greeting(update.effective_message.text):
-        await start(update, context)
+        await greet(update, context)
     else:
         await no_answer_found(update, context)
 
