@@ -68,6 +68,20 @@ def priority_meaning(priority: Priority) -> str:
     return gettext(_PRIORITY_MEANING[priority])
 
 
+# A language as named inside a sentence of the current locale: "svenska" and "bahasa
+# Indonesia" are written so mid-sentence, unlike the self-names on the language buttons.
+_LANGUAGE_IN_TEXT = {
+    "en": N_("English"),
+    "id": N_("Indonesian"),
+    "sv": N_("Swedish"),
+}
+
+
+def language_in_text(locale: str) -> str:
+    """The language's name for use in a sentence of the current locale ("svenska")."""
+    return gettext(_LANGUAGE_IN_TEXT[locale])
+
+
 _AGENT_STATUS_LABELS = {
     Status.OPEN: N_("Open"),
     Status.PENDING: N_("Waiting for the customer"),

@@ -25,7 +25,8 @@ from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Priority, RelayKind, Status, Ticket
 from bot.domain.tickets import Change, DuplicateMessageError, NothingToChangeError
-from bot.i18n import format_time
+from bot.faq_text import render_answer
+from bot.i18n import format_time, use_locale
 from bot.i18n import gettext as _
 from bot.relay import CARD, CARD_ACTIONS
 from bot.texts import agent_status_label, priority_label
@@ -501,8 +502,11 @@ async def faq_answer(update: Update, context: SupportContext) -> None:
     entry = context.desk.faq.entry(locale, args[0])
     assert entry is not None
     agent_id, agent_name = _agent(update)
+    # The customer is in this ticket already: the in-ticket variant, in their language.
+    with use_locale(locale):
+        answer = render_answer(entry, context.desk.settings, in_ticket=True)
     # The answer's markup is Telegram HTML; the ticket keeps it as plain text.
-    body = unescape(re.sub(r"</?[a-z]+>", "", f"{entry.title}\n\n{entry.answer}"))
+    body = unescape(re.sub(r"</?[a-z]+>", "", f"{entry.title}\n\n{answer}"))
     try:
         await context.desk.service.agent_reply(ticket.number, agent_id, body, agent_name=agent_name)
     except IllegalTransitionError as exc:

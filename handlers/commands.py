@@ -42,7 +42,7 @@ AGENT_COMMANDS = (
     ("close", N_("Close the ticket")),
     ("reopen", N_("Reopen a solved ticket")),
     ("faq", N_("Send an FAQ answer to the customer")),
-    ("ban", N_("Stop a customer opening tickets")),
+    ("ban", N_("Stop a customer from opening tickets")),
     ("unban", N_("Allow a customer again")),
     ("help", N_("The agents' commands")),
 )

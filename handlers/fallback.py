@@ -6,14 +6,24 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import SupportApp, SupportContext
+from bot.domain.faq import is_greeting
 from bot.i18n import gettext as _
-from handlers.faq import answer_free_text
+from handlers.faq import answer_free_text, no_answer_found
+from handlers.greeting import greet
 from handlers.keyboards import main_menu
 
 
 async def free_text(update: Update, context: SupportContext) -> None:
     """Answer what a customer just types from the FAQ, with a ticket as the way on."""
-    await answer_free_text(update, context)
+    if await answer_free_text(update, context):
+        return
+    assert update.effective_message is not None and update.effective_message.text is not None
+    # "Halo kak", "hej", "good morning": a customer saying hello gets what /start gives,
+    # the greeting and the main menu, not "I couldn't find that".
+    if is_greeting(update.effective_message.text):
+        await greet(update, context)
+    else:
+        await no_answer_found(update, context)
 
 
 async def unknown_command(update: Update, context: SupportContext) -> None:

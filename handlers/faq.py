@@ -2,7 +2,8 @@
 
 Free text outside any conversation is matched against the FAQ in the customer's language
 (typos and mixed Indonesian/English included); the best answers are offered, with
-"open a ticket" as the way on.
+"open a ticket" as the way on. Answers are shown through `bot.faq_text.render_answer`, which
+fills in the figures the settings decide.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import SupportApp, SupportContext
+from bot.faq_text import render_answer
 from bot.i18n import gettext as _
 from handlers.callbacks import Callback, unpack
 from handlers.keyboards import MENU
@@ -58,7 +60,7 @@ async def faq_pressed(update: Update, context: SupportContext) -> None:
     await query.answer()
     await context.bot.send_message(
         update.effective_chat.id,
-        f"<b>{entry.title}</b>\n\n{entry.answer}",
+        f"<b>{entry.title}</b>\n\n{render_answer(entry, context.desk.settings)}",
         reply_markup=InlineKeyboardMarkup(
             [
                 [_open_ticket_button()],
@@ -72,20 +74,16 @@ async def faq_pressed(update: Update, context: SupportContext) -> None:
     )
 
 
-async def answer_free_text(update: Update, context: SupportContext) -> None:
-    """Offer the FAQ answers that fit what the customer wrote, and a way to a ticket."""
+async def answer_free_text(update: Update, context: SupportContext) -> bool:
+    """Offer the FAQ answers that fit what the customer wrote, and a way to a ticket.
+
+    False, with nothing sent, when no answer fits: the caller decides what to say then.
+    """
     message = update.effective_message
     assert message is not None and message.text is not None
     found = context.desk.faq.search(context.locale, message.text, limit=3)
     if not found:
-        await message.reply_text(
-            _(
-                "I couldn't find an answer to that in our FAQ. Open a ticket and our team "
-                "will help you, or browse the questions with /faq."
-            ),
-            reply_markup=InlineKeyboardMarkup([[_open_ticket_button()]]),
-        )
-        return
+        return False
     best, others = found[0], found[1:]
     rows = [
         [InlineKeyboardButton(entry.title, callback_data=Callback(CB, "show", entry.key).pack())]
@@ -94,9 +92,23 @@ async def answer_free_text(update: Update, context: SupportContext) -> None:
     rows.append([_open_ticket_button()])
     await message.reply_text(
         _("This may help:")
-        + f"\n\n<b>{best.title}</b>\n\n{best.answer}\n\n"
+        + f"\n\n<b>{best.title}</b>\n\n{render_answer(best, context.desk.settings)}\n\n"
         + _("Not what you need? Open a ticket."),
         reply_markup=InlineKeyboardMarkup(rows),
+    )
+    return True
+
+
+async def no_answer_found(update: Update, context: SupportContext) -> None:
+    """Say the FAQ has no answer to what the customer wrote, and offer a ticket."""
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(
+        _(
+            "I couldn't find an answer to that in our FAQ. Open a ticket and our team "
+            "will help you, or browse the questions with /faq."
+        ),
+        reply_markup=InlineKeyboardMarkup([[_open_ticket_button()]]),
     )
 
 

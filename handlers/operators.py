@@ -12,9 +12,9 @@ from telegram.ext import CommandHandler
 
 from bot.config import SUPPORTED_LOCALES
 from bot.context import SupportApp, SupportContext
-from bot.i18n import format_duration, language_name, ngettext
+from bot.i18n import format_duration, ngettext
 from bot.i18n import gettext as _
-from bot.texts import status_label
+from bot.texts import language_in_text, status_label
 from handlers.commands import publish_commands
 
 
@@ -46,7 +46,7 @@ async def set_locale(update: Update, context: SupportContext) -> None:
     # The menu for users whose language we don't speak follows the new default.
     await publish_commands(context.bot, context.desk)
     await message.reply_text(
-        _("The default language is now {language}.").format(language=language_name(locale))
+        _("The default language is now {language}.").format(language=language_in_text(locale))
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
@@ -11,21 +9,15 @@ from bot.config import SUPPORTED_LOCALES
 from bot.context import SupportApp, SupportContext
 from bot.i18n import gettext as _
 from bot.i18n import language_name, set_locale
+from bot.texts import language_in_text
 from handlers.callbacks import Callback, pattern, unpack
 from handlers.faq import faq_menu
+from handlers.greeting import greet
 from handlers.keyboards import MENU, MENU_ACTIONS, main_menu
 from handlers.my_tickets import show_tickets
 
 LANG = "l1"
 LANG_ACTIONS = frozenset({"set"})
-
-
-def welcome_text(first_name: str) -> str:
-    return _(
-        "Hello, {name}! This is the support desk.\n\n"
-        "Open a ticket and our team will answer you right here. "
-        "You can follow your tickets in this chat at any time."
-    ).format(name=escape(first_name))
 
 
 def help_text() -> str:
@@ -39,15 +31,6 @@ def help_text() -> str:
         "Every answer from our team arrives here, with the ticket number. "
         "Please keep one problem in one ticket instead of opening a new one.\n\n"
         "We will never ask for your password or a one-time code (OTP)."
-    )
-
-
-async def start(update: Update, context: SupportContext) -> None:
-    """Greet the customer in their language and show the main menu."""
-    assert update.effective_message is not None
-    user = context.require_user()
-    await update.effective_message.reply_text(
-        welcome_text(user.first_name), reply_markup=main_menu()
     )
 
 
@@ -115,7 +98,7 @@ async def language_chosen(update: Update, context: SupportContext) -> None:
     await context.bot.send_message(
         update.effective_chat.id,
         _("Done: I will speak {language} with you from now on.").format(
-            language=language_name(callback.arg)
+            language=language_in_text(callback.arg)
         ),
         reply_markup=main_menu(),
     )
@@ -140,7 +123,7 @@ async def menu_pressed(update: Update, context: SupportContext) -> None:
 
 def register(application: SupportApp) -> None:
     private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler("start", start, filters=private))
+    application.add_handler(CommandHandler("start", greet, filters=private))
     application.add_handler(CommandHandler("help", show_help, filters=private))
     application.add_handler(CommandHandler("language", choose_language, filters=private))
     application.add_handler(CommandHandler("cancel", nothing_to_cancel, filters=private))

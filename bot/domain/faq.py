@@ -7,6 +7,13 @@ locale:
     title = "Paid, but my order is still pending"
     keywords = ["pending", "not processed", ...]
     answer = \"\"\"Telegram HTML (<b>, <i>, &amp;)\"\"\"
+    in_ticket = \"\"\"optional: the answer as an agent sends it inside a ticket\"\"\"
+
+An answer may hold `{placeholders}` that the desk fills from its settings when it shows
+the answer (see `bot.faq_text`), so that figures such as business hours can never
+disagree with the clocks. `in_ticket` is for answers that tell the reader to open a
+ticket: an agent's `/faq <key>` sends it to a customer who is already in one. Either every
+locale has it for a key or none does.
 
 `Faq.search` takes what a customer typed and returns the best entries in their locale.
 Text is compared as accent- and case-free word tokens (NFKD, combining marks dropped,
@@ -44,10 +51,12 @@ DEFAULT_LOCALES: Final = ("en", "id", "sv")
 FILE_NAME: Final = "faq.toml"
 
 _FIELDS: Final = ("title", "keywords", "answer")
+_OPTIONAL_FIELDS: Final = ("in_ticket",)
 _KEY_RE: Final = re.compile(r"[a-z][a-z0-9_]*")
 _TOKEN_RE: Final = re.compile(r"[^\W_]+")
 _TAG_RE: Final = re.compile(r"<[^>]*>")
 _ENTITY_RE: Final = re.compile(r"&(?:amp|lt|gt|quot);")
+_PLACEHOLDER_RE: Final = re.compile(r"\{[a-z_]+\}")
 
 # Words that say nothing about the question. One set for all locales: customers mix
 # languages, and none of these is a meaningful word in another of the three.
@@ -109,6 +118,11 @@ class FaqEntry:
     title: str
     keywords: tuple[str, ...]
     answer: str
+    in_ticket: str | None = None  # the answer as sent inside a ticket, when it differs
+
+    def text(self, *, in_ticket: bool = False) -> str:
+        """The answer with its placeholders unfilled: the in-ticket variant if asked and given."""
+        return self.in_ticket if in_ticket and self.in_ticket is not None else self.answer
 
 
 def normalize(text: str) -> str:
@@ -119,6 +133,67 @@ def normalize(text: str) -> str:
 
 
 _NORM_STOPWORDS: Final = frozenset(normalize(word) for word in _STOPWORDS)
+
+# Greetings in the three languages (normalized: "hallå" is "halla"), as word sequences,
+# and the words that may stand beside them ("halo kak", "hi there", "hej allihop").
+# A message of nothing else is a greeting and gets the welcome and the main menu.
+_GREETINGS: Final = tuple(
+    sorted(
+        (
+            tuple(normalize(phrase).split())
+            for phrase in """
+            hello, hi, hey, hiya, howdy, greetings, good morning, good afternoon,
+            good evening, good day, how are you,
+            halo, hallo, helo, hai, selamat pagi, selamat siang, selamat sore, selamat malam,
+            pagi, siang, sore, malam, permisi, assalamualaikum, salam, apa kabar,
+            hej, hejsan, hallå, tjena, tjenare, tja, god morgon, god middag, god kväll,
+            god dag, goddag, morrn, hur mår du, läget
+            """.split(",")
+            if phrase.strip()
+        ),
+        key=len,
+        reverse=True,  # the longest first: "good morning" before a lone "good"
+    )
+)
+_GREETING_COMPANIONS: Final = frozenset(
+    normalize(word)
+    for word in (
+        "there all everyone everybody team folks guys support sir madam bot and "
+        "kak kakak min admin gan agan sis bro pak bu mas mbak bang semua semuanya cs tim "
+        "dan ya "
+        "du där alla allihop allihopa ni er och"
+    ).split()
+)
+_GREETING_MAX_TOKENS: Final = 8
+
+
+def _strip_greeting(tokens: list[str]) -> list[str] | None:
+    """`tokens` without a leading greeting phrase, or None if they don't start with one."""
+    for phrase in _GREETINGS:
+        if tuple(tokens[: len(phrase)]) == phrase:
+            return tokens[len(phrase) :]
+    return None
+
+
+def is_greeting(text: str) -> bool:
+    """Whether `text` only greets ("halo kak", "Selamat pagi!", "hej hej", "good morning").
+
+    A greeting followed by a question ("halo, pulsa saya belum masuk") is not one: the
+    question is what the customer wants answered.
+    """
+    tokens = _TOKEN_RE.findall(normalize(text))
+    if not tokens or len(tokens) > _GREETING_MAX_TOKENS:
+        return False
+    greeted = False
+    while tokens:
+        rest = _strip_greeting(tokens)
+        if rest is not None:
+            greeted, tokens = True, rest
+        elif tokens[0] in _GREETING_COMPANIONS:
+            tokens = tokens[1:]
+        else:
+            return False
+    return greeted
 
 
 def tokenize(text: str) -> list[str]:
@@ -131,8 +206,8 @@ def tokenize(text: str) -> list[str]:
 
 
 def _plain(answer: str) -> str:
-    """The answer's words without HTML tags and entities."""
-    return _ENTITY_RE.sub(" ", _TAG_RE.sub(" ", answer))
+    """The answer's words without HTML tags, entities and placeholders."""
+    return _PLACEHOLDER_RE.sub(" ", _ENTITY_RE.sub(" ", _TAG_RE.sub(" ", answer)))
 
 
 def _variants(token: str) -> list[str]:
@@ -254,6 +329,13 @@ class Faq:
                 raise FaqError(f"{locale}: a key appears twice")
             self._entries[locale] = by_key
         _check_same_keys({loc: list(by_key) for loc, by_key in self._entries.items()})
+        _check_same_keys(
+            {
+                loc: [key for key, entry in by_key.items() if entry.in_ticket is not None]
+                for loc, by_key in self._entries.items()
+            },
+            what="FAQ in-ticket answers",
+        )
         self._build_index()
 
     @classmethod
@@ -410,13 +492,17 @@ def _parse_entry(path: Path, key: str, value: object) -> FaqEntry:
     missing = [field for field in _FIELDS if field not in value]
     if missing:
         raise FaqError(f"{where}: missing {', '.join(missing)}")
-    unknown = sorted(set(value) - set(_FIELDS))
+    unknown = sorted(set(value) - set(_FIELDS) - set(_OPTIONAL_FIELDS))
     if unknown:
         raise FaqError(f"{where}: unknown field {', '.join(unknown)}")
     title = value["title"]
     answer = value["answer"]
     keywords = value["keywords"]
-    for name, text in (("title", title), ("answer", answer)):
+    in_ticket = value.get("in_ticket")
+    texts = [("title", title), ("answer", answer)]
+    if in_ticket is not None:
+        texts.append(("in_ticket", in_ticket))
+    for name, text in texts:
         if not isinstance(text, str) or not text.strip():
             raise FaqError(f"{where}: {name} must be a non-empty string")
     if not isinstance(keywords, list) or not keywords:
@@ -430,10 +516,11 @@ def _parse_entry(path: Path, key: str, value: object) -> FaqEntry:
         title=title.strip(),
         keywords=tuple(word.strip() for word in keywords),
         answer=answer.strip(),
+        in_ticket=in_ticket.strip() if isinstance(in_ticket, str) else None,
     )
 
 
-def _check_same_keys(keys_by_locale: Mapping[str, list[str]]) -> None:
+def _check_same_keys(keys_by_locale: Mapping[str, list[str]], what: str = "FAQ keys") -> None:
     locales = list(keys_by_locale)
     reference = set(keys_by_locale[locales[0]])
     problems = []
@@ -447,6 +534,5 @@ def _check_same_keys(keys_by_locale: Mapping[str, list[str]]) -> None:
             problems.append(f"{locale} has extra {', '.join(extra)}")
     if problems:
         raise FaqError(
-            f"FAQ keys differ between locales ({locales[0]} is the reference): "
-            + "; ".join(problems)
+            f"{what} differ between locales ({locales[0]} is the reference): " + "; ".join(problems)
         )

@@ -167,7 +167,7 @@ async def test_operators_set_the_default_locale_and_menus_follow(
     )
     done = await operator.says("/locale id")
     assert done.text == tr("The default language is now {language}.", "sv").format(
-        language="Bahasa Indonesia"
+        language="indonesiska"
     )
     await w.fake.idle()
     default_menu = w.fake.commands[('{"type": "all_private_chats"}', "")]

@@ -12,12 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.faq import DEFAULT_LOCALES_DIR, Faq, FaqEntry, FaqError, normalize
+from bot.config import Settings
+from bot.domain.faq import DEFAULT_LOCALES_DIR, Faq, FaqEntry, FaqError, is_greeting, normalize
+from bot.faq_text import render_answer
+from bot.i18n import gettext, use_locale
 
 LOCALES = ("en", "id", "sv")
 KEYS = [
     "pending_order",
     "product_not_received",
+    "billing_question",
     "card_misuse",
     "otp_warning",
     "ticket_status",
@@ -30,9 +34,37 @@ KEYS = [
 ]
 
 
+# Keys whose answer tells the reader to open a ticket: an agent's /faq sends these to a
+# customer who is in one already, so they have an in-ticket variant.
+IN_TICKET_KEYS = [
+    "pending_order",
+    "product_not_received",
+    "billing_question",
+    "card_misuse",
+    "otp_warning",
+    "escalation",
+    "new_ticket_tips",
+    "account_security",
+]
+
+
 @pytest.fixture(scope="module")
 def faq() -> Faq:
     return Faq.load()
+
+
+def settings(**overrides: object) -> Settings:
+    """The defaults (BUSINESS_HOURS, RESPONSE_TARGETS...) unless told otherwise."""
+    return Settings(_env_file=None, bot_token="123456:test-token", **overrides)  # type: ignore[call-arg]
+
+
+def rendered(
+    faq: Faq, locale: str, key: str, *, in_ticket: bool = False, **overrides: object
+) -> str:
+    entry = faq.entry(locale, key)
+    assert entry is not None
+    with use_locale(locale):
+        return render_answer(entry, settings(**overrides), in_ticket=in_ticket)
 
 
 def copy_locales(tmp_path: Path) -> Path:
@@ -79,7 +111,8 @@ def test_files_have_the_same_keys_in_the_same_order(locale: str) -> None:
         data = tomllib.load(handle)
     assert list(data) == KEYS
     for key, table in data.items():
-        assert set(table) == {"title", "keywords", "answer"}, (locale, key)
+        extra = {"in_ticket"} if key in IN_TICKET_KEYS else set()
+        assert set(table) == {"title", "keywords", "answer"} | extra, (locale, key)
         assert re.fullmatch(r"[a-z][a-z0-9_]*", key)
 
 
@@ -188,37 +221,78 @@ def answer(faq: Faq, locale: str, key: str) -> str:
     return entry.answer
 
 
+# Checked in the answer as shown with the default settings, so figures that come from the
+# settings (response targets, business hours, auto-solve) count too.
 FIGURES: dict[str, dict[str, list[str]]] = {
     "pending_order": {
-        "en": ["15 minutes", "1x24", "Billing &amp; Payments", "order ID", "email", "balance"],
-        "id": ["15 menit", "1x24", "Tagihan &amp; Pembayaran", "ID pesanan", "email", "saldo"],
-        "sv": ["15 minuter", "1x24", "Fakturor &amp; betalningar", "order-ID", "e-post", "saldo"],
+        "en": ["15 minutes", "24 hours", "Billing &amp; Payments", "order ID", "email", "refund"],
+        "id": ["15 menit", "1x24 jam", "Tagihan &amp; Pembayaran", "ID pesanan", "email", "refund"],
+        "sv": [
+            "15 minuter",
+            "ett dygn",
+            "Fakturor &amp; betalningar",
+            "order-ID",
+            "e-post",
+            "saldo",
+        ],
     },
     "product_not_received": {
         "en": ["order ID", "top-up", "data package", "electricity token"],
         "id": ["ID pesanan", "pulsa", "paket data", "token listrik"],
-        "sv": ["order-ID", "påfyllning", "datapaket", "elkod"],
+        "sv": ["order-ID", "påfyllning", "datapaketet", "elkoden"],
+    },
+    "billing_question": {
+        "en": ["Billing &amp; Payments", "invoice", "refund request", "transfer receipt"],
+        "id": ["Tagihan &amp; Pembayaran", "invoice", "permintaan refund", "bukti transfer"],
+        "sv": ["Fakturor &amp; betalningar", "faktura", "återbetalning", "kvittot"],
     },
     "card_misuse": {
-        "en": ["first 6 and last 4 digits", "Critical", "never store", "SSL", "3-D Secure"],
+        "en": [
+            "first 6 and last 4 digits",
+            "Billing &amp; Payments",
+            "never store",
+            "SSL",
+            "3-D Secure",
+        ],
         "id": [
             "6 digit pertama dan 4 digit terakhir",
-            "Kritis",
+            "Tagihan &amp; Pembayaran",
             "tidak pernah menyimpan",
             "SSL",
             "3-D Secure",
         ],
-        "sv": ["första 6 och sista 4 siffror", "Kritisk", "sparar aldrig", "SSL", "3-D Secure"],
+        "sv": [
+            "första 6 och sista 4 siffror",
+            "Fakturor &amp; betalningar",
+            "sparar aldrig",
+            "SSL",
+            "3-D Secure",
+        ],
     },
     "otp_warning": {
         "en": ["OTP", "never ask", "password", "bank", "Ignore"],
-        "id": ["OTP", "tidak pernah meminta", "kata sandi", "bank", "abaikan"],
-        "sv": ["OTP", "ber dig aldrig", "lösenord", "banken", "Strunta"],
+        "id": ["OTP", "tidak pernah meminta", "kata sandi", "bank", "Abaikan"],
+        "sv": ["OTP", "ber dig aldrig", "lösenord", "bank", "Strunta"],
     },
     "ticket_status": {
-        "en": ["Open", "Waiting for your reply", "Solved", "Closed", "follow-up"],
-        "id": ["Terbuka", "Menunggu Jawaban Anda", "Selesai", "Ditutup", "tindak lanjut"],
-        "sv": ["Öppet", "Väntar på ditt svar", "Löst", "Stängt", "uppföljningsärende"],
+        "en": [
+            "Open",
+            "Waiting for your reply",
+            "Solved",
+            "Closed",
+            "follow-up",
+            "3 days",
+            "7 days",
+        ],
+        "id": [
+            "Terbuka",
+            "Menunggu jawaban Anda",
+            "Selesai",
+            "Ditutup",
+            "tiket lanjutan",
+            "3 hari",
+        ],
+        "sv": ["Öppet", "Väntar på ditt svar", "Löst", "Stängt", "uppföljningsärende", "3 dygn"],
     },
     "response_times": {
         "en": ["1–2 hours", "4–6 hours", "24 hours", "1–2 business days", "Critical", "High"],
@@ -226,34 +300,19 @@ FIGURES: dict[str, dict[str, list[str]]] = {
         "sv": ["1–2 timmar", "4–6 timmar", "24 timmar", "1–2 arbetsdagar", "Kritisk", "Hög"],
     },
     "support_hours": {
-        "en": [
-            "24/7",
-            "Monday–Friday 09:00–18:00 (Jakarta time)",
-            "07:00 to 23:00",
-            "national holidays",
-        ],
-        "id": [
-            "24/7",
-            "Senin–Jumat pukul 09.00–18.00 WIB",
-            "07.00–23.00 WIB",
-            "hari libur nasional",
-        ],
-        "sv": [
-            "24/7",
-            "måndag–fredag 09.00–18.00 (Jakarta-tid)",
-            "07.00–23.00 (Jakarta-tid)",
-            "helgdagar",
-        ],
+        "en": ["Monday–Friday, 9:00\u202fAM–6:00\u202fPM (Western Indonesia Time)", "Low priority"],
+        "id": ["Senin–Jumat, pukul 09.00–18.00 (Waktu Indonesia Barat)", "prioritas Rendah"],
+        "sv": ["måndag–fredag kl. 09:00–18:00 (västindonesisk tid)", "prioritet Låg"],
     },
     "follow_ticket": {
         "en": ["/tickets", "ticket number", "original ticket", "screenshots"],
         "id": ["/tickets", "nomor tiket", "tiket awal", "tangkapan layar"],
-        "sv": ["/tickets", "ärendenumret", "ursprungliga ärende", "skärmdumpar"],
+        "sv": ["/tickets", "ärendenumret", "ursprungliga ärendet", "skärmdumpar"],
     },
     "escalation": {
-        "en": ["support manager", "ticket number", "latest version"],
-        "id": ["manajer dukungan", "nomor tiket", "versi terbaru"],
-        "sv": ["supportchef", "ärendenumret", "senaste versionen"],
+        "en": ["support manager", "/tickets", "latest version"],
+        "id": ["manajer dukungan", "/tickets", "versi terbaru"],
+        "sv": ["supportchef", "/tickets", "senaste versionen"],
     },
     "new_ticket_tips": {
         "en": [
@@ -282,9 +341,16 @@ FIGURES: dict[str, dict[str, list[str]]] = {
         ],
     },
     "account_security": {
-        "en": ["8 characters", "upper- and lower-case", "digits", "symbols", "Forgot password"],
-        "id": ["8 karakter", "huruf besar", "huruf kecil", "angka", "simbol", "Lupa kata sandi"],
-        "sv": ["8 tecken", "stora och små bokstäver", "siffror", "symboler", "Glömt lösenord"],
+        "en": ["8 characters", "upper- and lower-case", "digits", "symbols", "never asks"],
+        "id": [
+            "8 karakter",
+            "huruf besar",
+            "huruf kecil",
+            "angka",
+            "simbol",
+            "tidak pernah menanyakan",
+        ],
+        "sv": ["8 tecken", "stora och små bokstäver", "siffror", "symboler", "frågar aldrig"],
     },
 }
 
@@ -305,7 +371,7 @@ def test_figures_table_covers_every_key() -> None:
 def test_facts_and_figures_are_in_every_locale(
     faq: Faq, locale: str, key: str, needle: str
 ) -> None:
-    assert needle in answer(faq, locale, key)
+    assert needle in rendered(faq, locale, key)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -357,30 +423,38 @@ class _TelegramHtml(HTMLParser):
         self.errors.append(f"char ref &#{name};")
 
 
+def shown(faq: Faq, locale: str) -> list[tuple[str, str]]:
+    """(key, text) for every answer and in-ticket variant as shown with the defaults."""
+    return [
+        (entry.key, rendered(faq, locale, entry.key, in_ticket=in_ticket))
+        for entry in faq.entries(locale)
+        for in_ticket in (False, True)
+    ]
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_answers_are_valid_telegram_html(faq: Faq, locale: str) -> None:
-    for entry in faq.entries(locale):
-        text = entry.answer
+    for key, text in shown(faq, locale):
         # A raw & must be an entity; a raw < must open one of the allowed tags.
-        assert not re.search(r"&(?!(?:amp|lt|gt|quot);)", text), entry.key
-        assert not re.search(r"<(?!/?[bi]>)", text), entry.key
+        assert not re.search(r"&(?!(?:amp|lt|gt|quot);)", text), key
+        assert not re.search(r"<(?!/?[bi]>)", text), key
         parser = _TelegramHtml()
         parser.feed(text)
         parser.close()
-        assert not parser.errors, (entry.key, parser.errors)
-        assert not parser.stack, (entry.key, parser.stack)
+        assert not parser.errors, (key, parser.errors)
+        assert not parser.stack, (key, parser.stack)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_answers_are_short(faq: Faq, locale: str) -> None:
-    for entry in faq.entries(locale):
-        lines = [line for line in entry.answer.splitlines() if line.strip()]
+    for key, text in shown(faq, locale):
+        lines = [line for line in text.splitlines() if line.strip()]
         bullets = [line for line in lines if line.startswith("• ")]
-        assert len(lines) <= 6, entry.key
+        assert len(lines) <= 6, key
         if not bullets:
-            sentences = re.findall(r"[.!?](?:\s|$)", entry.answer)
-            assert 2 <= len(sentences) <= 6, (entry.key, len(sentences))
-        assert len(entry.answer) <= 800, (entry.key, len(entry.answer))
+            sentences = re.findall(r"[.!?](?:\s|$)", text)
+            assert 2 <= len(sentences) <= 6, (key, len(sentences))
+        assert len(text) <= 800, (key, len(text))
 
 
 # -- search -------------------------------------------------------------------------------
@@ -411,7 +485,13 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("I want to escalate my complaint to a manager", "escalation"),
         ("my problem is still not resolved", "escalation"),
         ("how do i open a new ticket", "new_ticket_tips"),
-        ("which department for invoice questions", "new_ticket_tips"),
+        ("which department should I pick for my problem", "new_ticket_tips"),
+        ("which department for invoice questions", "billing_question"),
+        ("saya mau tanya soal tagihan", "billing_question"),
+        ("I have a question about my bill", "billing_question"),
+        ("I was charged twice for the same invoice", "billing_question"),
+        ("I'd like to request a refund", "billing_question"),
+        ("how do I renew my plan and pay the invoice", "billing_question"),
         ("forgot my pasword", "account_security"),
         ("how do I reset my password", "account_security"),
         ("cant login to my account", "account_security"),
@@ -442,7 +522,12 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("masalah saya belum beres, mau komplain ke atasan", "escalation"),
         ("minta eskalasi tiket", "escalation"),
         ("cara bikin tiket baru", "new_ticket_tips"),
-        ("departemen mana untuk tanya invoice", "new_ticket_tips"),
+        ("departemen mana yang harus saya pilih", "new_ticket_tips"),
+        ("departemen mana untuk tanya invoice", "billing_question"),
+        ("saya mau tanya soal tagihan", "billing_question"),
+        ("tagihan bulan ini kok dobel", "billing_question"),
+        ("mau minta refund dong", "billing_question"),
+        ("konfirmasi pembayaran invoice saya", "billing_question"),
         ("lupa pasword gmn resetnya", "account_security"),
         ("ga bisa login ke akun", "account_security"),
         ("gimana cara reset password", "account_security"),
@@ -472,7 +557,12 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("jag vill eskalera till en chef", "escalation"),
         ("mitt problem är fortfarande inte löst", "escalation"),
         ("hur skapar jag ett nytt ärende", "new_ticket_tips"),
-        ("vilken avdelning gäller faktura", "new_ticket_tips"),
+        ("vilken avdelning ska jag välja", "new_ticket_tips"),
+        ("vilken avdelning gäller faktura", "billing_question"),
+        ("jag har en fråga om min faktura", "billing_question"),
+        ("jag vill begära återbetalning", "billing_question"),
+        ("fel belopp på räkningen", "billing_question"),
+        ("ni har dragit pengar två gånger", "billing_question"),
         ("glömt lösenordet", "account_security"),
         ("kan inte logga in", "account_security"),
         ("losenord aterstallning", "account_security"),
@@ -592,3 +682,203 @@ def test_a_long_message_is_handled(faq: Faq) -> None:
     text = "hello, " * 500 + "my order is still pending " + "blah " * 500
     found = faq.search("en", text)
     assert found and found[0].key == "pending_order"
+
+
+# -- answers from the settings ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "hours", "targets"),
+    [
+        (
+            "en",
+            "Monday–Saturday, 8:00\u202fAM–4:30\u202fPM (Central European Time)",
+            "The targets for Medium and Low priority count business hours only",
+        ),
+        (
+            "id",
+            "Senin–Sabtu, pukul 08.00–16.30 (Waktu Eropa Tengah)",
+            "Target untuk prioritas Menengah dan Rendah hanya dihitung pada jam kerja",
+        ),
+        (
+            "sv",
+            "måndag–lördag kl. 08:00–16:30 (centraleuropeisk tid)",
+            "Svarstiderna för prioritet Medel och Låg räknas bara under kontorstid",
+        ),
+    ],
+)
+def test_support_hours_and_targets_follow_the_settings(
+    faq: Faq, locale: str, hours: str, targets: str
+) -> None:
+    custom = {
+        "business_hours": {"days": [0, 1, 2, 3, 4, 5], "start": "08:00", "end": "16:30"},
+        "timezone": "Europe/Stockholm",
+        "response_targets": {
+            "critical": {"lower": "PT30M", "due": "PT1H"},
+            "high": {"lower": "PT4H", "due": "PT6H"},
+            "medium": {"lower": "P1D", "due": "P1D", "business_hours": True},
+            "low": {"lower": "P2D", "due": "P3D", "business_hours": True},
+        },
+        "auto_solve_after": "P5D",
+    }
+    support = rendered(faq, locale, "support_hours", **custom)
+    assert hours in support
+    assert targets in support
+    times = rendered(faq, locale, "response_times", **custom)
+    assert targets in times
+    assert "2–3" in times
+    status = rendered(faq, locale, "ticket_status", **custom)
+    assert {"en": "5 days", "id": "5 hari", "sv": "5 dygn"}[locale] in status
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_response_times_list_every_configured_target(faq: Faq, locale: str) -> None:
+    custom = {
+        "response_targets": {
+            "critical": {"lower": "PT1H", "due": "PT3H"},
+            "high": {"lower": "PT5H", "due": "PT8H"},
+            "medium": {"lower": "PT12H", "due": "PT12H"},
+            "low": {"lower": "P2D", "due": "P4D", "business_hours": True},
+        }
+    }
+    text = rendered(faq, locale, "response_times", **custom)
+    for figure in ("1–3", "5–8", "12", "2–4"):
+        assert figure in text, figure
+    for old in ("1–2", "4–6"):
+        assert old not in text, old
+
+
+@pytest.mark.parametrize(
+    ("locale", "days", "expected"),
+    [
+        ("en", [0, 2, 4], "Monday, Wednesday, and Friday"),
+        ("sv", [0, 2, 4], "måndag, onsdag och fredag"),
+        ("id", [5, 6], "Sabtu dan Minggu"),
+        ("en", [0, 1, 2, 3, 4, 5, 6], "every day"),
+        ("id", [0, 1, 2, 3, 4, 5, 6], "setiap hari"),
+        ("sv", [0, 1, 2, 3, 4, 5, 6], "varje dag"),
+    ],
+)
+def test_business_days_in_words(faq: Faq, locale: str, days: list[int], expected: str) -> None:
+    text = rendered(faq, locale, "support_hours", business_hours={"days": days})
+    assert expected in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_targets_all_on_the_clock_are_said_so(faq: Faq, locale: str) -> None:
+    on_the_clock = {
+        key: {"lower": "PT1H", "due": "PT2H"} for key in ("critical", "high", "medium", "low")
+    }
+    text = rendered(faq, locale, "support_hours", response_targets=on_the_clock)
+    with use_locale(locale):
+        assert gettext("Every response target runs around the clock, weekends included.") in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_support_hours_promise_nothing_the_settings_dont_say(faq: Faq, locale: str) -> None:
+    # The old answer mixed three sources: 24/7, a 07-23 live team and national holidays.
+    text = rendered(faq, locale, "support_hours")
+    assert not re.search(r"07[.:]00|23[.:]00|24/7|holiday|libur|helgdag", text, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_answer_renders_in_every_locale(faq: Faq, locale: str) -> None:
+    # An unknown {placeholder} would raise KeyError here, and a stray brace ValueError.
+    for key, text in shown(faq, locale):
+        assert "{" not in text and "}" not in text, key
+
+
+# -- in-ticket variants -------------------------------------------------------------------
+
+OPEN_A_TICKET = {
+    "en": ["open a ticket", "in a ticket", "/new", "/tickets", "ticket number"],
+    "id": ["buat tiket", "melalui tiket", "/new", "/tickets", "nomor tiket"],
+    "sv": ["ett ärende", "/new", "/tickets", "ärendenumret"],
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_in_ticket_variants_never_send_the_customer_to_open_a_ticket(faq: Faq, locale: str) -> None:
+    assert [e.key for e in faq.entries(locale) if e.in_ticket is not None] == IN_TICKET_KEYS
+    for key in IN_TICKET_KEYS:
+        text = rendered(faq, locale, key, in_ticket=True).casefold()
+        for phrase in OPEN_A_TICKET[locale]:
+            assert phrase not in text, (key, phrase)
+        outside = rendered(faq, locale, key).casefold()
+        assert any(phrase in outside for phrase in OPEN_A_TICKET[locale]), key
+
+
+def test_without_a_variant_the_answer_is_sent_as_it_is(faq: Faq) -> None:
+    entry = faq.entry("en", "follow_ticket")
+    assert entry is not None and entry.in_ticket is None
+    assert entry.text(in_ticket=True) == entry.answer
+
+
+def test_an_in_ticket_variant_in_one_locale_only_is_an_error(tmp_path: Path) -> None:
+    root = copy_locales(tmp_path)
+    set_field(root / "sv" / "faq.toml", "pending_order", "in_ticket", None)
+    with pytest.raises(FaqError, match=r"in-ticket.*sv lacks pending_order"):
+        Faq.load(root)
+
+
+def test_an_empty_in_ticket_variant_is_an_error(tmp_path: Path) -> None:
+    root = copy_locales(tmp_path)
+    set_field(root / "en" / "faq.toml", "pending_order", "in_ticket", '"  "')
+    with pytest.raises(FaqError, match=r"\[pending_order\].*in_ticket"):
+        Faq.load(root)
+
+
+def test_placeholders_are_not_searchable_words(faq: Faq) -> None:
+    # "{clock_note}" in these answers must not make "note" or "clock" match them.
+    for key in ("support_hours", "response_times"):
+        entry = faq.entry("en", key)
+        assert entry is not None and "{clock_note}" in entry.answer
+        assert faq.scores("en", "note clock")[key] == 0, key
+
+
+# -- greetings ----------------------------------------------------------------------------
+
+GREETINGS = [
+    "halo",
+    "Halo kak!",
+    "hai min",
+    "Selamat pagi",
+    "selamat siang, kak",
+    "selamat sore",
+    "Selamat malam admin",
+    "assalamualaikum",
+    "hej",
+    "Hej hej!",
+    "hejsan",
+    "Hallå där",
+    "god morgon",
+    "God kväll allihop",
+    "hello",
+    "Hi there!",
+    "hey team",
+    "Good morning",
+    "good evening 👋",
+]
+NOT_GREETINGS = [
+    "halo, pulsa saya belum masuk",
+    "selamat pagi, saya mau tanya soal tagihan",
+    "hej, jag har glömt lösenordet",
+    "hi my order is still pending",
+    "selamat",
+    "good",
+    "terima kasih",
+    "tack så mycket",
+    "asdfgh",
+    "",
+    "?!",
+]
+
+
+@pytest.mark.parametrize("text", GREETINGS)
+def test_greetings_are_recognised(text: str) -> None:
+    assert is_greeting(text)
+
+
+@pytest.mark.parametrize("text", NOT_GREETINGS)
+def test_questions_and_other_text_are_not_greetings(text: str) -> None:
+    assert not is_greeting(text)

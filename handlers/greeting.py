@@ -1,0 +1,32 @@
+"""The greeting: what `/start` answers, and what a customer who just says hello gets.
+
+Kept apart from `handlers.start` so that the free-text fallback can greet too without
+importing the menus (which import the ticket handlers, which import the fallback).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Update
+
+from bot.context import SupportContext
+from bot.i18n import gettext as _
+from handlers.keyboards import main_menu
+
+
+def welcome_text(first_name: str) -> str:
+    return _(
+        "Hello, {name}! This is the support desk.\n\n"
+        "Open a ticket and our team will answer you right here. "
+        "You can follow your tickets in this chat at any time."
+    ).format(name=escape(first_name))
+
+
+async def greet(update: Update, context: SupportContext) -> None:
+    """Greet the customer in their language and show the main menu."""
+    assert update.effective_message is not None
+    user = context.require_user()
+    await update.effective_message.reply_text(
+        welcome_text(user.first_name), reply_markup=main_menu()
+    )
