@@ -29,8 +29,8 @@ FORGET_PROCESSED = (
 )
 # Inbox rows whose update was handled (the bot stopped between noting it and removing it).
 FORGET_HANDLED_INBOX = (
-    "DELETE FROM inbox WHERE update_id IN (SELECT i.update_id FROM inbox i"
-    " JOIN processed_updates p ON p.update_id = i.update_id LIMIT ?)"
+    "DELETE FROM inbox WHERE update_id IN (SELECT update_id FROM inbox"
+    " JOIN processed_updates USING (update_id) LIMIT ?)"
 )
 
 
