@@ -93,7 +93,8 @@ UNPOSTED = (
     " ORDER BY number"
 )
 # /stats. Closed tickets are nearly all of them and counting them would walk a whole
-# index: they are the total (which SQLite counts from the table's pages) less the live ones.
+# index: they are the total (which SQLite counts from the pages of its smallest index,
+# reading no entry) less the live ones.
 COUNT_TICKETS = "SELECT COUNT(*) AS n FROM tickets"
 COUNT_LIVE_BY_STATUS = (
     "SELECT status, COUNT(*) AS n FROM tickets WHERE status IN ('open', 'pending', 'solved')"
@@ -112,6 +113,13 @@ MIDDLE_FIRST_RESPONSES = (
 )
 RATINGS_SUMMARY = "SELECT COUNT(*) AS n, COALESCE(SUM(score), 0) AS total FROM ratings"
 EXPIRED_DRAFTS = "SELECT user_id FROM drafts WHERE updated_at <= ?"
+RELAY_BY_ADMIN_MESSAGE = (
+    "SELECT * FROM relayed_messages WHERE admin_chat_id = ? AND admin_message_id = ?"
+)
+RELAY_BY_CUSTOMER_MESSAGE = (
+    "SELECT * FROM relayed_messages WHERE customer_chat_id = ? AND customer_message_id = ?"
+    " ORDER BY id LIMIT 1"
+)
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -455,18 +463,11 @@ class TicketRepo:
         return None if row is None else _ticket(row)
 
     async def relay_by_admin_message(self, chat_id: int, message_id: int) -> Relay | None:
-        row = await self._db.fetch_one(
-            "SELECT * FROM relayed_messages WHERE admin_chat_id = ? AND admin_message_id = ?",
-            (chat_id, message_id),
-        )
+        row = await self._db.fetch_one(RELAY_BY_ADMIN_MESSAGE, (chat_id, message_id))
         return None if row is None else _relay(row)
 
     async def relay_by_customer_message(self, chat_id: int, message_id: int) -> Relay | None:
-        row = await self._db.fetch_one(
-            "SELECT * FROM relayed_messages WHERE customer_chat_id = ?"
-            " AND customer_message_id = ? ORDER BY id LIMIT 1",
-            (chat_id, message_id),
-        )
+        row = await self._db.fetch_one(RELAY_BY_CUSTOMER_MESSAGE, (chat_id, message_id))
         return None if row is None else _relay(row)
 
     async def add_relay(self, relay: Relay, now: datetime) -> None:

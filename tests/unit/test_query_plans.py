@@ -30,6 +30,16 @@ HOT_QUERIES: dict[str, tuple[str, tuple[Any, ...], str]] = {
         "tickets_live_by_customer",
     ),
     "ticket by thread": (repos.TICKET_BY_THREAD, (ADMIN_CHAT, 7), "tickets_by_thread"),
+    "relay of an admin-chat message": (
+        repos.RELAY_BY_ADMIN_MESSAGE,
+        (ADMIN_CHAT, 5),
+        "relayed_by_admin_message",
+    ),
+    "relay of a customer's message": (
+        repos.RELAY_BY_CUSTOMER_MESSAGE,
+        (42, 5),
+        "relayed_by_customer_message",
+    ),
     "/queue": (repos.QUEUE, (10, 20), "tickets_queue"),
     "/queue count": (repos.COUNT_QUEUE, (), "tickets_queue"),
     "breach scan": (repos.BREACHED, (2_000_000,), "tickets_breach_due"),
