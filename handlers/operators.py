@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
-from statistics import median
 
 from telegram import InputFile, Update
 from telegram.ext import CommandHandler
@@ -60,33 +58,29 @@ async def stats(update: Update, context: SupportContext) -> None:
     lines = [_("<b>Desk figures</b>")]
     for status, count in figures.by_status.items():
         lines.append(f"{status_label(status)}: {count}")
-    if figures.first_responses:
+    if figures.median_first_response is not None:
         lines.append(
             _("Median first response: {duration}").format(
-                duration=format_duration(
-                    timedelta(seconds=median(t.total_seconds() for t in figures.first_responses))
-                )
+                duration=format_duration(figures.median_first_response)
             )
         )
-        met = sum(1 for ok in figures.met if ok)
         lines.append(
             _("Response targets met: {met} of {total} ({share}%)").format(
-                met=met, total=len(figures.met), share=round(100 * met / len(figures.met))
+                met=figures.met,
+                total=figures.answered,
+                share=round(100 * figures.met / figures.answered),
             )
         )
     else:
         lines.append(_("No ticket has been answered yet."))
-    if figures.ratings:
+    if figures.average_rating is not None:
         lines.append(
             ngettext(
                 "Average rating: %(average)s from %(count)d rating",
                 "Average rating: %(average)s from %(count)d ratings",
-                len(figures.ratings),
+                figures.ratings,
             )
-            % {
-                "average": f"{sum(figures.ratings) / len(figures.ratings):.1f}",
-                "count": len(figures.ratings),
-            }
+            % {"average": f"{figures.average_rating:.1f}", "count": figures.ratings}
         )
     await message.reply_text("\n".join(lines))
 

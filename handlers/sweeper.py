@@ -2,8 +2,9 @@
 
 Each run announces missed response targets (once), reminds customers before an
 auto-solve, auto-solves tickets left waiting for the customer for `AUTO_SOLVE_AFTER`, and
-auto-closes tickets solved for `AUTO_CLOSE_AFTER`. Nothing lives in memory, so a restart
-loses nothing and the first run after downtime catches up.
+auto-closes tickets solved for `AUTO_CLOSE_AFTER`, and forgets what has served its purpose
+(delivered outbox rows, handled updates). Nothing lives in memory, so a restart loses
+nothing and the first run after downtime catches up.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ JOB_NAME = "sweep"
 # The reminder goes out when this share of AUTO_SOLVE_AFTER has passed.
 REMINDER_AT = 2 / 3
 PROCESSED_KEPT = timedelta(days=7)
+# Delivered outbox rows are kept a day for a look at what went out (and what failed).
+DELIVERED_KEPT = timedelta(days=1)
 DRAFT_MARGIN = 1.5
 
 
@@ -43,16 +46,15 @@ async def sweep(context: SupportContext) -> None:
         await service.announce_breach(ticket.number)
     solve_after = desk.settings.auto_solve_after
     close_after = desk.settings.auto_close_after
-    for ticket in await desk.tickets.in_status_since(
-        Status.PENDING, now - solve_after * REMINDER_AT
-    ):
+    for ticket in await desk.tickets.in_status_since(Status.PENDING, now - solve_after):
+        if await service.auto_move(ticket.number, Action.AUTO_SOLVE, Status.PENDING):
+            log.info("Auto-solved %s", ticket.ref)
+    # After the auto-solve, so a ticket already due is solved, not reminded.
+    for ticket in await desk.tickets.awaiting_reminder(now - solve_after * REMINDER_AT):
         assert ticket.status_changed_at is not None
-        solve_at = ticket.status_changed_at + solve_after
-        if solve_at <= now:
-            if await service.auto_move(ticket.number, Action.AUTO_SOLVE, Status.PENDING):
-                log.info("Auto-solved %s", ticket.ref)
-        elif ticket.solve_reminder_at is None:
-            await service.remind_before_auto_solve(ticket.number, solve_at)
+        await service.remind_before_auto_solve(
+            ticket.number, ticket.status_changed_at + solve_after
+        )
     for ticket in await desk.tickets.in_status_since(Status.SOLVED, now - close_after):
         if await service.auto_move(ticket.number, Action.AUTO_CLOSE, Status.SOLVED):
             log.info("Auto-closed %s", ticket.ref)
@@ -61,8 +63,12 @@ async def sweep(context: SupportContext) -> None:
     timeout = desk.settings.conversation_timeout
     if timeout:
         await desk.drafts.expire(now - timeout * DRAFT_MARGIN, now)
+    retention = desk.retention
+    await retention.forget_delivered(now - DELIVERED_KEPT)
+    # The inbox first: a handled row whose id were forgotten would be handled again.
+    await retention.forget_handled_inbox()
     # Telegram keeps unconfirmed updates for 24 hours: a week of ids is plenty.
-    await desk.processed.forget_before(now - PROCESSED_KEPT)
+    await retention.forget_processed(now - PROCESSED_KEPT)
     context.bot_data.dispatcher.wake()
 
 

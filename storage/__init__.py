@@ -11,6 +11,7 @@ from storage.repos import (
     TicketRepo,
     UserRepo,
 )
+from storage.retention import Retention
 
 __all__ = [
     "Database",
@@ -20,6 +21,7 @@ __all__ = [
     "OutboxRepo",
     "ProcessedUpdates",
     "RatingRepo",
+    "Retention",
     "TicketRepo",
     "UserRepo",
 ]

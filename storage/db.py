@@ -72,10 +72,23 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """Run statements atomically: all of them commit, or none (on any exception)."""
+        async with self._begin("BEGIN IMMEDIATE") as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Transaction]:
+        """Read with several statements from one state of the file, taking no write lock."""
+        # A deferred BEGIN starts a read transaction at the first SELECT (WAL keeps its
+        # snapshot while others write).
+        async with self._begin("BEGIN") as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def _begin(self, begin: str) -> AsyncIterator[Transaction]:
         await self.connect()
         conn = self._require()
         async with self._lock:
-            await conn.execute("BEGIN IMMEDIATE")
+            await conn.execute(begin)
             try:
                 yield Transaction(conn)
             except BaseException:
@@ -83,6 +96,22 @@ class Database:
                 raise
             else:
                 await conn.execute("COMMIT")
+
+    async def delete_in_batches(
+        self, sql: str, params: Sequence[Any], *, batch: int, most: int
+    ) -> int:
+        """Run a DELETE whose last `?` is its LIMIT until a batch falls short; the rows gone.
+
+        Each batch is its own short transaction, so the write lock (and this connection)
+        is never held for long; `most` batches at the most, the rest waits for the next call.
+        """
+        gone = 0
+        for _ in range(most):
+            count = await self.execute(sql, (*params, batch))
+            gone += count
+            if count < batch:
+                break
+        return gone
 
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         await self.connect()

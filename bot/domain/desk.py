@@ -25,6 +25,7 @@ from storage import (
     OutboxRepo,
     ProcessedUpdates,
     RatingRepo,
+    Retention,
     TicketRepo,
     UserRepo,
 )
@@ -59,6 +60,7 @@ class Desk:
         self.outbox = OutboxRepo(db)
         self.processed = ProcessedUpdates(db)
         self.inbox = Inbox(db)
+        self.retention = Retention(db)
         self.service = TicketService(self.tickets, self.ratings, clock, self.due_at)
         self._default_locale: str | None = None
         self._admin_chat_id: int | None = None

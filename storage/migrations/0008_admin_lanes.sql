@@ -5,7 +5,8 @@ UPDATE outbox SET lane = 0 WHERE audience = 'customer';
 UPDATE outbox SET lane = 2 WHERE audience = 'admin'
     AND kind IN ('card', 'breach', 'undeliverable', 'customer_status');
 
--- The admin line's next item, and each customer's oldest, read from indexes alone.
-CREATE INDEX outbox_admin_next ON outbox (lane, id) WHERE state = 'pending' AND audience = 'admin';
-CREATE INDEX outbox_customer_heads ON outbox (chat_id, id)
-    WHERE state = 'pending' AND audience = 'customer';
+-- The admin line's next item, and each customer's oldest, read in index order (they
+-- replace the plain pending-in-order index, which the planner would otherwise prefer).
+DROP INDEX outbox_pending_in_order;
+CREATE INDEX outbox_admin_next ON outbox (audience, state, lane, id);
+CREATE INDEX outbox_customer_heads ON outbox (audience, state, chat_id, id);

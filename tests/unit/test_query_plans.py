@@ -1,0 +1,143 @@
+"""Every query on a hot path is served by an index: no full scan of a large table, no sort.
+
+The plans are read with EXPLAIN QUERY PLAN from a real migrated file holding tickets in
+every state, without ANALYZE: the planner decides as it does for the bot, from the schema
+alone. Each query is the very text the repositories run (their module constants).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from storage import Database, repos, retention
+from tests.unit.seeding import add_ticket
+
+ADMIN_CHAT = -1001234
+# Tables kept small by design may be scanned: the inbox holds only updates not yet handled.
+SMALL_TABLES = {"inbox"}
+
+# (query, parameters, the index that must serve it)
+HOT_QUERIES: dict[str, tuple[str, tuple[Any, ...], str]] = {
+    "lookup by number": (repos.TICKET_BY_NUMBER, (1001,), "SEARCH tickets USING INTEGER"),
+    "a customer's tickets": (repos.TICKETS_FOR_CUSTOMER, (42, 5, 0), "tickets_by_customer"),
+    "a customer's count": (repos.COUNT_FOR_CUSTOMER, (42,), "tickets_by_customer"),
+    "a customer's live tickets": (
+        repos.OPEN_FOR_CUSTOMER,
+        (42,),
+        "tickets_live_by_customer",
+    ),
+    "ticket by thread": (repos.TICKET_BY_THREAD, (ADMIN_CHAT, 7), "tickets_by_thread"),
+    "relay of an admin-chat message": (
+        repos.RELAY_BY_ADMIN_MESSAGE,
+        (ADMIN_CHAT, 5),
+        "relayed_by_admin_message",
+    ),
+    "relay of a customer's message": (
+        repos.RELAY_BY_CUSTOMER_MESSAGE,
+        (42, 5),
+        "relayed_by_customer_message",
+    ),
+    "/queue": (repos.QUEUE, (10, 20), "tickets_queue"),
+    "/queue count": (repos.COUNT_QUEUE, (), "tickets_queue"),
+    "breach scan": (repos.BREACHED, (2_000_000,), "tickets_breach_due"),
+    "auto-solve and auto-close scans": (
+        repos.IN_STATUS_SINCE,
+        ("pending", 2_000_000),
+        "tickets_by_status_since",
+    ),
+    "reminder scan": (repos.AWAITING_REMINDER, (2_000_000,), "tickets_reminder_due"),
+    "unposted tickets": (repos.UNPOSTED, (ADMIN_CHAT,), "tickets_live_by_chat"),
+    "stats: live by status": (repos.COUNT_LIVE_BY_STATUS, (), "tickets_live_by_chat"),
+    "stats: first responses": (repos.FIRST_RESPONSES, (), "tickets_first_response"),
+    "stats: median": (repos.MIDDLE_FIRST_RESPONSES, (2, 10), "tickets_first_response"),
+    "stats: ratings": (repos.RATINGS_SUMMARY, (), "ratings_by_score"),
+    "idle drafts": (repos.EXPIRED_DRAFTS, (2_000_000,), "drafts_by_updated"),
+    "outbox: customers' next items": (
+        repos.OUTBOX_CUSTOMER_HEADS,
+        (200,),
+        "outbox_customer_heads",
+    ),
+    "outbox: the agents' chat's next item": (repos.OUTBOX_ADMIN_NEXT, (), "outbox_admin_next"),
+    "prune delivered outbox": (retention.FORGET_DELIVERED, (2_000_000, 1000), "outbox_due"),
+    "prune update ids": (
+        retention.FORGET_PROCESSED,
+        (2_000_000, 1000),
+        "processed_updates_by_time",
+    ),
+    "prune handled inbox": (
+        retention.FORGET_HANDLED_INBOX,
+        (1000,),
+        "SEARCH processed_updates USING INTEGER PRIMARY KEY",
+    ),
+}
+
+_FULL_SCAN = re.compile(r"^SCAN (\w+)$")
+
+
+@pytest.fixture
+async def stocked(db: Database) -> Database:
+    """Tickets in every state, a rating, a draft, delivered outbox rows, handled updates."""
+    number = 0
+    for status in ("open", "pending", "solved", "closed"):
+        for answered in (False, True):
+            for chat in (None, ADMIN_CHAT):
+                number = await add_ticket(
+                    db,
+                    status=status,
+                    first_response_at=1_000_600 if answered else None,
+                    admin_chat_id=chat,
+                    admin_thread_id=None if chat is None else number,
+                    admin_card_message_id=None if chat is None else 100 + number,
+                )
+    await db.execute(
+        "INSERT INTO ratings (ticket_number, score, created_at, updated_at) VALUES (?, 5, 0, 0)",
+        (number,),
+    )
+    await db.execute("INSERT INTO drafts (user_id, data, updated_at) VALUES (42, '{}', 0)")
+    await db.execute(
+        "INSERT INTO outbox (kind, audience, state, next_attempt_at, created_at, done_at)"
+        " VALUES ('card', 'admin', 'sent', 0, 0, 0)"
+    )
+    await db.execute("INSERT INTO processed_updates (update_id, processed_at) VALUES (1, 0)")
+    await db.execute("INSERT INTO inbox (update_id, payload, received_at) VALUES (1, '{}', 0)")
+    return db
+
+
+async def _plan(db: Database, sql: str, params: tuple[Any, ...]) -> list[str]:
+    return [row["detail"] for row in await db.fetch_all(f"EXPLAIN QUERY PLAN {sql}", params)]
+
+
+@pytest.mark.parametrize("name", HOT_QUERIES)
+async def test_a_hot_query_uses_its_index_without_a_scan_or_a_sort(
+    stocked: Database, name: str
+) -> None:
+    sql, params, index = HOT_QUERIES[name]
+    plan = await _plan(stocked, sql, params)
+    full_scans = [
+        step for step in plan if (match := _FULL_SCAN.match(step)) and match[1] not in SMALL_TABLES
+    ]
+    assert full_scans == [], plan
+    assert [step for step in plan if "TEMP B-TREE" in step] == [], plan
+    assert any(index in step for step in plan), plan
+
+
+async def test_the_closed_count_is_read_from_the_btree(stocked: Database) -> None:
+    # SQLite counts a whole table from the pages of its smallest index, without a row.
+    plan = await _plan(stocked, repos.COUNT_TICKETS, ())
+    assert len(plan) == 1 and plan[0].startswith("SCAN tickets USING COVERING INDEX"), plan
+
+
+async def test_the_plan_check_catches_a_scan_and_a_sort(stocked: Database) -> None:
+    """The checks above can fail: the old /queue sorted in a temporary B-tree."""
+    plan = await _plan(
+        stocked,
+        "SELECT * FROM tickets WHERE status IN ('open', 'pending') ORDER BY status = 'pending',"
+        " first_response_at IS NOT NULL, first_response_due_at, number LIMIT 10",
+        (),
+    )
+    assert "USE TEMP B-TREE FOR ORDER BY" in plan
+    plan = await _plan(stocked, "SELECT * FROM tickets WHERE subject = 'x'", ())
+    assert plan == ["SCAN tickets"]
