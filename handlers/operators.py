@@ -12,9 +12,9 @@ from telegram.ext import CommandHandler
 
 from bot.config import SUPPORTED_LOCALES
 from bot.context import SupportApp, SupportContext
-from bot.i18n import format_duration, language_name, ngettext
+from bot.i18n import format_duration, format_number, format_share, language_name, ngettext
 from bot.i18n import gettext as _
-from bot.texts import status_label
+from bot.texts import agent_status_label
 from handlers.commands import publish_commands
 
 
@@ -58,8 +58,9 @@ async def stats(update: Update, context: SupportContext) -> None:
         return
     figures = await context.desk.tickets.figures()
     lines = [_("<b>Desk figures</b>")]
+    # The agents' names for the statuses: "Waiting for your reply" is the customer's view.
     for status, count in figures.by_status.items():
-        lines.append(f"{status_label(status)}: {count}")
+        lines.append(f"{agent_status_label(status)}: {format_number(count)}")
     if figures.first_responses:
         lines.append(
             _("Median first response: {duration}").format(
@@ -70,22 +71,25 @@ async def stats(update: Update, context: SupportContext) -> None:
         )
         met = sum(1 for ok in figures.met if ok)
         lines.append(
-            _("Response targets met: {met} of {total} ({share}%)").format(
-                met=met, total=len(figures.met), share=round(100 * met / len(figures.met))
+            _("Response targets met: {met} of {total} ({share})").format(
+                met=format_number(met),
+                total=format_number(len(figures.met)),
+                share=format_share(met / len(figures.met)),
             )
         )
     else:
-        lines.append(_("No ticket has been answered yet."))
+        # The line is always there, so the figures read the same before the first answer.
+        lines.append(_("Median first response: —, no ticket answered yet"))
     if figures.ratings:
         lines.append(
             ngettext(
-                "Average rating: %(average)s from %(count)d rating",
-                "Average rating: %(average)s from %(count)d ratings",
+                "Average rating: %(average)s from %(count)s rating",
+                "Average rating: %(average)s from %(count)s ratings",
                 len(figures.ratings),
             )
             % {
-                "average": f"{sum(figures.ratings) / len(figures.ratings):.1f}",
-                "count": len(figures.ratings),
+                "average": format_number(sum(figures.ratings) / len(figures.ratings), decimals=1),
+                "count": format_number(len(figures.ratings)),
             }
         )
     await message.reply_text("\n".join(lines))
