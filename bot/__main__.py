@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
@@ -15,6 +18,9 @@ if TYPE_CHECKING:
 
 EXIT_BAD_SETTINGS = 2
 WEBHOOK_PATH = "telegram"
+DEFAULT_ENV_FILE = ".env"
+
+log = logging.getLogger("bot")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +30,9 @@ def _parser() -> argparse.ArgumentParser:
         "environment and a .env file; see .env.example.",
     )
     parser.add_argument(
-        "--env-file", default=".env", help="read settings from this file too (default: .env)"
+        "--env-file",
+        type=Path,
+        help=f"read settings from this file too (default: {DEFAULT_ENV_FILE}, if it exists)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser(
@@ -48,39 +56,99 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)  # noqa: T201 - the one line an operator sees
+    return EXIT_BAD_SETTINGS
+
+
+async def _open_database(settings: Settings) -> None:
+    """Create or upgrade the database now, so a path it can't use stops start-up here."""
+    from storage import Database
+
+    db = Database(settings.database_path)
+    await db.connect()
+    await db.close()
+
+
+async def _prepare(settings: Settings) -> bool:
+    """Check the database file and wait for Telegram; False when SIGINT or SIGTERM came first.
+
+    Migrations wait for the run itself, so a failure here is the only line written.
+    """
+    from bot.startup import wait_for_telegram
+    from storage import Database
+
+    await Database(settings.database_path).check_writable()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        return await wait_for_telegram(settings, stop)
+    finally:
+        # PTB installs its own handlers for the run itself.
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Imports after argument parsing keep `--help` instant and independent of settings.
     from bot.config import SettingsError, load_settings
+    from bot.domain.faq import Faq, FaqError
     from bot.i18n import CatalogError, load_catalogs
     from bot.logging import setup_logging
+    from bot.startup import TokenRejectedError
+    from storage import DatabaseUnavailableError
 
+    # The default file is optional; a file named on the command line must be there.
+    env_file: Path = args.env_file or Path(DEFAULT_ENV_FILE)
+    if args.env_file is not None and not env_file.exists():
+        return _fail(f"--env-file {env_file}: no such file")
+    if env_file.is_dir():
+        return _fail(f"--env-file {env_file}: is a folder, not a file")
     try:
-        settings = load_settings(_env_file=args.env_file)
+        settings = load_settings(_env_file=env_file)
         load_catalogs()
-    except (SettingsError, CatalogError) as exc:
-        print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the one line an operator sees
-        return EXIT_BAD_SETTINGS
+        if args.command == "check":
+            Faq.load()
+    except (SettingsError, CatalogError, FaqError) as exc:
+        return _fail(str(exc))
     setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
 
     if args.command == "check":
         print("settings and catalogs are valid")  # noqa: T201
         return 0
     if args.command == "migrate":
-        from storage import Database
-
-        async def migrate() -> None:
-            db = Database(settings.database_path)
-            await db.connect()
-            await db.close()
-
-        asyncio.run(migrate())
+        try:
+            asyncio.run(_open_database(settings))
+        except DatabaseUnavailableError as exc:
+            return _fail(f"DATABASE_PATH: {exc}")
         print(f"database {settings.database_path} is up to date")  # noqa: T201
         return 0
 
     from bot.app import build_application
 
-    application = build_application(settings)
+    try:
+        application = build_application(settings)
+    except FaqError as exc:
+        return _fail(str(exc))
+    # One event loop for the preparation and the run: PTB takes the current one.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        ready = loop.run_until_complete(_prepare(settings))
+    except DatabaseUnavailableError as exc:
+        loop.close()
+        return _fail(f"DATABASE_PATH: {exc}")
+    except TokenRejectedError as exc:
+        loop.close()
+        return _fail(str(exc))
+    if not ready:
+        loop.close()
+        log.info("Stopped before Telegram could be reached")
+        return 0
     if settings.webhook_url:
         application.run_webhook(allowed_updates=Update.ALL_TYPES, **webhook_options(settings))
     else:

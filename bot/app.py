@@ -141,6 +141,7 @@ def build_application(
         .build()
     )
     desk = Desk(settings, db, clock)
+    desk.faq  # noqa: B018 - read now: a broken FAQ file stops start-up, not a customer's question
     bot.keep_fetched_in(desk.inbox.add)
     application.bot_data.desk = desk
     relay = AdminRelay(desk)

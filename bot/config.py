@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from datetime import time, timedelta
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     Field,
@@ -61,6 +64,47 @@ def _split_csv(value: Any) -> Any:
     if isinstance(value, int):
         return [value]
     return value
+
+
+def _json(value: Any) -> Any:
+    """Decode a JSON setting here rather than in pydantic-settings.
+
+    pydantic-settings raises its own exception, not a ValidationError, on the first broken
+    JSON value, so every other bad setting would go unreported; decoded here, a broken
+    value is one more validation error among the others.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc})") from None
+
+
+JsonSetting = BeforeValidator(_json)
+
+
+def _writable_database(path: Path) -> Path:
+    """Refuse a database path the bot could never write, before anything is opened.
+
+    Only what can be told without creating anything: the nearest existing folder must be a
+    folder we may write in, and an existing file must be a writable file. (The super-user
+    passes these checks on any path; opening the database catches the rest.)
+    """
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a file")
+    if path.exists():
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise ValueError(f"{path} is read-only")
+        return path
+    folder = path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ValueError(f"can't create its folder: {folder} is a file")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"can't create it: no write permission in {folder}")
+    return path
 
 
 class Department(BaseModel):
@@ -143,7 +187,7 @@ class Settings(BaseSettings):
     operator_ids: Annotated[list[int], NoDecode, BeforeValidator(_split_csv)] = Field(
         default_factory=list
     )
-    database_path: Path = Path("data/support.db")
+    database_path: Annotated[Path, AfterValidator(_writable_database)] = Path("data/support.db")
     default_locale: Locale = "en"
     timezone: str = "Asia/Jakarta"
     auto_solve_after: Duration = timedelta(days=3)
@@ -157,11 +201,15 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook server listens on all interfaces
     webhook_port: int = Field(default=8443, ge=1, le=65535)
 
-    departments: list[Department] = Field(
+    departments: Annotated[list[Department], NoDecode, JsonSetting] = Field(
         default_factory=lambda: [Department(key=k) for k in ("technical", "billing", "sales")]
     )
-    response_targets: dict[PriorityKey, ResponseTarget] = Field(default_factory=_default_targets)
-    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    response_targets: Annotated[dict[PriorityKey, ResponseTarget], NoDecode, JsonSetting] = Field(
+        default_factory=_default_targets
+    )
+    business_hours: Annotated[BusinessHours, NoDecode, JsonSetting] = Field(
+        default_factory=BusinessHours
+    )
 
     max_attachments: int = Field(default=10, ge=0, le=50)
     # The Bot API lets a bot download files up to 20 MB; anything larger could never be read.
@@ -252,14 +300,24 @@ class SettingsError(Exception):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read the settings, turning pydantic's report into one line that names the variable."""
+    """Read the settings, turning pydantic's report into one line naming every bad variable."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        name = "_".join(str(part) for part in error["loc"][:1]).upper() or "settings"
-        detail = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "missing":
-            detail = "is required but not set"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise SettingsError(f"{name}: {detail}{more}") from None
+        problems: dict[str, str] = {}
+        for error in exc.errors():
+            loc = [str(part) for part in error["loc"]]
+            name = loc[0].upper() if loc else "settings"
+            detail = str(error["msg"]).removeprefix("Value error, ")
+            inside = ".".join(loc[1:])
+            # A field inside a JSON value is named ("low.due"); a list position alone is not.
+            named = any(isinstance(part, str) for part in error["loc"][1:])
+            if error["type"] == "missing":
+                detail = f"{inside} is required but not set" if named else "is required but not set"
+            elif named:
+                detail = f"{inside}: {detail}"
+            # One complaint per variable: a nested value can fail in several places at once.
+            problems.setdefault(name, detail)
+        raise SettingsError(
+            "; ".join(f"{name}: {detail}" for name, detail in problems.items())
+        ) from None

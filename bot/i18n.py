@@ -23,6 +23,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 from bot.config import SUPPORTED_LOCALES
@@ -129,6 +130,18 @@ def format_duration(delta: timedelta, locale: str | None = None) -> str:
     """Say how long `delta` is ("2 hours", "2 jam", "2 timmar")."""
     loc = locale or current_locale()
     return str(format_timedelta(delta, locale=loc, threshold=2))
+
+
+def format_number(value: float, *, decimals: int = 0, locale: str | None = None) -> str:
+    """Write a number as the (current) locale does: 1,234.5 / 1.234,5 / 1 234,5."""
+    loc = locale or current_locale()
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return str(format_decimal(value, format=pattern, locale=loc))
+
+
+def format_share(ratio: float, locale: str | None = None) -> str:
+    """Write a share (0.85) as the (current) locale writes a percentage: 85%, 85 %."""
+    return str(format_percent(ratio, locale=locale or current_locale()))
 
 
 # Each language is offered under its own name, the same whatever the current locale.

@@ -46,11 +46,11 @@ AGENT_COMMANDS = (
     ("unban", N_("Allow a customer again")),
     ("help", N_("The agents' commands")),
 )
+# The operators' private menu: /bind only means something in a group, so it is left out.
 OPERATOR_COMMANDS = (
     ("locale", N_("Default language for new users")),
     ("stats", N_("Desk figures")),
     ("export", N_("All tickets as CSV")),
-    ("bind", N_("Make a group the agents' chat")),
 )
 DESCRIPTION = N_(
     "Our support desk. Open a ticket, follow it and talk to our team right here. We never "

@@ -177,7 +177,7 @@ async def bind(update: Update, context: SupportContext) -> None:
     sender = update.effective_user
     assert message is not None and sender is not None
     if not context.desk.is_operator(sender.id):
-        await message.reply_text(_("Only an operator can bind the agents' chat."))
+        await message.reply_text(_not_an_operator(sender.id))
         return
     await context.desk.bind(message.chat_id)
     context.relay.forget_chat(message.chat_id)
@@ -195,7 +195,34 @@ async def bind(update: Update, context: SupportContext) -> None:
         )
 
 
+async def bind_in_private(update: Update, context: SupportContext) -> None:
+    """Explain /bind sent in a private chat, where there is no group to bind."""
+    message = update.effective_message
+    sender = update.effective_user
+    assert message is not None and sender is not None
+    if context.desk.is_operator(sender.id):
+        await message.reply_text(
+            _(
+                "/bind works in a group: add me to the agents' group and send /bind there to "
+                "make it the agents' chat."
+            )
+        )
+        return
+    await message.reply_text(_not_an_operator(sender.id))
+
+
+def _not_an_operator(user_id: int) -> str:
+    """Tell someone their id: what an operator needs to give them the right to bind."""
+    return _(
+        "Only an operator can bind the agents' chat. Your Telegram user id is {user_id}: "
+        "to bind a group, ask whoever runs this bot to add it to OPERATOR_IDS."
+    ).format(user_id=user_id)
+
+
 def register(application: SupportApp) -> None:
     application.add_handler(TypeHandler(Update, gate), group=GROUP)
     application.add_handler(ChatMemberHandler(added_to_chat, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(CommandHandler("bind", bind, filters=filters.ChatType.GROUPS))
+    application.add_handler(
+        CommandHandler("bind", bind_in_private, filters=filters.ChatType.PRIVATE)
+    )

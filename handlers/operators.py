@@ -10,9 +10,9 @@ from telegram.ext import CommandHandler
 
 from bot.config import SUPPORTED_LOCALES
 from bot.context import SupportApp, SupportContext
-from bot.i18n import format_duration, ngettext
+from bot.i18n import format_duration, format_number, format_share, ngettext
 from bot.i18n import gettext as _
-from bot.texts import language_in_text, status_label
+from bot.texts import agent_status_label, language_in_text
 from handlers.commands import publish_commands
 
 
@@ -56,31 +56,36 @@ async def stats(update: Update, context: SupportContext) -> None:
         return
     figures = await context.desk.tickets.figures()
     lines = [_("<b>Desk figures</b>")]
+    # The agents' names for the statuses: "Waiting for your reply" is the customer's view.
     for status, count in figures.by_status.items():
-        lines.append(f"{status_label(status)}: {count}")
-    if figures.median_first_response is not None:
+        lines.append(f"{agent_status_label(status)}: {format_number(count)}")
+    if figures.median_first_response is not None and figures.answered:
         lines.append(
             _("Median first response: {duration}").format(
                 duration=format_duration(figures.median_first_response)
             )
         )
         lines.append(
-            _("Response targets met: {met} of {total} ({share}%)").format(
-                met=figures.met,
-                total=figures.answered,
-                share=round(100 * figures.met / figures.answered),
+            _("Response targets met: {met} of {total} ({share})").format(
+                met=format_number(figures.met),
+                total=format_number(figures.answered),
+                share=format_share(figures.met / figures.answered),
             )
         )
     else:
-        lines.append(_("No ticket has been answered yet."))
+        # The line is always there, so the figures read the same before the first answer.
+        lines.append(_("Median first response: —, no ticket answered yet"))
     if figures.average_rating is not None:
         lines.append(
             ngettext(
-                "Average rating: %(average)s from %(count)d rating",
-                "Average rating: %(average)s from %(count)d ratings",
+                "Average rating: %(average)s from %(count)s rating",
+                "Average rating: %(average)s from %(count)s ratings",
                 figures.ratings,
             )
-            % {"average": f"{figures.average_rating:.1f}", "count": figures.ratings}
+            % {
+                "average": format_number(figures.average_rating, decimals=1),
+                "count": format_number(figures.ratings),
+            }
         )
     await message.reply_text("\n".join(lines))
 

@@ -1,6 +1,6 @@
 """Everything that touches SQLite: the database, its migrations and the repositories."""
 
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailableError
 from storage.repos import (
     DeskSettingsRepo,
     DraftRepo,
@@ -15,6 +15,7 @@ from storage.retention import Retention
 
 __all__ = [
     "Database",
+    "DatabaseUnavailableError",
     "DeskSettingsRepo",
     "DraftRepo",
     "Inbox",

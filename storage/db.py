@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 Params = Sequence[Any] | dict[str, Any]
 
 
+class DatabaseUnavailableError(Exception):
+    """The database file can't be opened or written; the message names the path, in one line."""
+
+
 class Database:
     """The one connection to the desk's SQLite file."""
 
@@ -44,7 +48,7 @@ class Database:
         async with self._open_lock:
             if self._conn is not None:
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            await self.check_writable()
             conn = await aiosqlite.connect(self.path, isolation_level=None)
             conn.row_factory = sqlite3.Row
             await conn.execute("PRAGMA journal_mode=WAL")
@@ -53,6 +57,35 @@ class Database:
             await conn.execute("PRAGMA busy_timeout=5000")
             self._conn = conn
             await self._migrate()
+
+    async def check_writable(self) -> None:
+        """Create the folder and open the file for writing once; DatabaseUnavailableError if not.
+
+        Done plainly, before aiosqlite: SQLite opens a read-only file without complaint and
+        fails only at the first write, and a failed `aiosqlite.connect` leaves its worker
+        thread to report into a closed event loop. Trying here turns every such case into
+        one clear error.
+        """
+        await asyncio.to_thread(self._check_writable)
+
+    def _check_writable(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailableError(
+                f"{self.path}: can't create its folder ({exc.strerror or exc})"
+            ) from exc
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                # A write lock is refused on a read-only file even when WAL was already on.
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise DatabaseUnavailableError(f"{self.path}: {exc}") from exc
 
     async def close(self) -> None:
         async with self._open_lock:

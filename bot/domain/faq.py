@@ -341,13 +341,19 @@ class Faq:
     @classmethod
     def load(
         cls,
-        locales_dir: Path = DEFAULT_LOCALES_DIR,
+        locales_dir: Path | None = None,
         locales: Sequence[str] = DEFAULT_LOCALES,
     ) -> Faq:
         """Read `<locales_dir>/<lang>/faq.toml` for every locale; FaqError on any problem."""
+        locales_dir = locales_dir or DEFAULT_LOCALES_DIR
         if not locales:
             raise FaqError("no locales given")
-        return cls({locale: _read_file(locales_dir / locale / FILE_NAME) for locale in locales})
+        files = {}
+        for locale in locales:
+            path = locales_dir / locale / FILE_NAME
+            files[locale] = (path, *_read_file(path))
+        _check_files_agree(files)
+        return cls({locale: entries for locale, (_path, entries, _lines) in files.items()})
 
     @property
     def locales(self) -> tuple[str, ...]:
@@ -470,31 +476,83 @@ def _raise_weights(weights: dict[str, float], words: Iterable[str], weight: floa
         weights[word] = max(weights.get(word, 0.0), weight)
 
 
-def _read_file(path: Path) -> list[FaqEntry]:
+_TOML_POSITION: Final = re.compile(r"\s*\(at line (\d+), column \d+\)$")
+_TABLE_LINE: Final = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]")
+_FIELD_LINE: Final = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Where each table and each of its fields starts in a file (1-based), for messages."""
+
+    tables: dict[str, int]
+    fields: dict[tuple[str, str], int]
+
+
+def _find_lines(text: str) -> _Lines:
+    """Find `[key]` and `field =` lines, skipping the inside of multi-line strings.
+
+    tomllib reports no positions for parsed values, and a message that names the line
+    saves the editor of a three-language FAQ a search.
+    """
+    tables: dict[str, int] = {}
+    fields: dict[tuple[str, str], int] = {}
+    table = ""
+    in_string = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not in_string:
+            if match := _TABLE_LINE.match(line):
+                table = match.group(1)
+                tables.setdefault(table, number)
+            elif match := _FIELD_LINE.match(line):
+                fields.setdefault((table, match.group(1)), number)
+        # An odd number of triple quotes opens or closes a multi-line string.
+        if (line.count('"""') + line.count("'''")) % 2:
+            in_string = not in_string
+    return _Lines(tables, fields)
+
+
+def _read_file(path: Path) -> tuple[list[FaqEntry], _Lines]:
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise FaqError(f"{path}: file not found") from exc
-    except (OSError, ValueError) as exc:  # TOMLDecodeError, bad UTF-8
-        raise FaqError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise FaqError(f"{path}: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise FaqError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        position = _TOML_POSITION.search(message)
+        if position is None:
+            raise FaqError(f"{path}: {message}") from exc
+        where = f"{path}:{position.group(1)}"
+        raise FaqError(f"{where}: {message[: position.start()]}") from exc
     if not data:
         raise FaqError(f"{path}: no entries")
-    return [_parse_entry(path, key, value) for key, value in data.items()]
+    lines = _find_lines(text)
+    return [_parse_entry(path, lines, key, value) for key, value in data.items()], lines
 
 
-def _parse_entry(path: Path, key: str, value: object) -> FaqEntry:
-    where = f"{path}: [{key}]"
+def _parse_entry(path: Path, lines: _Lines, key: str, value: object) -> FaqEntry:
+    def where(field: str | None = None) -> str:
+        line = lines.fields.get((key, field)) if field else None
+        line = line or lines.tables.get(key)
+        return f"{path}:{line}: [{key}]" if line else f"{path}: [{key}]"
+
     if not _KEY_RE.fullmatch(key):
-        raise FaqError(f"{where}: keys are lowercase snake_case")
+        raise FaqError(f"{where()}: keys are lowercase snake_case")
     if not isinstance(value, dict):
-        raise FaqError(f"{where}: expected a table")
+        raise FaqError(f"{where()}: expected a table")
     missing = [field for field in _FIELDS if field not in value]
     if missing:
-        raise FaqError(f"{where}: missing {', '.join(missing)}")
+        raise FaqError(f"{where()}: missing {', '.join(missing)}")
     unknown = sorted(set(value) - set(_FIELDS) - set(_OPTIONAL_FIELDS))
     if unknown:
-        raise FaqError(f"{where}: unknown field {', '.join(unknown)}")
+        raise FaqError(f"{where(unknown[0])}: unknown field {', '.join(unknown)}")
     title = value["title"]
     answer = value["answer"]
     keywords = value["keywords"]
@@ -504,13 +562,13 @@ def _parse_entry(path: Path, key: str, value: object) -> FaqEntry:
         texts.append(("in_ticket", in_ticket))
     for name, text in texts:
         if not isinstance(text, str) or not text.strip():
-            raise FaqError(f"{where}: {name} must be a non-empty string")
+            raise FaqError(f"{where(name)}: {name} must be a non-empty string")
     if not isinstance(keywords, list) or not keywords:
-        raise FaqError(f"{where}: keywords must be a non-empty list")
+        raise FaqError(f"{where('keywords')}: keywords must be a non-empty list")
     if not all(isinstance(word, str) and word.strip() for word in keywords):
-        raise FaqError(f"{where}: keywords must all be non-empty strings")
+        raise FaqError(f"{where('keywords')}: keywords must all be non-empty strings")
     if not any(tokenize(word) for word in keywords):
-        raise FaqError(f"{where}: keywords are all stopwords, nothing to match")
+        raise FaqError(f"{where('keywords')}: keywords are all stopwords, nothing to match")
     return FaqEntry(
         key=key,
         title=title.strip(),
@@ -518,6 +576,23 @@ def _parse_entry(path: Path, key: str, value: object) -> FaqEntry:
         answer=answer.strip(),
         in_ticket=in_ticket.strip() if isinstance(in_ticket, str) else None,
     )
+
+
+def _check_files_agree(files: Mapping[str, tuple[Path, list[FaqEntry], _Lines]]) -> None:
+    """Name the file and line of every key one locale has and another lacks."""
+    locales = list(files)
+    ref_path, ref_entries, ref_lines = files[locales[0]]
+    reference = {entry.key for entry in ref_entries}
+    problems = []
+    for locale in locales[1:]:
+        path, entries, lines = files[locale]
+        keys = {entry.key for entry in entries}
+        for key in sorted(reference - keys):
+            problems.append(f"{path}: lacks [{key}] ({ref_path}:{ref_lines.tables.get(key)})")
+        for key in sorted(keys - reference):
+            problems.append(f"{path}:{lines.tables.get(key)}: [{key}] is not in {ref_path}")
+    if problems:
+        raise FaqError("; ".join(problems))
 
 
 def _check_same_keys(keys_by_locale: Mapping[str, list[str]], what: str = "FAQ keys") -> None:

@@ -77,9 +77,10 @@ class FakeTelegram:
 
     def __init__(
         self, token: str = "123456:TEST-TOKEN", *, bot_username: str = "support_desk_bot",
-        bot_name: str = "Support Desk", bot_id: int = 7000001,
+        bot_name: str = "Support Desk", bot_id: int = 7000001, port: int = 0,
     ) -> None:
         self.token = token
+        self.port = port  # 0: any free port
         self.bot_user: JSON = {
             "id": bot_id, "is_bot": True, "first_name": bot_name, "username": bot_username,
             "can_join_groups": True, "can_read_all_group_messages": True,
@@ -126,7 +127,7 @@ class FakeTelegram:
         # A short shutdown timeout: a client that timed out may leave a delayed handler behind.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
         port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
         self._closing = False

@@ -468,7 +468,10 @@ async def test_bind_by_an_operator_survives_a_restart(
         mark = len(fake.sent(group.id))
         group.send(agent, "/bind")
         refused = await fake.wait_for(group.id, since=mark)
-        assert refused.text == "Only an operator can bind the agents' chat."
+        assert refused.text == (
+            "Only an operator can bind the agents' chat. Your Telegram user id is "
+            f"{agent.id}: to bind a group, ask whoever runs this bot to add it to OPERATOR_IDS."
+        )
         group.send(operator, "/bind")
         await fake.wait_for(group.id, lambda m: m.text.startswith("Done: this group"), since=mark)
         card = await fake.wait_for(

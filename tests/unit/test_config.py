@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -124,10 +125,17 @@ def test_cli_help_needs_no_token() -> None:
     assert "run" in result.stdout and "check" in result.stdout and "migrate" in result.stdout
 
 
+def _empty_env_file(tmp_path: Path) -> str:
+    """An env file with nothing in it: keeps a developer's own .env out of the test."""
+    path = tmp_path / "empty.env"
+    path.write_text("")
+    return str(path)
+
+
 def test_cli_bad_setting_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
     result = _run_bot(
         "--env-file",
-        str(tmp_path / "none.env"),
+        _empty_env_file(tmp_path),
         "check",
         env={"BOT_TOKEN": "123:abcdef", "TIMEZONE": "Nowhere/City"},
     )
@@ -137,7 +145,7 @@ def test_cli_bad_setting_exits_2_with_one_line_and_no_traceback(tmp_path: Path) 
 
 
 def test_cli_missing_token_exits_2(tmp_path: Path) -> None:
-    result = _run_bot("--env-file", str(tmp_path / "none.env"), "run", env={})
+    result = _run_bot("--env-file", _empty_env_file(tmp_path), "run", env={})
     assert result.returncode == 2
     assert result.stderr.strip() == "error: BOT_TOKEN: is required but not set"
 
@@ -158,3 +166,94 @@ def test_every_setting_is_in_env_example_and_the_readme() -> None:
     for name in Settings.model_fields:
         assert f"\n{name.upper()}=" in example, name
         assert f"`{name.upper()}`" in readme, name
+
+
+def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_cli_a_missing_env_file_is_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "desk.env"
+    result = _run_bot("--env-file", str(missing), "check", env={"BOT_TOKEN": "123:abcdef"})
+    assert _one_error_line(result) == f"error: --env-file {missing}: no such file"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEPARTMENTS", '[{"key": "billing"'),
+        ("RESPONSE_TARGETS", '{"low": {"lower": "P1D", "due": }}'),
+        ("BUSINESS_HOURS", "Mon-Fri 9-18"),
+    ],
+)
+def test_cli_broken_json_is_one_line(tmp_path: Path, name: str, value: str) -> None:
+    result = _run_bot(
+        "--env-file",
+        _empty_env_file(tmp_path),
+        "check",
+        env={"BOT_TOKEN": "123:abcdef", name: value},
+    )
+    assert _one_error_line(result).startswith(f"error: {name}: not valid JSON (")
+
+
+def test_cli_names_every_bad_setting_in_one_line(tmp_path: Path) -> None:
+    result = _run_bot(
+        "--env-file",
+        _empty_env_file(tmp_path),
+        "check",
+        env={
+            "BOT_TOKEN": "123:abcdef",
+            "TIMEZONE": "Nowhere/City",
+            "DEPARTMENTS": "[",
+            "DEFAULT_LOCALE": "fr",
+            "DATABASE_PATH": str(tmp_path),
+        },
+    )
+    line = _one_error_line(result)
+    for name in ("TIMEZONE", "DEPARTMENTS", "DEFAULT_LOCALE", "DATABASE_PATH"):
+        assert f"{name}: " in line, name
+
+
+@pytest.mark.parametrize("command", ["check", "run", "migrate"])
+def test_cli_a_database_path_under_a_file_is_one_line(tmp_path: Path, command: str) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    result = _run_bot(
+        "--env-file",
+        _empty_env_file(tmp_path),
+        command,
+        env={"BOT_TOKEN": "123:abcdef", "DATABASE_PATH": str(blocker / "support.db")},
+    )
+    assert _one_error_line(result).startswith("error: DATABASE_PATH: ")
+    assert str(blocker) in result.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "migrate"])
+def test_cli_a_database_the_bot_cant_open_is_one_line(tmp_path: Path, command: str) -> None:
+    # /proc refuses new files even to the super-user, whom permission bits don't stop.
+    result = _run_bot(
+        "--env-file",
+        _empty_env_file(tmp_path),
+        command,
+        env={"BOT_TOKEN": "123:abcdef", "DATABASE_PATH": "/proc/support.db"},
+    )
+    line = _one_error_line(result)
+    assert line.startswith("error: DATABASE_PATH: /proc/support.db: ")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="the super-user writes read-only files")
+def test_cli_a_read_only_database_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "support.db"
+    path.write_bytes(b"")
+    path.chmod(0o444)
+    result = _run_bot(
+        "--env-file",
+        _empty_env_file(tmp_path),
+        "check",
+        env={"BOT_TOKEN": "123:abcdef", "DATABASE_PATH": str(path)},
+    )
+    assert _one_error_line(result) == f"error: DATABASE_PATH: {path} is read-only"

@@ -212,6 +212,85 @@ def test_broken_toml_is_an_error(tmp_path: Path) -> None:
         Faq.load(root)
 
 
+def line_of(path: Path, text: str) -> int:
+    """The 1-based line of the first line of `path` that starts with `text`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if line.startswith(text))
+
+
+def test_broken_toml_names_the_file_and_line(tmp_path: Path) -> None:
+    root = copy_locales(tmp_path)
+    path = root / "id" / "faq.toml"
+    rewrite(path, "[card_misuse]", "[card_misuse")
+    with pytest.raises(FaqError) as caught:
+        Faq.load(root)
+    assert str(caught.value).startswith(f"{path}:{line_of(path, '[card_misuse')}: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_an_empty_field_names_the_file_and_its_line(tmp_path: Path) -> None:
+    root = copy_locales(tmp_path)
+    path = root / "sv" / "faq.toml"
+    set_field(path, "otp_warning", "title", '""')
+    start = line_of(path, "[otp_warning]")
+    line = start + next(
+        n
+        for n, text in enumerate(path.read_text(encoding="utf-8").splitlines()[start - 1 :])
+        if text.startswith("title =")
+    )
+    with pytest.raises(FaqError) as caught:
+        Faq.load(root)
+    assert str(caught.value) == (f"{path}:{line}: [otp_warning]: title must be a non-empty string")
+
+
+def test_a_missing_field_names_the_line_of_its_table(tmp_path: Path) -> None:
+    root = copy_locales(tmp_path)
+    path = root / "en" / "faq.toml"
+    set_field(path, "escalation", "answer", None)
+    with pytest.raises(FaqError) as caught:
+        Faq.load(root)
+    assert str(caught.value) == (
+        f"{path}:{line_of(path, '[escalation]')}: [escalation]: missing answer"
+    )
+
+
+def test_a_missing_entry_names_both_files(tmp_path: Path) -> None:
+    root = copy_locales(tmp_path)
+    drop_table(root / "sv" / "faq.toml", "escalation")
+    reference = root / "en" / "faq.toml"
+    with pytest.raises(FaqError) as caught:
+        Faq.load(root)
+    assert str(caught.value) == (
+        f"{root / 'sv' / 'faq.toml'}: lacks [escalation] "
+        f"({reference}:{line_of(reference, '[escalation]')})"
+    )
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_a_broken_faq_stops_start_up_with_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    from bot import __main__ as cli
+    from bot.domain import faq
+
+    root = copy_locales(tmp_path)
+    path = root / "sv" / "faq.toml"
+    set_field(path, "otp_warning", "answer", '""""""')
+    monkeypatch.setattr(faq, "DEFAULT_LOCALES_DIR", root)
+    monkeypatch.setenv("BOT_TOKEN", "123456:abcdefgh")
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "support.db"))
+    env_file = tmp_path / "empty.env"
+    env_file.write_text("")
+    assert cli.main(["--env-file", str(env_file), command]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert error.startswith(f"error: {path}:")
+    assert "[otp_warning]: answer must be a non-empty string" in error
+
+
 # -- content ------------------------------------------------------------------------------
 
 
