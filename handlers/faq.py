@@ -76,9 +76,15 @@ async def answer_free_text(update: Update, context: SupportContext) -> None:
     """Offer the FAQ answers that fit what the customer wrote, and a way to a ticket."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    found = context.desk.faq.search(context.locale, message.text, limit=3)
+    await answer_text(context, message.chat_id, message.text)
+
+
+async def answer_text(context: SupportContext, chat_id: int, text: str) -> None:
+    """Send the FAQ answers that fit `text` (or say there is none), with a way to a ticket."""
+    found = context.desk.faq.search(context.locale, text, limit=3)
     if not found:
-        await message.reply_text(
+        await context.bot.send_message(
+            chat_id,
             _(
                 "I couldn't find an answer to that in our FAQ. Open a ticket and our team "
                 "will help you, or browse the questions with /faq."
@@ -92,7 +98,8 @@ async def answer_free_text(update: Update, context: SupportContext) -> None:
         for entry in others
     ]
     rows.append([_open_ticket_button()])
-    await message.reply_text(
+    await context.bot.send_message(
+        chat_id,
         _("This may help:")
         + f"\n\n<b>{best.title}</b>\n\n{best.answer}\n\n"
         + _("Not what you need? Open a ticket."),

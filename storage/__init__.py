@@ -4,6 +4,7 @@ from storage.db import Database
 from storage.repos import (
     DeskSettingsRepo,
     DraftRepo,
+    HeldMessageRepo,
     Inbox,
     OutboxRepo,
     ProcessedUpdates,
@@ -16,6 +17,7 @@ __all__ = [
     "Database",
     "DeskSettingsRepo",
     "DraftRepo",
+    "HeldMessageRepo",
     "Inbox",
     "OutboxRepo",
     "ProcessedUpdates",
