@@ -232,7 +232,8 @@ class Settings(BaseSettings):
     team_name: str | None = None
     # How often the desk looks for missed response targets and tickets without a card.
     sweep_interval: Duration = timedelta(seconds=60)
-    max_text_length: int = Field(default=4000, ge=100, le=20000)
+    # Telegram's own limit for one message (a longer paste arrives in several).
+    max_text_length: int = Field(default=4096, ge=100, le=20000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("timezone")

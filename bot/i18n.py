@@ -14,13 +14,19 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import (
+    format_datetime,
+    format_skeleton,
+    format_timedelta,
+    get_timezone_location,
+)
+from babel.dates import format_time as babel_format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -120,10 +126,46 @@ def negotiate_locale(language_code: str | None, default: str) -> str:
     return str(negotiated.language) if negotiated is not None else default
 
 
-def format_time(moment: datetime, tz: str, locale: str | None = None) -> str:
-    """Show a moment as a weekday, date and time in `tz` and the (current) locale."""
+def format_time(
+    moment: datetime, tz: str, locale: str | None = None, *, now: datetime | None = None
+) -> str:
+    """Show a moment as the locale writes it: weekday, date, time and a readable zone.
+
+    The year is left out when it is the current one, the time uses the locale's own
+    separator (Indonesian writes 08.39), and the zone is the abbreviation the locale uses
+    for it (WIB, WITA, WIT in Indonesian; CET in Swedish), else its city and UTC offset
+    ("Jakarta time (UTC+7)"), never a bare "+0700".
+    """
     loc = locale or current_locale()
-    return str(format_datetime(moment, "EEE d MMM y, HH:mm z", tzinfo=ZoneInfo(tz), locale=loc))
+    zone = ZoneInfo(tz)
+    local = moment.astimezone(zone)
+    this_year = (now or datetime.now(UTC)).astimezone(zone).year
+    date = format_skeleton("MMMEd" if local.year == this_year else "yMMMEd", local, locale=loc)
+    clock = babel_format_time(local, "short", tzinfo=zone, locale=loc)
+    # The locale's own way of joining a date and a time ("{1}, {0}" in English).
+    joined = str(Locale.parse(loc).datetime_formats["medium"])
+    text = joined.replace("{1}", str(date)).replace("{0}", str(clock))
+    return f"{text} {zone_label(local, zone, loc)}"
+
+
+def zone_label(local: datetime, zone: ZoneInfo, locale: str) -> str:
+    """The zone as a reader of `locale` knows it: "WIB", or "Jakarta time (UTC+7)"."""
+    short = str(format_datetime(local, "z", tzinfo=zone, locale=locale))
+    if short.isalpha():
+        return short
+    # The city comes from the IANA name (Babel localizes it where CLDR knows it).
+    city = str(get_timezone_location(zone, locale=locale, return_city=True))
+    with use_locale(locale):
+        return gettext("{city} time ({offset})").format(city=city, offset=_utc_offset(local))
+
+
+def _utc_offset(local: datetime) -> str:
+    """ "UTC+7", "UTC+5:30", "UTC-3"."""
+    offset = local.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 def format_duration(delta: timedelta, locale: str | None = None) -> str:

@@ -1,17 +1,26 @@
-"""A customer's messages on an existing ticket: replies and edits, carried to the agents.
+"""Where a customer's message goes: to a ticket, to a rating, or to the FAQ; and edits.
 
-A customer answers by replying (Telegram's reply) to any bot message of the ticket; the
-message joins the ticket, reopens a solved one, and lands in the ticket's admin thread.
+- A reply (Telegram's reply) to any bot message of a ticket goes to that ticket: it
+  reopens a solved one, and a closed one offers the follow-up. A reply to the rating
+  prompt is the rating's comment.
+- Otherwise the first text after a rating prompt, within `COMMENT_WINDOW`, is the comment.
+- A plain message from a customer with exactly one active ticket (open, or waiting for
+  them) goes to that ticket, with a note naming it and a way out. With several, the
+  message is kept in the database (so a restart loses nothing) and the customer is asked
+  which ticket it is for; an album is asked about once. A solved ticket is not active: a
+  plain message does not reopen it, a reply does.
+- A customer with no active ticket gets FAQ answers for what they type.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from enum import StrEnum
 from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import IllegalTransitionError
@@ -19,24 +28,33 @@ from bot.domain.models import Author, Relay, RelayKind, Ticket
 from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
-from handlers.callbacks import Callback
+from handlers.callbacks import Callback, pattern, unpack
 from handlers.fallback import edited, free_text, unsupported
+from handlers.faq import answer_text
+from handlers.keyboards import MENU
 from handlers.media import ALBUM_ACK_DELAY, attachment_of, fraud_notice, is_relayable
 from handlers.rating import comment_given
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
+CB = "cr1"
+# to: deliver a held message to the ticket chosen; ask: answer a held message from the
+# FAQ instead; askmsg: answer a message already added to a ticket from the FAQ.
+CB_ACTIONS = frozenset({"to", "ask", "askmsg"})
+SUBJECT_IN_BUTTON = 60
 
 
 async def ticket_replied_to(message: Message, context: SupportContext) -> Ticket | None:
     """The customer's own ticket whose message `message` replies to, if any."""
     relay = await _relay_replied_to(message, context)
-    if relay is None:
-        return None
-    ticket = await context.desk.tickets.get(relay.ticket_number)
+    return None if relay is None else await _own(context, relay.ticket_number, message.chat_id)
+
+
+async def _own(context: SupportContext, number: int, customer_id: int) -> Ticket | None:
+    ticket = await context.desk.tickets.get(number)
     # Only the ticket's own customer: a relay row is per chat, but be explicit.
-    if ticket is None or ticket.customer_id != message.chat_id:
+    if ticket is None or ticket.customer_id != customer_id:
         return None
     return ticket
 
@@ -48,6 +66,39 @@ async def _relay_replied_to(message: Message, context: SupportContext) -> Relay 
     return await context.desk.tickets.relay_by_customer_message(message.chat_id, reply.message_id)
 
 
+async def remember(context: SupportContext, ticket: Ticket, sent: Message) -> None:
+    """Note a bot message as the ticket's, so a reply to it goes to the ticket."""
+    await context.desk.tickets.add_relay(
+        Relay(ticket.number, RelayKind.NOTICE, None, None, None, sent.chat_id, sent.message_id),
+        context.desk.clock(),
+    )
+
+
+def _new_ticket_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(_("📝 New ticket"), callback_data=Callback(MENU, "new").pack())
+
+
+def _button(text: str, action: str, arg: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=Callback(CB, action, arg).pack())
+
+
+def way_out(ticket: Ticket, message_id: int | None) -> InlineKeyboardMarkup:
+    """What to press when the message was not meant for `ticket`."""
+    rows = []
+    if message_id is not None:
+        rows.append(
+            [
+                _button(
+                    _("Not about {ref}? Ask something else").format(ref=ticket.ref),
+                    "askmsg",
+                    str(message_id),
+                )
+            ]
+        )
+    rows.append([_new_ticket_button()])
+    return InlineKeyboardMarkup(rows)
+
+
 class Added(StrEnum):
     ADDED = "added"
     NOT_RELAYABLE = "not_relayable"
@@ -56,9 +107,20 @@ class Added(StrEnum):
 
 
 async def add_to_ticket(
-    update: Update, context: SupportContext, ticket: Ticket, message: Message
+    update: Update,
+    context: SupportContext,
+    ticket: Ticket,
+    message: Message,
+    *,
+    offer_way_out: bool = False,
+    hold_notice: timedelta | None = None,
 ) -> Added:
-    """Add the customer's message to `ticket` and owe it to the agents."""
+    """Add the customer's message to `ticket` and owe it to the agents.
+
+    `offer_way_out` is for a message the bot routed by itself (the customer did not pick
+    the ticket): the acknowledgement then offers the FAQ and a new ticket instead.
+    `hold_notice` holds the agents' copy back, for the rest of a long paste.
+    """
     user = context.require_user()
     if not is_relayable(message):
         await message.reply_text(_("I can only add text, photos and documents to a ticket."))
@@ -68,43 +130,62 @@ async def add_to_ticket(
         await fraud_notice(update, guarded.card_masked, guarded.otp_masked)
     attachment = attachment_of(message)
     try:
-        await context.desk.service.customer_reply(
+        change = await context.desk.service.customer_reply(
             ticket.number,
             user.id,
             guarded.text,
             [attachment] if attachment else [],
             tg_chat_id=message.chat_id,
             tg_message_id=message.message_id,
+            hold_notice=hold_notice,
         )
     except (TicketNotFoundError, DuplicateMessageError):
         return Added.REFUSED
     except IllegalTransitionError:
-        # A closed ticket stays closed: offer the follow-up right here.
-        await message.reply_text(
-            _(
-                "Ticket {ref} is closed, so I can't add to it. Open a follow-up with the "
-                "button below: we will pick it up from there."
-            ).format(ref=ticket.ref),
-            reply_markup=InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            _("➕ Follow-up"),
-                            callback_data=Callback("tk1", "follow", str(ticket.number)).pack(),
-                        )
-                    ]
-                ]
-            ),
-        )
+        await _closed(context, message.chat_id, ticket)
         return Added.CLOSED
-    await _acknowledge(context, message, ticket)
+    keyboard = None
+    if offer_way_out:
+        keyboard = way_out(ticket, change.message_id if guarded.text.strip() else None)
+    await _acknowledge(context, message, ticket, keyboard)
     return Added.ADDED
 
 
-async def _acknowledge(context: SupportContext, message: Message, ticket: Ticket) -> None:
+async def _closed(context: SupportContext, chat_id: int, ticket: Ticket) -> None:
+    """A closed ticket stays closed: offer the follow-up right here."""
+    await context.bot.send_message(
+        chat_id,
+        _(
+            "Ticket {ref} is closed, so I can't add to it. Open a follow-up with the "
+            "button below: we will pick it up from there."
+        ).format(ref=ticket.ref),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        _("➕ Follow-up"),
+                        callback_data=Callback("tk1", "follow", str(ticket.number)).pack(),
+                    )
+                ]
+            ]
+        ),
+    )
+
+
+def _added_text(ticket: Ticket) -> str:
+    return _("✅ Added to your ticket {ref}.").format(ref=ticket.ref)
+
+
+async def _acknowledge(
+    context: SupportContext,
+    message: Message,
+    ticket: Ticket,
+    keyboard: InlineKeyboardMarkup | None,
+) -> None:
     """Confirm once per message, or once per album (Telegram sends one update per file)."""
     if message.media_group_id is None or context.job_queue is None:
-        await message.reply_text(_("✅ Added to your ticket {ref}.").format(ref=ticket.ref))
+        sent = await message.reply_text(_added_text(ticket), reply_markup=keyboard)
+        await remember(context, ticket, sent)
         return
     name = f"reply-ack:{message.chat_id}:{message.media_group_id}"
     for job in context.job_queue.get_jobs_by_name(name):
@@ -114,34 +195,153 @@ async def _acknowledge(context: SupportContext, message: Message, ticket: Ticket
         ALBUM_ACK_DELAY,
         chat_id=message.chat_id,
         name=name,
-        data=(context.locale, ticket.ref),
+        data=(context.locale, ticket, keyboard is not None),
     )
 
 
 async def _album_acknowledged(context: SupportContext) -> None:
     job = context.job
     assert job is not None and job.chat_id is not None
-    locale, ref = cast(tuple[str, str], job.data)
+    locale, ticket, offer_way_out = cast(tuple[str, Ticket, bool], job.data)
     with use_locale(locale):
-        await context.bot.send_message(
-            job.chat_id, _("✅ Added to your ticket {ref}.").format(ref=ref)
+        sent = await context.bot.send_message(
+            job.chat_id,
+            _added_text(ticket),
+            reply_markup=way_out(ticket, None) if offer_way_out else None,
         )
+    await remember(context, ticket, sent)
 
 
-async def customer_reply(update: Update, context: SupportContext) -> None:
-    """Take a reply to one of a ticket's messages as a message on that ticket."""
+async def customer_message(update: Update, context: SupportContext) -> None:
+    """Send a customer's message where it belongs: a ticket, a rating, or the FAQ."""
     message = update.effective_message
     assert message is not None
-    ticket = await ticket_replied_to(message, context)
+    user = context.require_user()
     relay = await _relay_replied_to(message, context)
-    if ticket is not None and relay is not None and relay.kind is RelayKind.RATING and message.text:
-        await comment_given(context, ticket, message)
+    ticket = None if relay is None else await _own(context, relay.ticket_number, user.id)
+    if ticket is not None and relay is not None:
+        if relay.kind is RelayKind.RATING and message.text:
+            await comment_given(context, ticket, message)
+        else:
+            await add_to_ticket(update, context, ticket, message)
         return
-    if ticket is None:
-        # Not about a ticket: answer it as any other message outside a ticket.
+    if message.text:
+        rated = await context.desk.comment_awaited(user.id)
+        rated_ticket = None if rated is None else await _own(context, rated, user.id)
+        if rated_ticket is not None:
+            await comment_given(context, rated_ticket, message)
+            return
+    active = await context.desk.active_tickets(user.id)
+    if not active:
+        # Not about a ticket: the FAQ may know (and a ticket is the way on).
         await (free_text if message.text else unsupported)(update, context)
+    elif len(active) == 1 or not is_relayable(message):
+        await add_to_ticket(update, context, active[0], message, offer_way_out=True)
+    else:
+        await _ask_which(update, context, message, active)
+
+
+# Kept for my_tickets: a Reply that outlived its time makes the message an ordinary one.
+customer_reply = customer_message
+
+
+async def _ask_which(
+    update: Update, context: SupportContext, message: Message, active: list[Ticket]
+) -> None:
+    """Keep the message and ask which of the customer's tickets it is for."""
+    guarded = context.desk.guard_text(message.text or message.caption or "")
+    if guarded.flagged:
+        await fraud_notice(update, guarded.card_masked, guarded.otp_masked)
+    choice, new = await context.desk.held.hold(
+        customer_id=context.require_user().id,
+        tg_chat_id=message.chat_id,
+        tg_message_id=message.message_id,
+        body=guarded.text,
+        attachment=attachment_of(message),
+        media_group_id=message.media_group_id,
+        now=context.desk.clock(),
+    )
+    if not new:
+        return  # the rest of an album: its first file asked already
+    rows = [
+        [_button(f"{t.ref} · {t.subject}"[:SUBJECT_IN_BUTTON], "to", f"{choice}:{t.number}")]
+        for t in active  # newest first
+    ]
+    if guarded.text.strip():
+        rows.append([_button(_("None of these: ask something else"), "ask", str(choice))])
+    rows.append([_new_ticket_button()])
+    await message.reply_text(
+        _("You have several open tickets. Which one is this about?"),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def ticket_chosen(update: Update, context: SupportContext) -> None:
+    """Deliver the held message to the ticket the customer picked."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, CB, CB_ACTIONS)
+    user = context.require_user()
+    choice, _sep, number = (callback.arg if callback else "").partition(":")
+    ticket = (
+        await _own(context, int(number), user.id) if choice.isdigit() and number.isdigit() else None
+    )
+    change = None
+    if ticket is not None:
+        try:
+            change = await context.desk.service.deliver_held(ticket.number, user.id, int(choice))
+        except TicketNotFoundError:
+            change = None
+        except IllegalTransitionError:
+            # Closed since the question was asked: the message stays held for another pick.
+            await query.answer(
+                _("Ticket {ref} is closed: pick another one, or open a follow-up.").format(
+                    ref=ticket.ref
+                ),
+                show_alert=True,
+            )
+            return
+    if ticket is None or change is None:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    await add_to_ticket(update, context, ticket, message)
+    await query.answer()
+    if isinstance(query.message, Message):
+        edited_message = await query.edit_message_text(_added_text(ticket), reply_markup=None)
+        if isinstance(edited_message, Message):
+            await remember(context, ticket, edited_message)
+
+
+async def ask_instead(update: Update, context: SupportContext) -> None:
+    """Answer a message from the FAQ: it was not meant for a ticket after all."""
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    callback = unpack(query.data, CB, CB_ACTIONS)
+    user = context.require_user()
+    text: str | None = None
+    if callback is not None and callback.arg.isdigit():
+        if callback.action == "ask":
+            text = await context.desk.held.first_text(user.id, int(callback.arg))
+            if text is not None:
+                await context.desk.held.release(user.id, int(callback.arg))
+        else:
+            text = await _own_message_text(context, int(callback.arg), user.id)
+    if not text:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await query.answer()
+    if callback is not None and callback.action == "ask" and query.message is not None:
+        await query.edit_message_reply_markup(reply_markup=None)
+    await answer_text(context, update.effective_chat.id, text, say_when_none=True)
+
+
+async def _own_message_text(context: SupportContext, message_id: int, user_id: int) -> str | None:
+    """The text of the customer's own message on one of their tickets."""
+    found = await context.desk.tickets.message(message_id)
+    if found is None or found.author is not Author.CUSTOMER or found.author_id != user_id:
+        return None
+    if await _own(context, found.ticket_number, user_id) is None:
+        return None
+    return found.body
 
 
 async def customer_edit(update: Update, context: SupportContext) -> None:
@@ -163,8 +363,7 @@ def register(application: SupportApp) -> None:
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, customer_edit)
     )
     application.add_handler(
-        MessageHandler(
-            PRIVATE & filters.UpdateType.MESSAGE & filters.REPLY & ~filters.COMMAND,
-            customer_reply,
-        )
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND, customer_message)
     )
+    application.add_handler(CallbackQueryHandler(ticket_chosen, pattern=rf"^{CB}:to:"))
+    application.add_handler(CallbackQueryHandler(ask_instead, pattern=pattern(CB)))

@@ -81,8 +81,20 @@ async def answer_free_text(update: Update, context: SupportContext) -> bool:
     """
     message = update.effective_message
     assert message is not None and message.text is not None
-    found = context.desk.faq.search(context.locale, message.text, limit=3)
+    return await answer_text(context, message.chat_id, message.text)
+
+
+async def answer_text(
+    context: SupportContext, chat_id: int, text: str, *, say_when_none: bool = False
+) -> bool:
+    """Send the FAQ answers that fit `text`, with a way to a ticket; False if none fits
+    (having said so, with `say_when_none`)."""
+    found = context.desk.faq.search(context.locale, text, limit=3)
     if not found:
+        if say_when_none:
+            await context.bot.send_message(
+                chat_id, _no_answer_text(), reply_markup=_no_answer_keyboard()
+            )
         return False
     best, others = found[0], found[1:]
     rows = [
@@ -90,7 +102,8 @@ async def answer_free_text(update: Update, context: SupportContext) -> bool:
         for entry in others
     ]
     rows.append([_open_ticket_button()])
-    await message.reply_text(
+    await context.bot.send_message(
+        chat_id,
         _("This may help:")
         + f"\n\n<b>{best.title}</b>\n\n{render_answer(best, context.desk.settings)}\n\n"
         + _("Not what you need? Open a ticket."),
@@ -99,17 +112,22 @@ async def answer_free_text(update: Update, context: SupportContext) -> bool:
     return True
 
 
+def _no_answer_text() -> str:
+    return _(
+        "I couldn't find an answer to that in our FAQ. Open a ticket and our team "
+        "will help you, or browse the questions with /faq."
+    )
+
+
+def _no_answer_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_open_ticket_button()]])
+
+
 async def no_answer_found(update: Update, context: SupportContext) -> None:
     """Say the FAQ has no answer to what the customer wrote, and offer a ticket."""
     message = update.effective_message
     assert message is not None
-    await message.reply_text(
-        _(
-            "I couldn't find an answer to that in our FAQ. Open a ticket and our team "
-            "will help you, or browse the questions with /faq."
-        ),
-        reply_markup=InlineKeyboardMarkup([[_open_ticket_button()]]),
-    )
+    await message.reply_text(_no_answer_text(), reply_markup=_no_answer_keyboard())
 
 
 def register(application: SupportApp) -> None:

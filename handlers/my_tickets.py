@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from datetime import timedelta
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -30,7 +31,13 @@ from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _
 from bot.texts import status_label
 from handlers.callbacks import Callback, pattern, unpack
-from handlers.customer_replies import Added, add_to_ticket, customer_reply, ticket_replied_to
+from handlers.customer_replies import (
+    Added,
+    add_to_ticket,
+    customer_message,
+    remember,
+    ticket_replied_to,
+)
 from handlers.keyboards import main_menu
 
 CB = "tk1"
@@ -42,6 +49,12 @@ HISTORY_ITEMS = 12  # the latest entries shown; a Telegram message holds 4096 ch
 HISTORY_BODY_BUDGET = 500  # of each message in the history (the full text is stored)
 END = ConversationHandler.END
 WAITING_REPLY = "waiting_reply"
+# Telegram splits a long paste into messages of at most 4096 characters, sent at once. A
+# text this long may be such a first part: the agents' copy waits a moment for the rest,
+# and a text that follows within PASTE_WINDOW joins it as one ticket message.
+PASTE_PART = 4096 - 512  # UTF-16 code units, as Telegram counts
+PASTE_HOLD = timedelta(seconds=1.5)
+PASTE_WINDOW = timedelta(seconds=2)
 
 
 def _button(text: str, action: str, arg: str | int) -> InlineKeyboardButton:
@@ -184,11 +197,12 @@ async def open_ticket(update: Update, context: SupportContext) -> None:
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     await query.answer()
-    await context.bot.send_message(
+    view = await context.bot.send_message(
         update.effective_chat.id,
         await history_text(context, ticket),
         reply_markup=ticket_keyboard(ticket),
     )
+    await remember(context, ticket, view)
 
 
 async def page_pressed(update: Update, context: SupportContext) -> None:
@@ -223,13 +237,14 @@ async def _customer_action(update: Update, context: SupportContext, action: Acti
         )
         return
     await query.answer()
-    await context.bot.send_message(
+    sent = await context.bot.send_message(
         update.effective_chat.id,
         _("Ticket {ref} is now: {status}.").format(
             ref=change.after.ref, status=status_label(change.after.status)
         ),
         reply_markup=ticket_keyboard(change.after),
     )
+    await remember(context, change.after, sent)
 
 
 async def close_pressed(update: Update, context: SupportContext) -> None:
@@ -239,6 +254,12 @@ async def close_pressed(update: Update, context: SupportContext) -> None:
         return
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
+    if ticket.status is Status.CLOSED:
+        # An old view's button: there is nothing left to confirm.
+        await query.answer(
+            _("Ticket {ref} is already closed.").format(ref=ticket.ref), show_alert=True
+        )
+        return
     await query.answer()
     await context.bot.send_message(
         update.effective_chat.id,
@@ -289,7 +310,7 @@ async def reply_pressed(update: Update, context: SupportContext) -> str | int:
         return END
     await query.answer()
     await context.desk.users.set_reply_ticket(context.require_user().id, ticket.number)
-    await context.bot.send_message(
+    prompt = await context.bot.send_message(
         update.effective_chat.id,
         _(
             "Write your message for ticket {ref}. You can also send photos or documents, "
@@ -297,6 +318,7 @@ async def reply_pressed(update: Update, context: SupportContext) -> str | int:
         ).format(ref=ticket.ref),
         reply_markup=_done_keyboard(),
     )
+    await remember(context, ticket, prompt)
     return WAITING_REPLY
 
 
@@ -313,7 +335,7 @@ async def reply_given(update: Update, context: SupportContext) -> str | int:
     if chosen is None:
         # Reply mode outlived its time (across a restart): this message is an ordinary one.
         await context.desk.users.set_reply_ticket(user.id, None)
-        await customer_reply(update, context)
+        await customer_message(update, context)
         return END
     target = await ticket_replied_to(message, context)
     if target is None:
@@ -321,7 +343,31 @@ async def reply_given(update: Update, context: SupportContext) -> str | int:
     if target is None or target.customer_id != user.id:
         await message.reply_text(_("Which ticket? Open it in /tickets and press Reply."))
         return END
-    outcome = await add_to_ticket(update, context, target, message)
+    text = message.text
+    limit = context.desk.max_text_length
+    if text is not None and len(text) > limit:
+        await message.reply_text(
+            _(
+                "That message is too long ({length} characters; the limit is {limit}). "
+                "Please send it in shorter parts."
+            ).format(length=len(text), limit=limit)
+        )
+        return WAITING_REPLY
+    if text is not None and await context.desk.service.continue_message(
+        target.number,
+        user.id,
+        context.desk.guard_text(text).text,
+        within=PASTE_WINDOW,
+        hold_notice=PASTE_HOLD if utf16_len(text) >= PASTE_PART else None,
+    ):
+        return WAITING_REPLY  # the rest of a long paste, joined to its first part
+    outcome = await add_to_ticket(
+        update,
+        context,
+        target,
+        message,
+        hold_notice=PASTE_HOLD if text is not None and utf16_len(text) >= PASTE_PART else None,
+    )
     if outcome is Added.CLOSED:
         await context.desk.users.set_reply_ticket(user.id, None)
         return END

@@ -1,7 +1,9 @@
 """Satisfaction: a solved ticket asks for 1–5 stars, then for an optional comment.
 
-The comment prompt asks for a reply (Telegram's ForceReply), so the comment is simply the
-customer's reply to that prompt: no hidden state that could swallow another message.
+The comment prompt asks for a reply (Telegram's ForceReply), but many people simply type
+on: the customer's next text within `COMMENT_WINDOW` of the prompt is the comment too
+(see handlers/customer_replies.py). The window is counted from the prompt's stored time,
+so a restart keeps it, and it ends with the first comment or message on a ticket.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from telegram import ForceReply, Message, Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import SupportApp, SupportContext
+from bot.domain.desk import COMMENT_WINDOW
 from bot.domain.models import Audience, Relay, RelayKind, Ticket
 from bot.domain.tickets import TicketNotFoundError
+from bot.i18n import format_duration
 from bot.i18n import gettext as _
 from bot.notify import RATE
 
@@ -38,9 +42,11 @@ async def rated(update: Update, context: SupportContext) -> None:
     prompt = await context.bot.send_message(
         update.effective_chat.id,
         _(
-            "Thanks for rating {ref} with {stars}. Anything you'd like to add? Reply to this "
-            "message with a comment, or just carry on."
-        ).format(ref=ticket.ref, stars="⭐" * int(parts[3])),
+            "Thanks for rating {ref} with {stars}. Anything you'd like to add? Write your "
+            "comment within {window}, or just carry on."
+        ).format(
+            ref=ticket.ref, stars="⭐" * int(parts[3]), window=format_duration(COMMENT_WINDOW)
+        ),
         reply_markup=ForceReply(selective=True, input_field_placeholder=_("Your comment")),
     )
     await context.desk.tickets.add_relay(

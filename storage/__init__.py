@@ -4,6 +4,7 @@ from storage.db import Database, DatabaseUnavailableError
 from storage.repos import (
     DeskSettingsRepo,
     DraftRepo,
+    HeldMessageRepo,
     Inbox,
     OutboxRepo,
     ProcessedUpdates,
@@ -18,6 +19,7 @@ __all__ = [
     "DatabaseUnavailableError",
     "DeskSettingsRepo",
     "DraftRepo",
+    "HeldMessageRepo",
     "Inbox",
     "OutboxRepo",
     "ProcessedUpdates",

@@ -18,6 +18,7 @@ from bot.domain.models import (
     Audience,
     Author,
     Draft,
+    HeldMessage,
     OutboxItem,
     Priority,
     Rating,
@@ -497,6 +498,32 @@ class TicketRepo:
             ),
         )
 
+    async def rating_prompt_since(self, chat_id: int, cutoff: datetime) -> int | None:
+        """The ticket of the newest rating-comment prompt sent to `chat_id` since `cutoff`."""
+        row = await self._db.fetch_one(
+            "SELECT ticket_number FROM relayed_messages WHERE customer_chat_id = ?"
+            " AND kind = ? AND created_at >= ? ORDER BY id DESC LIMIT 1",
+            (chat_id, RelayKind.RATING.value, to_ts(cutoff)),
+        )
+        return None if row is None else int(row["ticket_number"])
+
+    async def rating_prompted_at(self, chat_id: int, number: int) -> datetime | None:
+        row = await self._db.fetch_one(
+            "SELECT MAX(created_at) AS at FROM relayed_messages WHERE customer_chat_id = ?"
+            " AND ticket_number = ? AND kind = ?",
+            (chat_id, number, RelayKind.RATING.value),
+        )
+        return None if row is None or row["at"] is None else from_ts(row["at"])
+
+    async def customer_wrote_since(self, customer_id: int, since: datetime) -> bool:
+        """Whether the customer added anything to any ticket after `since` (in seconds)."""
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM ticket_messages WHERE author = ? AND author_id = ?"
+            " AND created_at > ? LIMIT 1",
+            (Author.CUSTOMER.value, customer_id, to_ts(since)),
+        )
+        return row is not None
+
     async def _tickets(self, sql: str, params: Params) -> list[Ticket]:
         return [_ticket(r) for r in await self._db.fetch_all(sql, params)]
 
@@ -763,9 +790,13 @@ class TicketUnit:
         ticket_number: int | None = None,
         payload: dict[str, Any] | None = None,
         dedupe_key: str | None = None,
+        not_before: datetime | None = None,
     ) -> None:
-        """Owe someone a message, in this same transaction (see OutboxRepo)."""
-        await enqueue(self._tx, kind, audience, now, chat_id, ticket_number, payload, dedupe_key)
+        """Owe someone a message, in this same transaction (see OutboxRepo); `not_before`
+        holds it back until then."""
+        await enqueue(
+            self._tx, kind, audience, now, chat_id, ticket_number, payload, dedupe_key, not_before
+        )
 
     async def rate(self, number: int, score: int, now: datetime) -> None:
         await self._tx.execute(
@@ -790,6 +821,134 @@ class TicketUnit:
             (chat_id, message_id),
         )
         return None if row is None else _message(row)
+
+    async def latest_message(self, number: int) -> TicketMessage | None:
+        """The ticket's newest message (edits left out)."""
+        row = await self._tx.fetch_one(
+            "SELECT * FROM ticket_messages WHERE ticket_number = ? AND edit_of IS NULL"
+            " ORDER BY id DESC LIMIT 1",
+            (number,),
+        )
+        return None if row is None else _message(row)
+
+    async def append_to_message(self, message_id: int, text: str) -> None:
+        await self._tx.execute(
+            "UPDATE ticket_messages SET body = body || ? WHERE id = ?", (text, message_id)
+        )
+
+    async def held_until(self, dedupe_key: str) -> float | None:
+        """When the pending outbox item with this key may go (None: no such item)."""
+        row = await self._tx.fetch_one(
+            "SELECT next_attempt_at FROM outbox WHERE dedupe_key = ? AND state = 'pending'",
+            (dedupe_key,),
+        )
+        return None if row is None else float(row["next_attempt_at"])
+
+    async def hold_until(self, dedupe_key: str, at: datetime) -> None:
+        await self._tx.execute(
+            "UPDATE outbox SET next_attempt_at = ? WHERE dedupe_key = ? AND state = 'pending'",
+            (at.timestamp(), dedupe_key),
+        )
+
+    async def held(self, customer_id: int, choice_id: int) -> list[HeldMessage]:
+        """The messages of one choice (one message, or an album), oldest first."""
+        rows = await self._tx.fetch_all(
+            "SELECT * FROM held_messages WHERE customer_id = ? AND (id = ? OR choice_id = ?)"
+            " ORDER BY id",
+            (customer_id, choice_id, choice_id),
+        )
+        return [_held(r) for r in rows]
+
+    async def release_held(self, customer_id: int, choice_id: int) -> None:
+        await self._tx.execute(
+            "DELETE FROM held_messages WHERE customer_id = ? AND (id = ? OR choice_id = ?)",
+            (customer_id, choice_id, choice_id),
+        )
+
+
+def _held(row: sqlite3.Row) -> HeldMessage:
+    attachment = row["attachment"]
+    return HeldMessage(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        tg_chat_id=row["tg_chat_id"],
+        tg_message_id=row["tg_message_id"],
+        body=row["body"],
+        attachment=Attachment.from_json(json.loads(attachment)) if attachment else None,
+        media_group_id=row["media_group_id"],
+    )
+
+
+class HeldMessageRepo:
+    """Customers' messages waiting for them to pick the ticket they belong to."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def hold(
+        self,
+        *,
+        customer_id: int,
+        tg_chat_id: int,
+        tg_message_id: int,
+        body: str,
+        attachment: Attachment | None,
+        media_group_id: str | None,
+        now: datetime,
+    ) -> tuple[int, bool]:
+        """Keep a message; return its choice id and whether that choice is new.
+
+        The later messages of an album join the choice of its first one, so the customer is
+        asked once per album.
+        """
+        async with self._db.transaction() as tx:
+            again = await tx.fetch_one(
+                "SELECT COALESCE(choice_id, id) AS choice FROM held_messages"
+                " WHERE tg_chat_id = ? AND tg_message_id = ?",
+                (tg_chat_id, tg_message_id),
+            )
+            if again is not None:  # the same update handed out again: asked already
+                return int(again["choice"]), False
+            choice_id: int | None = None
+            if media_group_id is not None:
+                row = await tx.fetch_one(
+                    "SELECT COALESCE(choice_id, id) AS choice FROM held_messages"
+                    " WHERE customer_id = ? AND media_group_id = ? ORDER BY id LIMIT 1",
+                    (customer_id, media_group_id),
+                )
+                choice_id = None if row is None else int(row["choice"])
+            held_id = await tx.insert(
+                "INSERT INTO held_messages (customer_id, choice_id, tg_chat_id, tg_message_id,"
+                " media_group_id, body, attachment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    customer_id,
+                    choice_id,
+                    tg_chat_id,
+                    tg_message_id,
+                    media_group_id,
+                    body,
+                    None if attachment is None else json.dumps(attachment.to_json()),
+                    to_ts(now),
+                ),
+            )
+        if choice_id is None:
+            return held_id, True
+        return choice_id, False
+
+    async def first_text(self, customer_id: int, choice_id: int) -> str | None:
+        """The text (or caption) of a choice, for answering it from the FAQ instead."""
+        rows = await self._db.fetch_all(
+            "SELECT body FROM held_messages WHERE customer_id = ? AND (id = ? OR choice_id = ?)"
+            " AND body != '' ORDER BY id LIMIT 1",
+            (customer_id, choice_id, choice_id),
+        )
+        return str(rows[0]["body"]) if rows else None
+
+    async def release(self, customer_id: int, choice_id: int) -> None:
+        await self._db.execute(
+            "DELETE FROM held_messages WHERE customer_id = ? AND (id = ? OR choice_id = ?)",
+            (customer_id, choice_id, choice_id),
+        )
 
 
 class DeskSettingsRepo:
@@ -820,6 +979,7 @@ async def enqueue(
     ticket_number: int | None = None,
     payload: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
+    not_before: datetime | None = None,
 ) -> None:
     # With a dedupe key, a second pending row of the same key is dropped: the first one
     # will deliver the latest state anyway (a card refresh, for example).
@@ -835,7 +995,7 @@ async def enqueue(
             ticket_number,
             json.dumps(payload or {}, ensure_ascii=False),
             dedupe_key,
-            now.timestamp(),
+            (not_before or now).timestamp(),
             to_ts(now),
         ),
     )

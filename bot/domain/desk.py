@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -21,6 +21,7 @@ from storage import (
     Database,
     DeskSettingsRepo,
     DraftRepo,
+    HeldMessageRepo,
     Inbox,
     OutboxRepo,
     ProcessedUpdates,
@@ -35,6 +36,8 @@ Clock = Callable[[], datetime]
 DEFAULT_LOCALE_KEY = "default_locale"
 SAME_SUBJECT = 0.5  # word overlap (or spelling likeness) that makes two subjects "the same"
 ADMIN_CHAT_KEY = "admin_chat_id"
+# How long after the rating prompt the customer's next text is taken as its comment.
+COMMENT_WINDOW = timedelta(minutes=10)
 
 
 def _words(text: str) -> set[str]:
@@ -61,6 +64,7 @@ class Desk:
         self.processed = ProcessedUpdates(db)
         self.inbox = Inbox(db)
         self.retention = Retention(db)
+        self.held = HeldMessageRepo(db)
         self.service = TicketService(self.tickets, self.ratings, clock, self.due_at)
         self._default_locale: str | None = None
         self._admin_chat_id: int | None = None
@@ -242,6 +246,29 @@ class Desk:
             ):
                 return ticket
         return None
+
+    async def active_tickets(self, customer_id: int) -> list[Ticket]:
+        """The customer's open tickets and those waiting for them, newest first."""
+        return await self.tickets.open_for_customer(customer_id)
+
+    async def comment_awaited(self, customer_id: int) -> int | None:
+        """The ticket whose rating waits for this customer's comment, if any.
+
+        The prompt's own stored time is the deadline's start, so a restart keeps it. The
+        comment is the customer's next text: once they have written on a ticket since the
+        prompt, or commented already, nothing is awaited.
+        """
+        now = self.clock()
+        number = await self.tickets.rating_prompt_since(customer_id, now - COMMENT_WINDOW)
+        if number is None:
+            return None
+        rating = await self.ratings.get(number)
+        if rating is None or rating.comment is not None:
+            return None
+        prompted = await self.tickets.rating_prompted_at(customer_id, number)
+        if prompted is None or await self.tickets.customer_wrote_since(customer_id, prompted):
+            return None
+        return number
 
     # What the form offers and accepts
 

@@ -239,3 +239,16 @@ class Rating:
     ticket_number: int
     score: int
     comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldMessage:
+    """A customer's message kept until they say which of their tickets it belongs to."""
+
+    id: int
+    customer_id: int
+    tg_chat_id: int
+    tg_message_id: int
+    body: str
+    attachment: Attachment | None = None
+    media_group_id: str | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.lifecycle import Action, IllegalTransitionError, next_status
@@ -32,6 +32,19 @@ Clock = Callable[[], datetime]
 DueAt = Callable[[Priority, datetime], datetime]
 
 STATUS_EVENT = "status"
+
+
+PASTE_MARGIN = timedelta(milliseconds=200)
+TELEGRAM_TEXT_LIMIT = 4096  # UTF-16 code units in one message
+
+
+def _notice_key(message_id: int) -> str:
+    """The outbox key of the agents' copy of one customer message."""
+    return f"customer_message:{message_id}"
+
+
+def _at(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
 class TicketNotFoundError(LookupError):
@@ -225,38 +238,142 @@ class TicketService:
         *,
         tg_chat_id: int | None = None,
         tg_message_id: int | None = None,
+        hold_notice: timedelta | None = None,
     ) -> Change:
-        """Record the customer's message and owe it to the agents (a closed ticket refuses)."""
+        """Record the customer's message and owe it to the agents (a closed ticket refuses).
+
+        With `hold_notice`, the agents' copy waits that long, so the rest of a long paste
+        (Telegram splits it) can still join this message: see `continue_message`.
+        """
         now = self._clock()
         async with self._tickets.unit() as unit:
             await self._refuse_duplicate(unit, tg_chat_id, tg_message_id)
             before = await self._load(unit, number)
             if before.customer_id != customer_id:
                 raise TicketNotFoundError(number)
-            await self._move(unit, before, Action.CUSTOMER_REPLY, Author.CUSTOMER, customer_id, now)
-            message_id = await unit.add_message(
-                number,
-                author=Author.CUSTOMER,
-                author_id=customer_id,
-                body=body,
-                now=now,
-                attachments=attachments,
+            message_id = await self._take_customer_message(
+                unit,
+                before,
+                body,
+                attachments,
+                now,
                 tg_chat_id=tg_chat_id,
                 tg_message_id=tg_message_id,
+                not_before=now + hold_notice if hold_notice else None,
             )
             after = await self._load(unit, number)
-            await unit.enqueue(
-                CUSTOMER_MESSAGE,
-                Audience.ADMIN,
-                now=now,
-                ticket_number=number,
-                payload={
-                    "message_id": message_id,
-                    "customer_message_id": tg_message_id,
-                    "status_changed": after.status is not before.status,
-                },
-            )
         return Change(before, after, message_id)
+
+    async def _take_customer_message(
+        self,
+        unit: TicketUnit,
+        before: Ticket,
+        body: str,
+        attachments: Sequence[Attachment],
+        now: datetime,
+        *,
+        tg_chat_id: int | None,
+        tg_message_id: int | None,
+        not_before: datetime | None = None,
+    ) -> int:
+        """Add one customer message to a ticket (reopening it) and owe it to the agents."""
+        await self._move(
+            unit, before, Action.CUSTOMER_REPLY, Author.CUSTOMER, before.customer_id, now
+        )
+        message_id = await unit.add_message(
+            before.number,
+            author=Author.CUSTOMER,
+            author_id=before.customer_id,
+            body=body,
+            now=now,
+            attachments=attachments,
+            tg_chat_id=tg_chat_id,
+            tg_message_id=tg_message_id,
+        )
+        after = await self._load(unit, before.number)
+        await unit.enqueue(
+            CUSTOMER_MESSAGE,
+            Audience.ADMIN,
+            now=now,
+            ticket_number=before.number,
+            payload={
+                "message_id": message_id,
+                "customer_message_id": tg_message_id,
+                "status_changed": after.status is not before.status,
+            },
+            dedupe_key=_notice_key(message_id),
+            not_before=not_before,
+        )
+        return message_id
+
+    async def continue_message(
+        self,
+        number: int,
+        customer_id: int,
+        text: str,
+        *,
+        within: timedelta,
+        hold_notice: timedelta | None = None,
+    ) -> bool:
+        """Append `text` to the customer's last message on the ticket, if that message
+        came within `within` and its agents' copy is still held back (see `customer_reply`).
+
+        False if not: then `text` is a message of its own. With `hold_notice`, the copy
+        waits that much longer (for a third part).
+        """
+        now = self._clock()
+        async with self._tickets.unit() as unit:
+            ticket = await self._load(unit, number)
+            last = await unit.latest_message(number)
+            if (
+                ticket.customer_id != customer_id
+                or last is None
+                or last.author is not Author.CUSTOMER
+                or last.attachments
+                or now - last.created_at > within
+            ):
+                return False
+            key = _notice_key(last.id)
+            held_until = await unit.held_until(key)
+            # A margin: the dispatcher must not be about to read the message right now.
+            if held_until is None or held_until <= (now + PASTE_MARGIN).timestamp():
+                return False
+            # Telegram cuts at the limit, or just before it at a line or word break
+            # it then drops: a cut at the limit joins as is, an earlier one at a break.
+            cut_at_limit = len(last.body.encode("utf-16-le")) // 2 >= TELEGRAM_TEXT_LIMIT
+            broken = last.body[-1:].isspace() or text[:1].isspace()
+            await unit.append_to_message(last.id, text if cut_at_limit or broken else f"\n{text}")
+            if hold_notice:
+                await unit.hold_until(key, max(now + hold_notice, _at(held_until)))
+        return True
+
+    async def deliver_held(self, number: int, customer_id: int, choice_id: int) -> Change | None:
+        """Add the held messages of one choice to the ticket the customer picked, and let
+        them go; None if nothing is held under that choice any more."""
+        now = self._clock()
+        async with self._tickets.unit() as unit:
+            held = await unit.held(customer_id, choice_id)
+            if not held:
+                return None
+            first = await self._load(unit, number)
+            if first.customer_id != customer_id:
+                raise TicketNotFoundError(number)
+            message_id: int | None = None
+            for message in held:
+                if await unit.has_telegram_message(message.tg_chat_id, message.tg_message_id):
+                    continue  # delivered already (an update handed out again)
+                message_id = await self._take_customer_message(
+                    unit,
+                    await self._load(unit, number),
+                    message.body,
+                    [message.attachment] if message.attachment else [],
+                    now,
+                    tg_chat_id=message.tg_chat_id,
+                    tg_message_id=message.tg_message_id,
+                )
+            await unit.release_held(customer_id, choice_id)
+            after = await self._load(unit, number)
+        return Change(first, after, message_id)
 
     async def record_edit(
         self, author: Author, author_id: int, chat_id: int, message_id: int, new_body: str

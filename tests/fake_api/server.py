@@ -171,6 +171,10 @@ class FakeTelegram:
         except ApiError as exc:
             call.status, call.error = exc.status, exc.description
             return web.json_response(exc.payload(), status=exc.status)
+        except ConnectionResetError:
+            # The client went away mid-request (a bot killed or shut down): not the fake's bug.
+            call.status, call.error = 499, "client closed the connection"
+            raise
         except Exception as exc:  # a bug in the fake: answer 500 and fail the test in stop()
             self.internal_errors.append(exc)
             call.status, call.error = 500, f"the fake crashed: {exc!r}"

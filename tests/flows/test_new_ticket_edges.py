@@ -165,7 +165,9 @@ async def test_short_and_huge_messages_are_asked_again(
     await walk_to(person, "message")
     short = await person.says("broken", expect=question("message"))
     assert short.text.startswith(tr("Please describe the problem in a little more detail."))
-    huge = await person.says("x" * 4090, expect=question("message"))
+    huge = await person.says(
+        "x" * (bot.bot_data.desk.max_text_length + 1), expect=question("message")
+    )
     assert huge.text.startswith(
         tr("That message is too long ({length} characters; the limit is {limit}).")[:10]
     )

@@ -88,6 +88,24 @@ def test_targets_are_said_like_the_policy(settings: Settings) -> None:
 
 def test_times_are_shown_in_the_desk_zone_and_locale() -> None:
     moment = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-    assert format_time(moment, "Asia/Jakarta", "en") == "Mon 23 Nov 2026, 15:00 +0700"
-    assert format_time(moment, "Asia/Jakarta", "id") == "Sen 23 Nov 2026, 15:00 WIB"
-    assert format_time(moment, "Europe/Stockholm", "sv") == "mån 23 nov. 2026, 09:00 CET"
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    # Indonesian names its own zones and writes 15.00; no year when it is this year.
+    assert format_time(moment, "Asia/Jakarta", "id", now=now) == "Sen, 23 Nov 15.00 WIB"
+    assert format_time(moment, "Asia/Makassar", "id", now=now) == "Sen, 23 Nov 16.00 WITA"
+    assert format_time(moment, "Asia/Jayapura", "id", now=now) == "Sen, 23 Nov 17.00 WIT"
+    # Elsewhere the zone is its city and offset, in the reader's words.
+    assert format_time(moment, "Asia/Jakarta", "en", now=now) == (
+        "Mon, Nov 23, 3:00\u202fPM Jakarta time (UTC+7)"
+    )
+    assert format_time(moment, "Asia/Jakarta", "sv", now=now) == (
+        "mån 23 nov. 15:00 Jakarta-tid (UTC+7)"
+    )
+    assert format_time(moment, "Asia/Kolkata", "id", now=now) == (
+        "Sen, 23 Nov 13.30 waktu Kolkata (UTC+5:30)"
+    )
+    assert format_time(moment, "Europe/Stockholm", "sv", now=now) == "mån 23 nov. 09:00 CET"
+    # Another year is named.
+    later = datetime(2027, 1, 4, 2, 0, tzinfo=UTC)
+    assert format_time(later, "Asia/Jakarta", "sv", now=now) == (
+        "mån 4 jan. 2027 09:00 Jakarta-tid (UTC+7)"
+    )
