@@ -13,6 +13,11 @@ from html import escape
 MESSAGE_BUDGET = 3800  # of 4096: room for a header and a footer
 CAPTION_BUDGET = 850  # of 1024
 ELLIPSIS = "…"
+# Telegram splits a long paste into messages of at most 4096 characters, sent at once. A
+# text this long may be such a first part, and a text that follows within PASTE_WINDOW
+# seconds is taken as its rest.
+PASTE_PART = 4096 - 512  # UTF-16 code units, as Telegram counts
+PASTE_WINDOW = 2.0
 
 
 def utf16_len(text: str) -> int:

@@ -26,7 +26,8 @@ from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Status, Ticket
 from bot.domain.tickets import TicketNotFoundError
-from bot.fit import MESSAGE_BUDGET, clip_plain, utf16_len
+from bot.fit import MESSAGE_BUDGET, PASTE_PART, clip_plain, utf16_len
+from bot.fit import PASTE_WINDOW as PASTE_WINDOW_SECONDS
 from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _
 from bot.texts import status_label
@@ -49,12 +50,10 @@ HISTORY_ITEMS = 12  # the latest entries shown; a Telegram message holds 4096 ch
 HISTORY_BODY_BUDGET = 500  # of each message in the history (the full text is stored)
 END = ConversationHandler.END
 WAITING_REPLY = "waiting_reply"
-# Telegram splits a long paste into messages of at most 4096 characters, sent at once. A
-# text this long may be such a first part: the agents' copy waits a moment for the rest,
-# and a text that follows within PASTE_WINDOW joins it as one ticket message.
-PASTE_PART = 4096 - 512  # UTF-16 code units, as Telegram counts
+# A long paste comes in parts (bot.fit.PASTE_PART): the agents' copy of a first part waits
+# a moment for the rest, and a text that follows within the window joins it.
 PASTE_HOLD = timedelta(seconds=1.5)
-PASTE_WINDOW = timedelta(seconds=2)
+PASTE_WINDOW = timedelta(seconds=PASTE_WINDOW_SECONDS)
 
 
 def _button(text: str, action: str, arg: str | int) -> InlineKeyboardButton:

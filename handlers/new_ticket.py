@@ -46,7 +46,7 @@ from bot.domain.validation import (
     check_subject,
     normalise_subject,
 )
-from bot.fit import clip_plain
+from bot.fit import PASTE_PART, PASTE_WINDOW, clip_plain, utf16_len
 from bot.i18n import format_time, ngettext, use_locale
 from bot.i18n import gettext as _
 from bot.texts import (
@@ -79,6 +79,7 @@ CB = "nt1"
 CB_ACTIONS = frozenset({"dep", "pri", "done", "skip", "submit", "edit", "goto", "cancel"})
 
 REVIEW_BODY_BUDGET = 1500
+MAX_JOINED_MESSAGE = 4 * 4096  # a paste Telegram split into up to four parts
 
 
 def _button(text: str, action: str, arg: str = "") -> InlineKeyboardButton:
@@ -238,9 +239,20 @@ def edit_keyboard() -> InlineKeyboardMarkup:
 
 
 async def ask(
-    update: Update, context: SupportContext, step: str, draft: Draft, notice: str | None = None
+    update: Update,
+    context: SupportContext,
+    step: str,
+    draft: Draft,
+    notice: str | None = None,
+    *,
+    chosen: str | None = None,
 ) -> str:
-    """Send the question for `step` (after an optional notice) and return `step` as the state.
+    """Send the question for `step` and return `step` as the state.
+
+    One message a step: the question, after the answer just chosen (`chosen`) or a notice
+    about the last one. The prompt answered keeps its buttons: taking them off would be a
+    second message to the chat, whose pace Telegram holds to about one a second, and a tap
+    on an old button is answered as no longer valid (see `still_here`).
 
     The step is saved with the draft first, so whatever happens next the draft knows
     which question is open.
@@ -264,18 +276,22 @@ async def ask(
         text, keyboard = review_text(context, draft), review_keyboard()
     if notice:
         text = f"{notice}\n\n{text}"
+    if chosen:
+        text = f"✔️ {chosen}\n\n{text}"
     await context.bot.send_message(update.effective_chat.id, text, reply_markup=keyboard)
     return step
 
 
-async def advance(update: Update, context: SupportContext, draft: Draft, step: str) -> str:
+async def advance(
+    update: Update, context: SupportContext, draft: Draft, step: str, chosen: str | None = None
+) -> str:
     """Save the draft and move on: to the next step, or back to the review when editing."""
     if draft.editing:
         draft.editing = False
         next_step = REVIEW
     else:
         next_step = STEPS[STEPS.index(step) + 1]
-    return await ask(update, context, next_step, draft)
+    return await ask(update, context, next_step, draft, chosen=chosen)
 
 
 async def _guarded(update: Update, context: SupportContext, text: str) -> str:
@@ -283,13 +299,6 @@ async def _guarded(update: Update, context: SupportContext, text: str) -> str:
     if guarded.flagged:
         await fraud_notice(update, guarded.card_masked, guarded.otp_masked)
     return guarded.text
-
-
-async def _remove_buttons(update: Update) -> None:
-    """Take the buttons off the question just answered, so an old tap can't act twice."""
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
 
 
 async def _current_draft(update: Update, context: SupportContext) -> Draft | None:
@@ -325,7 +334,6 @@ async def new_ticket(update: Update, context: SupportContext) -> str:
     user = context.require_user()
     if update.callback_query is not None:
         await update.callback_query.answer()
-        await _remove_buttons(update)
     draft = await context.desk.start_draft(user.id)
     return await ask(update, context, DEPARTMENT, draft)
 
@@ -391,9 +399,12 @@ async def department_chosen(update: Update, context: SupportContext) -> str | in
         return await ask(update, context, DEPARTMENT, draft)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await _remove_buttons(update)
     draft.department = callback.arg
-    return await advance(update, context, draft, DEPARTMENT)
+    dept = context.desk.department(callback.arg)
+    chosen = _("<b>Department:</b> {value}").format(
+        value=escape(department_label(dept)) if dept else "—"
+    )
+    return await advance(update, context, draft, DEPARTMENT, chosen)
 
 
 async def subject_given(update: Update, context: SupportContext) -> str | int:
@@ -451,9 +462,9 @@ async def priority_chosen(update: Update, context: SupportContext) -> str | int:
         return await ask(update, context, PRIORITY, draft)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await _remove_buttons(update)
     draft.priority = Priority(callback.arg)
-    return await advance(update, context, draft, PRIORITY)
+    chosen = _("<b>Priority:</b> {value}").format(value=priority_label(draft.priority))
+    return await advance(update, context, draft, PRIORITY, chosen)
 
 
 async def message_given(update: Update, context: SupportContext) -> str | int:
@@ -484,7 +495,29 @@ async def message_given(update: Update, context: SupportContext) -> str | int:
         ).format(length=len(text), limit=context.desk.max_text_length)
         return await ask(update, context, MESSAGE, draft, notice)
     draft.message = await _guarded(update, context, text.strip())
+    # Perhaps the first part of a long paste: the rest may follow at once (see still_here).
+    draft.message_part_at = message.date.timestamp() if utf16_len(text) >= PASTE_PART else None
     return await advance(update, context, draft, MESSAGE)
+
+
+async def _join_paste(update: Update, context: SupportContext, draft: Draft) -> bool:
+    """Add a text that follows a long message at once to it: Telegram split one paste."""
+    message = update.effective_message
+    if (
+        message is None
+        or message.text is None
+        or message.text.startswith("/")
+        or draft.message is None
+        or draft.message_part_at is None
+        or message.date.timestamp() - draft.message_part_at > PASTE_WINDOW
+    ):
+        return False
+    rest = await _guarded(update, context, message.text.strip())
+    if len(draft.message) + 1 + len(rest) > MAX_JOINED_MESSAGE:
+        return False
+    draft.message = f"{draft.message}\n{rest}"
+    draft.message_part_at = message.date.timestamp() if utf16_len(rest) >= PASTE_PART else None
+    return True
 
 
 def _add_attachment(draft: Draft, attachment: Attachment) -> None:
@@ -577,8 +610,9 @@ async def attachments_done(update: Update, context: SupportContext) -> str | int
         return await ask(update, context, ATTACHMENTS, draft)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await _remove_buttons(update)
-    return await advance(update, context, draft, ATTACHMENTS)
+    files = ", ".join(escape(_attachment_name(a)) for a in draft.attachments) or _("none")
+    chosen = _("<b>Attachments:</b> {value}").format(value=files)
+    return await advance(update, context, draft, ATTACHMENTS, chosen)
 
 
 async def review_action(update: Update, context: SupportContext) -> str | int:
@@ -592,7 +626,6 @@ async def review_action(update: Update, context: SupportContext) -> str | int:
     if callback is None or callback.action not in {"submit", "edit"}:
         return await ask(update, context, REVIEW, draft)
     await query.answer()
-    await _remove_buttons(update)
     if callback.action == "edit":
         return await ask(update, context, EDIT, draft)
     if not draft.is_complete:
@@ -655,7 +688,6 @@ async def edit_choice(update: Update, context: SupportContext) -> str | int:
         return await ask(update, context, EDIT, draft)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await _remove_buttons(update)
     draft.editing = callback.arg != REVIEW
     return await ask(update, context, callback.arg, draft)
 
@@ -669,7 +701,6 @@ async def cancel(update: Update, context: SupportContext) -> int:
     await context.desk.discard_draft(user.id)
     if update.callback_query is not None:
         await update.callback_query.answer()
-        await _remove_buttons(update)
     assert update.effective_chat is not None
     await context.bot.send_message(
         update.effective_chat.id,
@@ -709,6 +740,9 @@ async def still_here(update: Update, context: SupportContext) -> str | int:
     if draft is None:
         return END
     step = draft.step if draft.step in (*STEPS, EDIT) else REVIEW
+    if step != MESSAGE and await _join_paste(update, context, draft):
+        joined = _("I added the rest of your long message to it.")
+        return await ask(update, context, step, draft, joined)
     for handler in STEP_HANDLERS[step]:
         check = handler.check_update(update)
         if check is not None and check is not False:
@@ -716,9 +750,11 @@ async def still_here(update: Update, context: SupportContext) -> str | int:
             return result
     query = update.callback_query
     if query is not None:
+        # A button of an earlier question (they keep their buttons, see `ask`): the current
+        # question is the latest message, so a word is enough.
         await query.answer(_("This button is no longer valid."))
-        notice = None
-    elif update.effective_message is not None and update.effective_message.text is not None:
+        return step
+    if update.effective_message is not None and update.effective_message.text is not None:
         if update.effective_message.text.startswith("/"):
             notice = _(
                 "You are in the middle of a new ticket. Carry on below, or send /cancel to stop."

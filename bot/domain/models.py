@@ -160,6 +160,9 @@ class Draft:
     step: str | None = None
     # The closed or solved ticket this one continues.
     follow_up_of: int | None = None
+    # When the message step took a text long enough to be the first part of a paste that
+    # Telegram split: a text right after it is the rest (Unix seconds).
+    message_part_at: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -171,6 +174,7 @@ class Draft:
             "editing": self.editing,
             "step": self.step,
             "follow_up_of": self.follow_up_of,
+            "message_part_at": self.message_part_at,
         }
 
     @classmethod
@@ -186,6 +190,7 @@ class Draft:
             editing=bool(data.get("editing", False)),
             step=data.get("step"),
             follow_up_of=data.get("follow_up_of"),
+            message_part_at=data.get("message_part_at"),
         )
 
     @property

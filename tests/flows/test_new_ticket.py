@@ -108,8 +108,19 @@ async def test_customer_opens_a_ticket_with_a_photo_and_a_document(
         expect=t(loc, "Write a short, specific subject for your ticket."),
     )
     assert subject_q.button_texts() == [t(loc, "✖ Cancel")]
-    # The answered question loses its buttons, so it can't be pressed twice.
-    assert fake.sent(person.id)[-2].buttons == [] or departments.buttons == []
+    # One message a step: the next question, showing the answer chosen.
+    chosen = t(loc, "<b>Department:</b> {value}").format(value=t(loc, "Billing & Payments"))
+    assert subject_q.text.startswith("✔️ " + chosen.replace("<b>", "").replace("</b>", ""))
+    # The answered question keeps its buttons, but a second tap changes nothing.
+    mark = len(fake.sent(person.id))
+    query = fake.press(person.user, departments, button=t(loc, "Technical Support"))
+    await fake.idle()
+    assert [c.params.get("text") for c in fake.answers_to(query)] == [
+        t(loc, "This button is no longer valid.")
+    ]
+    assert len(fake.sent(person.id)) == mark
+    draft = await bot.bot_data.desk.drafts.get(person.id)
+    assert draft is not None and draft.department == "billing"
 
     hint = await person.says(
         case.vague, expect=t(loc, "Write a short, specific subject for your ticket.")
