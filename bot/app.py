@@ -81,9 +81,17 @@ warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTB
 
 
 def build_application(
-    settings: Settings, *, clock: Clock = utc_now, persistence_interval: float = 5.0
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    persistence_interval: float = 5.0,
+    rate_limiter: bool = True,
 ) -> SupportApplication:
-    """Build the whole bot from its settings. Nothing is opened until it starts."""
+    """Build the whole bot from its settings. Nothing is opened until it starts.
+
+    ``rate_limiter=False`` leaves PTB's AIORateLimiter out: only the benchmark does that,
+    to measure what the limiter itself costs.
+    """
     load_catalogs()
     db = Database(settings.database_path)
     token = settings.bot_token.get_secret_value()
@@ -107,7 +115,7 @@ def build_application(
             connect_timeout=timeout,
         ),
         get_updates_request=HTTPXRequest(connection_pool_size=1, connect_timeout=timeout),
-        rate_limiter=AIORateLimiter(),
+        rate_limiter=AIORateLimiter() if rate_limiter else None,
     )
     application: SupportApplication = (
         ApplicationBuilder()
