@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +29,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 _children: set[subprocess.Popen[bytes]] = set()
+# Where the children's logs are copied when they stop (run.py --logs); None: not kept.
+LOGS: list[Path] = []
 
 
 class TimingFake(FakeTelegram):
@@ -155,6 +158,9 @@ class BotProcess:
         proc = self._proc
         if proc is None:
             return
+        if LOGS:
+            with contextlib.suppress(OSError):
+                shutil.copyfile(self.log_path, LOGS[0] / self.log_path.name)
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)

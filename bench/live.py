@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from pathlib import Path
 from bench.harness import TOKEN, BotProcess, TimingFake, desk_argv, desk_env, echo_argv
 from bot.config import Settings
 from bot.domain.desk import Desk
-from bot.domain.models import Draft, Priority, Status
+from bot.domain.models import Draft, Priority
 from storage import Database
 from tests.fake_api import FakeUser, SentMessage
 
@@ -171,6 +172,8 @@ QUESTION = {
     "review": "Please check your ticket before you send it.",
 }
 RECEIPT = re.compile(r"#\d{4,}")
+# A step unanswered this long is taken as lost (a customer would give up or send it again).
+STEP_TIMEOUT = 30.0
 STEP_NAMES = ("/new", "department", "subject", "priority", "message", "photo", "done", "submit")
 
 
@@ -283,7 +286,7 @@ async def intake_run(
                         user,
                         1000 + i,
                         think=think,
-                        step_timeout=deadline_s,
+                        step_timeout=min(STEP_TIMEOUT, deadline_s),
                         deadline=deadline,
                         steps=steps,
                     )
@@ -389,10 +392,9 @@ async def agents_run(tickets: int, texters: int, *, cap: float) -> AgentsRun:
             numbers = await _seed_tickets(settings, fake, owners, group.id)
             owner_of = dict(zip(numbers, owners, strict=True))
             proc = BotProcess("agents", desk_argv(limiter=True), env, workdir)
-            reader = Database(settings.database_path)
+            db_path = settings.database_path
             try:
                 await proc.start(fake)
-                await reader.connect()
                 await asyncio.sleep(2.0)  # start-up traffic (menus) out of the way
                 users = [fake.user(f"Texter {i}") for i in range(texters)]
                 await flood(fake, users, 1, timeout=30)  # first contact before the burst
@@ -404,20 +406,17 @@ async def agents_run(tickets: int, texters: int, *, cap: float) -> AgentsRun:
                     group.send(agent, f"/close {number}")
                 texting = asyncio.create_task(paced(fake, users, 2.0, cap, timeout=30))
                 drained_after = None
-                closed = 0
-                outbox_pending = 0
                 while time.monotonic() - start < cap:
                     await asyncio.sleep(1.0)
-                    figures = await reader_figures(reader)
-                    closed, outbox_pending = figures
+                    state = await read_state(db_path)
                     notified = sum(
                         1 for n in numbers if _close_notices(fake, owner_of[n], n, marks) >= 1
                     )
                     if (
-                        closed == len(numbers)
+                        len(state.closed) == len(numbers)
                         and notified == len(numbers)
                         and not fake.pending_updates
-                        and outbox_pending == 0
+                        and state.pending == 0
                     ):
                         drained_after = time.monotonic() - start
                         break
@@ -430,11 +429,15 @@ async def agents_run(tickets: int, texters: int, *, cap: float) -> AgentsRun:
                 admin = sum(
                     d.count for d in fake.rate.delivered[ledger_mark:] if d.chat_id == group.id
                 )
-                closed, outbox_pending = await reader_figures(reader)
+                state = await read_state(db_path)
+                closed, outbox_pending = len(state.closed), state.pending
                 pending_updates = len(fake.pending_updates)
-                not_notified = sum(1 for c in counts if c == 0)
-                # Closed but never told, and nothing left in the outbox that could still tell.
-                lost = max(0, min(not_notified, closed) - outbox_pending)
+                # Closed but never told, with nothing left in the outbox that could still tell.
+                lost = sum(
+                    1
+                    for n, c in zip(numbers, counts, strict=True)
+                    if c == 0 and n in state.closed and n not in state.customer_pending
+                )
                 projected = None
                 if drained_after is None and closed:
                     remaining = (len(numbers) - closed) * (admin / closed) + outbox_pending
@@ -461,17 +464,38 @@ async def agents_run(tickets: int, texters: int, *, cap: float) -> AgentsRun:
                     cap=cap,
                 )
             finally:
-                await reader.close()
                 await proc.stop()
 
 
-async def reader_figures(reader: Database) -> tuple[int, int]:
-    """(closed tickets, pending outbox items) as the bot's database has them now."""
-    from storage.repos import OutboxRepo, TicketRepo
+@dataclass(frozen=True)
+class DeskState:
+    """What the bot's database holds now (read with the bench's own SQL, read-only)."""
 
-    figures = await TicketRepo(reader).figures()
-    counts = await OutboxRepo(reader).counts()
-    return figures.by_status[Status.CLOSED], counts.get("pending", 0)
+    closed: set[int]
+    pending: int  # outbox items not yet delivered
+    customer_pending: set[int]  # tickets with a customer item not yet delivered
+    customer_failed: int  # customer items given up (failed or blocked)
+
+
+def _read_state(path: Path) -> DeskState:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        closed = {r[0] for r in conn.execute("SELECT number FROM tickets WHERE status = 'closed'")}
+        rows = conn.execute("SELECT audience, ticket_number, state FROM outbox").fetchall()
+    finally:
+        conn.close()
+    return DeskState(
+        closed=closed,
+        pending=sum(1 for _, _, state in rows if state == "pending"),
+        customer_pending={t for a, t, state in rows if a == "customer" and state == "pending"},
+        customer_failed=sum(
+            1 for a, _, state in rows if a == "customer" and state in ("failed", "blocked")
+        ),
+    )
+
+
+async def read_state(path: Path) -> DeskState:
+    return await asyncio.to_thread(_read_state, path)
 
 
 def _close_notice_times(
@@ -480,7 +504,7 @@ def _close_notice_times(
     return [
         at
         for at, m in fake.arrived.get(owner.id, [])[marks[owner.id] :]
-        if f"#{number}" in m.text and "closed" in m.text
+        if f"#{number}" in m.text and "closed" in m.text.lower()
     ]
 
 

@@ -30,7 +30,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 import telegram
 
 from bench import live, storage_bench
-from bench.harness import kill_all
+from bench.harness import LOGS, kill_all
 from bench.stats import Row, markdown, ms, num, percentile, ratio
 
 
@@ -208,7 +208,8 @@ async def section_intake(scale: Scale) -> list[Row]:
         rows.append(
             Row(
                 sec,
-                f"customers who did not finish in {scale.intake_deadline:.0f} s, {label}",
+                f"customers who did not finish ({live.STEP_TIMEOUT:.0f} s a step, "
+                f"{scale.intake_deadline:.0f} s in all), {label}",
                 str(run.customers - run.finished),
                 target="0",
                 met=run.finished == run.customers,
@@ -395,7 +396,11 @@ if __name__ == "__main__":
         default=900.0,
         help="give up a section after this many seconds (default 900)",
     )
+    parser.add_argument("--logs", type=Path, help="keep the bots' logs in this folder")
     args = parser.parse_args()
+    if args.logs:
+        args.logs.mkdir(parents=True, exist_ok=True)
+        LOGS.append(args.logs)
     atexit.register(kill_all)
     try:
         sys.exit(asyncio.run(main(QUICK if args.quick else FULL, args.only, args.section_timeout)))
