@@ -1,4 +1,4 @@
-"""The desk's benchmark: `python bench/run.py` (about ten minutes) or `--quick` (about two).
+"""The desk's benchmark: `python bench/run.py` (about 13 minutes) or `--quick` (about 4).
 
 It prints one markdown table: the desk beside a bare PTB echo bot (the framework floor),
 full ticket intake, a busy agents' chat, the storage queries at 10k and 1M tickets, and
@@ -382,7 +382,7 @@ async def main(scale: Scale, only: list[str], limit: float) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smaller run (about two minutes)")
+    parser.add_argument("--quick", action="store_true", help="a smaller run (about four minutes)")
     parser.add_argument(
         "--only",
         nargs="+",
