@@ -91,11 +91,12 @@ def build_application(
     *,
     clock: Clock = utc_now,
     persistence_interval: float = 5.0,
-    limits: TelegramLimits = TELEGRAM,
+    limits: TelegramLimits | None = TELEGRAM,
 ) -> SupportApplication:
     """Build the whole bot from its settings. Nothing is opened until it starts.
 
-    `limits` is the pace the bot keeps: Telegram's, unless a test server allows more.
+    `limits` is the pace the bot keeps: Telegram's, unless a test server allows more;
+    None leaves the rate limiter out (only the benchmark does that, to measure its cost).
     """
     load_catalogs()
     db = Database(settings.database_path)
@@ -120,7 +121,7 @@ def build_application(
             connect_timeout=timeout,
         ),
         get_updates_request=HTTPXRequest(connection_pool_size=1, connect_timeout=timeout),
-        rate_limiter=DeskRateLimiter(limits),
+        rate_limiter=DeskRateLimiter(limits) if limits is not None else None,
     )
     application: SupportApplication = (
         ApplicationBuilder()
