@@ -106,11 +106,11 @@ class Person:
         return await self._reply(mark, expect, timeout=timeout)
 
     async def presses(
-        self, message: SentMessage, button: str, expect: str | None = None
+        self, message: SentMessage, button: str, expect: str | None = None, timeout: float = 5.0
     ) -> SentMessage:
         mark = self._mark()
         self.fake.press(self.user, message, button=button)
-        return await self._reply(mark, expect)
+        return await self._reply(mark, expect, timeout=timeout)
 
     async def sends_photo(self, expect: str | None = None, **kwargs: Any) -> SentMessage:
         mark = self._mark()

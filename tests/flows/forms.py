@@ -41,14 +41,16 @@ async def walk_to(
         nxt = STEPS[STEPS.index(done) + 1]
         expect = question(nxt, locale)
         if done == "department":
-            current = await person.presses(current, tr("Billing & Payments", locale), expect)
+            current = await person.presses(
+                current, tr("Billing & Payments", locale), expect, timeout
+            )
         elif done == "subject":
-            current = await person.says(subject, expect)
+            current = await person.says(subject, expect, timeout)
         elif done == "priority":
             button = next(b for b in current.button_texts() if b.startswith(tr("Medium", locale)))
-            current = await person.presses(current, button, expect)
+            current = await person.presses(current, button, expect, timeout)
         elif done == "message":
-            current = await person.says(message, expect)
+            current = await person.says(message, expect, timeout)
         elif done == "attachments":
-            current = await person.presses(current, tr("Skip", locale), expect)
+            current = await person.presses(current, tr("Skip", locale), expect, timeout)
     return current
