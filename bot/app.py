@@ -148,9 +148,7 @@ def build_application(
     relay = AdminRelay(desk)
     application.bot_data.relay = relay
     application.bot_data.dispatcher = Dispatcher(desk, Notifier(desk, relay))
-    handlers.register(
-        application, conversation_timeout=settings.conversation_timeout.total_seconds() or None
-    )
+    handlers.register(application)
     sweeper.schedule(application, settings.sweep_interval.total_seconds())
     application.add_handler(TypeHandler(Update, skip_processed), group=-3)
     application.add_handler(TypeHandler(Update, after_update), group=99)

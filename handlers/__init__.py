@@ -19,7 +19,7 @@ from handlers import (
 from handlers.errors import on_error
 
 
-def register(application: SupportApp, *, conversation_timeout: float | None) -> None:
+def register(application: SupportApp) -> None:
     """Add every handler, in the order PTB must try them.
 
     bot/app.py adds two more around these: group -3 drops updates already handled, group 99
@@ -29,9 +29,9 @@ def register(application: SupportApp, *, conversation_timeout: float | None) -> 
     gate.register(application)  # group -1: bound chat, members, bans, forged buttons
     # Group 0, first match wins: the form, the customers' commands and replies, the agents'
     # side, then the fallbacks for whatever is left.
-    new_ticket.register(application, conversation_timeout)
+    new_ticket.register(application)
     # Before the plain commands: /cancel must reach an open Reply first.
-    my_tickets.register(application, conversation_timeout)
+    my_tickets.register(application)
     rating.register(application)
     start.register(application)
     faq.register(application)

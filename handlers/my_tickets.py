@@ -18,7 +18,6 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -332,10 +331,12 @@ async def reply_given(update: Update, context: SupportContext) -> str | int:
         user.id, newer_than=time.time() - timeout if timeout else None
     )
     if chosen is None:
-        # Reply mode outlived its time (across a restart): this message is an ordinary one.
+        # Reply mode was left idle past its time: this message is an ordinary one.
         await context.desk.users.set_reply_ticket(user.id, None)
         await customer_message(update, context)
         return END
+    # Each message keeps Reply open for another CONVERSATION_TIMEOUT.
+    await context.desk.users.set_reply_ticket(user.id, chosen)
     target = await ticket_replied_to(message, context)
     if target is None:
         target = await context.desk.tickets.get(chosen)
@@ -403,13 +404,9 @@ async def reply_cancelled(update: Update, context: SupportContext) -> int:
     return END
 
 
-async def reply_timed_out(update: Update, context: SupportContext) -> None:
-    """A pause ends the reply quietly: what was sent is on the ticket already."""
-    if context.user is not None:
-        await context.desk.users.set_reply_ticket(context.user.id, None)
-
-
-def build_reply_conversation(timeout: float | None) -> ConversationHandler[SupportContext]:
+def build_reply_conversation() -> ConversationHandler[SupportContext]:
+    """Reply mode, persistent. Its idle timeout is the stored time of the customer's last
+    message in it (`reply_given` checks it), not a PTB job per open Reply."""
     return ConversationHandler(
         entry_points=[CallbackQueryHandler(reply_pressed, pattern=rf"^{CB}:reply:")],
         states={
@@ -420,7 +417,6 @@ def build_reply_conversation(timeout: float | None) -> ConversationHandler[Suppo
                 ),
                 CallbackQueryHandler(reply_done, pattern=rf"^{CB}:replydone:"),
             ],
-            ConversationHandler.TIMEOUT: [TypeHandler(Update, reply_timed_out)],
         },
         fallbacks=[CommandHandler("cancel", reply_cancelled)],
         name="ticket_reply",
@@ -428,14 +424,13 @@ def build_reply_conversation(timeout: float | None) -> ConversationHandler[Suppo
         per_chat=True,
         per_user=True,
         per_message=False,
-        conversation_timeout=timeout,
         # Reply on another ticket while replying switches to that ticket.
         allow_reentry=True,
     )
 
 
-def register(application: SupportApp, conversation_timeout: float | None) -> None:
-    application.add_handler(build_reply_conversation(conversation_timeout))
+def register(application: SupportApp) -> None:
+    application.add_handler(build_reply_conversation())
     application.add_handler(
         CommandHandler("tickets", tickets_command, filters=filters.ChatType.PRIVATE)
     )

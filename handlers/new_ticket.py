@@ -710,25 +710,6 @@ async def cancel(update: Update, context: SupportContext) -> int:
     return END
 
 
-async def timed_out(update: Update, context: SupportContext) -> None:
-    """Tell the customer the idle form was closed (PTB calls this on conversation_timeout)."""
-    # PTB runs this from a job with the context of the customer's last update: the
-    # middleware's user and locale are on it, but the locale ContextVar is not.
-    user = context.user
-    if user is None or update.effective_chat is None:
-        return
-    with use_locale(context.locale):
-        await context.desk.discard_draft(user.id)
-        await context.bot.send_message(
-            update.effective_chat.id,
-            _(
-                "Your new ticket was left idle for a long time, so I closed the form. "
-                "Nothing was sent. Start again with /new whenever you are ready."
-            ),
-            reply_markup=main_menu(),
-        )
-
-
 async def still_here(update: Update, context: SupportContext) -> str | int:
     """Answer anything the current step can't use, and ask its question again.
 
@@ -784,8 +765,13 @@ STEP_HANDLERS: dict[object, list[BaseHandler[Update, Any, Any]]] = {
 }
 
 
-def build(conversation_timeout: float | None) -> ConversationHandler[SupportContext]:
-    """The `/new` conversation, persistent, per chat and user."""
+def build() -> ConversationHandler[SupportContext]:
+    """The `/new` conversation, persistent, per chat and user.
+
+    No `conversation_timeout`: PTB keeps a job (holding the update and its context) per
+    open form for it, and loses it at a restart. The draft's stored time is the deadline
+    instead, which the sweeper enforces (handlers/sweeper.py).
+    """
     cb = pattern(CB)
     return ConversationHandler(
         entry_points=[
@@ -795,10 +781,6 @@ def build(conversation_timeout: float | None) -> ConversationHandler[SupportCont
         ],
         states={
             **STEP_HANDLERS,
-            ConversationHandler.TIMEOUT: [
-                MessageHandler(filters.ALL, timed_out),
-                CallbackQueryHandler(timed_out),
-            ],
         },
         fallbacks=[
             CommandHandler("cancel", cancel),
@@ -812,10 +794,9 @@ def build(conversation_timeout: float | None) -> ConversationHandler[SupportCont
         per_chat=True,
         per_user=True,
         per_message=False,
-        conversation_timeout=conversation_timeout,
         allow_reentry=False,
     )
 
 
-def register(application: SupportApp, conversation_timeout: float | None) -> None:
-    application.add_handler(build(conversation_timeout))
+def register(application: SupportApp) -> None:
+    application.add_handler(build())

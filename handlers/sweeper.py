@@ -24,7 +24,6 @@ REMINDER_AT = 2 / 3
 PROCESSED_KEPT = timedelta(days=7)
 # Delivered outbox rows are kept a day for a look at what went out (and what failed).
 DELIVERED_KEPT = timedelta(days=1)
-DRAFT_MARGIN = 1.5
 
 
 async def sweep(context: SupportContext) -> None:
@@ -58,11 +57,12 @@ async def sweep(context: SupportContext) -> None:
     for ticket in await desk.tickets.in_status_since(Status.SOLVED, now - close_after):
         if await service.auto_move(ticket.number, Action.AUTO_CLOSE, Status.SOLVED):
             log.info("Auto-closed %s", ticket.ref)
-    # A form idle past its timeout while the bot was down (PTB's own timeout does not
-    # survive a restart). The margin lets PTB's timeout speak first while the bot runs.
+    # A form idle past its timeout, whether the bot ran or not: the draft's stored time is
+    # the deadline (no timer per form in memory), and the customer is told through the
+    # outbox. Its precision is this job's interval.
     timeout = desk.settings.conversation_timeout
     if timeout:
-        await desk.drafts.expire(now - timeout * DRAFT_MARGIN, now)
+        await desk.drafts.expire(now - timeout, now)
     retention = desk.retention
     await retention.forget_delivered(now - DELIVERED_KEPT)
     # The inbox first: a handled row whose id were forgotten would be handled again.

@@ -139,7 +139,10 @@ async def test_tickets_are_listed_newest_first_with_paging(
 async def test_an_idle_form_times_out_with_a_message(
     fake: FakeTelegram, make_settings: Callable[..., Settings]
 ) -> None:
-    settings = make_settings(telegram_api_url=fake.url, conversation_timeout="1")
+    # The sweeper enforces the stored deadline: its interval is the timeout's precision.
+    settings = make_settings(
+        telegram_api_url=fake.url, conversation_timeout="1", sweep_interval="0.3"
+    )
     async with running(settings) as bot:
         person = Person(fake, fake.user("Rina", language_code="sv"))
         await walk_to(person, "subject", locale="sv")
