@@ -41,11 +41,11 @@ SupportApplication = Application[Any, SupportContext, Any, Any, BotData, Any]
 
 
 async def after_update(update: Update, context: SupportContext) -> None:
-    """Finish an update: persist conversation states now, note it done, send what is owed."""
+    """Finish an update: persist conversation states now and note it done (the outbox's
+    sender is woken by the database when the update queued something)."""
     # Not at PTB's next batch: a kill between two batches would lose a step of a form.
     await context.application.update_persistence()
     await context.desk.update_handled(update.update_id)
-    context.bot_data.dispatcher.wake()
 
 
 async def skip_processed(update: Update, context: SupportContext) -> None:

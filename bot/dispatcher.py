@@ -62,6 +62,7 @@ class Dispatcher:
         self._wake.set()
 
     def start(self, bot: Bot) -> None:
+        self.desk.db.on_queued = self.wake
         if self._task is None:
             self._task = asyncio.create_task(self._run(bot), name="outbox-dispatcher")
 

@@ -51,8 +51,23 @@ def render_answer(entry: FaqEntry, settings: Settings, *, in_ticket: bool = Fals
     return entry.text(in_ticket=in_ticket).format_map(_values(settings))
 
 
+# Filled values per settings object and locale: Babel's formatting costs a millisecond or
+# two per answer, and the settings never change while the bot runs. The settings object is
+# kept with its values, so its id can't be reused by another one.
+_FILLED: dict[tuple[int, str], tuple[Settings, dict[str, str]]] = {}
+
+
 def _values(settings: Settings) -> dict[str, str]:
     locale = current_locale()
+    key = (id(settings), locale)
+    cached = _FILLED.get(key)
+    if cached is None or cached[0] is not settings:
+        cached = (settings, _fill(settings, locale))
+        _FILLED[key] = cached
+    return cached[1]
+
+
+def _fill(settings: Settings, locale: str) -> dict[str, str]:
     hours = settings.business_hours
     return {
         "business_days": business_days(hours.days, locale),

@@ -13,7 +13,7 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -37,6 +37,9 @@ class Database:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        # Called after a transaction that added to the outbox has committed: the outbox's
+        # sender is woken only when there is something to send.
+        self.on_queued: Callable[[], None] | None = None
         self._open_lock = asyncio.Lock()
 
     async def connect(self) -> None:
@@ -122,13 +125,16 @@ class Database:
         conn = self._require()
         async with self._lock:
             await conn.execute(begin)
+            tx = Transaction(conn)
             try:
-                yield Transaction(conn)
+                yield tx
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise
             else:
                 await conn.execute("COMMIT")
+        if tx.queued and self.on_queued is not None:
+            self.on_queued()  # the outbox has something new: its sender looks now
 
     async def delete_in_batches(
         self, sql: str, params: Sequence[Any], *, batch: int, most: int
@@ -190,6 +196,8 @@ class Transaction:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        # Set by whoever adds to the outbox in this transaction (storage.repos.enqueue).
+        self.queued = False
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         async with self._conn.execute(sql, params) as cursor:

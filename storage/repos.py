@@ -121,8 +121,7 @@ OUTBOX_CUSTOMER_HEADS = (
     " ORDER BY id LIMIT ?"
 )
 OUTBOX_ADMIN_NEXT = (
-    "SELECT * FROM outbox WHERE state = 'pending' AND audience = 'admin'"
-    " ORDER BY lane, id LIMIT 1"
+    "SELECT * FROM outbox WHERE state = 'pending' AND audience = 'admin' ORDER BY lane, id LIMIT 1"
 )
 RELAY_BY_ADMIN_MESSAGE = (
     "SELECT * FROM relayed_messages WHERE admin_chat_id = ? AND admin_message_id = ?"
@@ -211,7 +210,18 @@ class UserRepo:
         language_code: str | None,
         now: datetime,
     ) -> User:
-        """Record what Telegram says about a user now, keeping their own choices."""
+        """Record what Telegram says about a user now, keeping their own choices.
+
+        Most updates come from someone already known as they are: a read then, not a write.
+        """
+        known = await self.get(user_id)
+        if known is not None and (
+            known.first_name,
+            known.last_name,
+            known.username,
+            known.language_code,
+        ) == (first_name, last_name, username, language_code):
+            return known
         async with self._db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO users (id, first_name, last_name, username, language_code,"
@@ -984,6 +994,7 @@ async def enqueue(
     # With a dedupe key, a second pending row of the same key is dropped: the first one
     # will deliver the latest state anyway (a card refresh, for example).
     lane = admin_lane(kind) if audience is Audience.ADMIN else 0
+    tx.queued = True
     await tx.execute(
         "INSERT OR IGNORE INTO outbox (kind, audience, lane, chat_id, ticket_number, payload,"
         " dedupe_key, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1109,10 +1120,13 @@ class ProcessedUpdates:
         return row is not None
 
     async def mark(self, update_id: int) -> None:
-        await self._db.execute(
-            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-            (update_id, int(time.time())),
-        )
+        """Note the update as handled and drop it from the inbox, in one transaction."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                (update_id, int(time.time())),
+            )
+            await tx.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
 
 
 class Inbox:

@@ -123,7 +123,6 @@ class Desk:
     async def update_handled(self, update_id: int) -> None:
         """Note an incoming update as done: never handled again, gone from the inbox."""
         await self.processed.mark(update_id)
-        await self.inbox.handled(update_id)
 
     # Operators, the admin chat and bans
 
