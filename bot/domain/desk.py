@@ -25,6 +25,7 @@ from storage import (
     Inbox,
     OutboxRepo,
     ProcessedUpdates,
+    Quarantine,
     RatingRepo,
     Retention,
     TicketRepo,
@@ -63,6 +64,7 @@ class Desk:
         self.outbox = OutboxRepo(db)
         self.processed = ProcessedUpdates(db)
         self.inbox = Inbox(db)
+        self.quarantine = Quarantine(db)
         self.retention = Retention(db)
         self.held = HeldMessageRepo(db)
         self.service = TicketService(self.tickets, self.ratings, clock, self.due_at)
