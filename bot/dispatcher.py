@@ -28,6 +28,7 @@ from bot.domain.desk import Desk
 from bot.domain.models import Audience, OutboxItem
 from bot.domain.outbox import CARD
 from bot.faults import StorageHealth, Trouble, describe
+from bot.logcontext import note_ticket
 from bot.notify import Notifier
 from storage import storage_fault
 
@@ -215,6 +216,7 @@ class Dispatcher:
             self.wake()
 
     async def _attempt(self, bot: Bot, item: OutboxItem) -> None:
+        note_ticket(item.ticket_number)  # each delivery is its own task: its own log context
         outbox = self.desk.outbox
         if item.kind == CARD:
             # From now on a new change must queue its own refresh: this one renders now.
