@@ -66,18 +66,23 @@ class Trouble:
         """How long to wait before the next try (the first try after a success: none)."""
         return self._delay if self.failing else 0.0
 
-    def failed(self, reason: str, *, quiet: bool = False) -> float:
+    def failed(self, reason: str, *, quiet: bool = False, detail: str = "") -> float:
         """Note a failed attempt; return how long to wait before the next one.
 
+        A new `reason` is a change of state; `detail` (what was being done) is only shown.
         `quiet` when someone else reports this failure already (StorageHealth).
         """
         wait = self._delay
         self._delay = min(self._delay * 2, self._cap)
         self.failures += 1
         if reason != self._reason and not quiet:
-            self._log.error("%s failed: %s; retrying with a growing delay", self.what, reason)
+            self._log.error(
+                "%s failed: %s%s; retrying with a growing delay", self.what, reason, detail
+            )
         else:
-            self._log.debug("%s failed again (%s); next try in %g s", self.what, reason, wait)
+            self._log.debug(
+                "%s failed again (%s%s); next try in %g s", self.what, reason, detail, wait
+            )
         self._reason = reason
         return wait
 
@@ -118,7 +123,7 @@ class StorageHealth:
     def failed(self, exc: BaseException, doing: str) -> None:
         """Note a failed write (while `doing` something); the first one is announced."""
         cause = storage_fault(exc) or describe(exc)
-        self._trouble.failed(f"{cause} ({doing})")
+        self._trouble.failed(cause, detail=f" ({doing})")
         if not self._announced:
             self._announced = True
             self._spawn(self._announce(cause))
