@@ -5,15 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from telegram import Update
-
 if TYPE_CHECKING:
+    from bot.app import SupportApplication
     from bot.config import Settings
 
 EXIT_BAD_SETTINGS = 2
@@ -70,26 +68,50 @@ async def _open_database(settings: Settings) -> None:
     await db.close()
 
 
-async def _prepare(settings: Settings) -> bool:
-    """Check the database file and wait for Telegram; False when SIGINT or SIGTERM came first.
+async def _run(settings: Settings, application: SupportApplication) -> bool:
+    """Check the database, wait for Telegram, then run until SIGINT or SIGTERM.
 
-    Migrations wait for the run itself, so a failure here is the only line written.
+    False when a stop signal came before Telegram could be reached. Migrations wait for
+    the run itself, so a failed check is the only line written.
     """
+    from bot.runner import serve, stop_on_signals
     from bot.startup import wait_for_telegram
     from storage import Database
 
-    await Database(settings.database_path).check_writable()
+    await Database(settings.database_path).check_usable()
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for sig in signals:
-        loop.add_signal_handler(sig, stop.set)
+    with stop_on_signals(stop):
+        if not await wait_for_telegram(settings, stop):
+            return False
+        await serve(
+            application,
+            stop,
+            webhook=webhook_options(settings) if settings.webhook_url else None,
+            polling_failed=application.bot.polling_failed,
+        )
+    return True
+
+
+def _check_quarantine(settings: Settings) -> str | None:
+    """List the quarantined updates (or None when the file can't be read: the error line)."""
+    import sqlite3
+
+    from storage import read_quarantine
+
     try:
-        return await wait_for_telegram(settings, stop)
-    finally:
-        # PTB installs its own handlers for the run itself.
-        for sig in signals:
-            loop.remove_signal_handler(sig)
+        found = read_quarantine(settings.database_path)
+    except sqlite3.Error as exc:
+        return f"DATABASE_PATH: {settings.database_path}: {exc}"
+    if not found:
+        print("no quarantined updates")  # noqa: T201
+        return None
+    print(f"quarantined updates ({len(found)}, newest first):")  # noqa: T201
+    for entry in found:
+        when = entry.quarantined_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        print(  # noqa: T201
+            f"  update {entry.update_id}  {when}  failed {entry.attempts}x  {entry.error}"
+        )
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,7 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "check":
         print("settings and catalogs are valid")  # noqa: T201
-        return 0
+        problem = _check_quarantine(settings)
+        return _fail(problem) if problem else 0
     if args.command == "migrate":
         try:
             asyncio.run(_open_database(settings))
@@ -134,25 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         application = build_application(settings)
     except FaqError as exc:
         return _fail(str(exc))
-    # One event loop for the preparation and the run: PTB takes the current one.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
     try:
-        ready = loop.run_until_complete(_prepare(settings))
+        ready = asyncio.run(_run(settings, application))
     except DatabaseUnavailableError as exc:
-        loop.close()
         return _fail(f"DATABASE_PATH: {exc}")
     except TokenRejectedError as exc:
-        loop.close()
         return _fail(str(exc))
     if not ready:
-        loop.close()
         log.info("Stopped before Telegram could be reached")
-        return 0
-    if settings.webhook_url:
-        application.run_webhook(allowed_updates=Update.ALL_TYPES, **webhook_options(settings))
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 

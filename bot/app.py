@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.context import BotData, SupportContext
 from bot.dispatcher import Dispatcher
 from bot.domain.desk import Clock, Desk, utc_now
+from bot.faults import StorageHealth
 from bot.i18n import load_catalogs
 from bot.notify import Notifier
 from bot.ratelimit import TELEGRAM, DeskRateLimiter, TelegramLimits
@@ -66,6 +67,7 @@ async def on_startup(application: SupportApplication) -> None:
         log.info("Handling update %s fetched before the last stop", payload.get("update_id"))
         await application.update_queue.put(Update.de_json(payload, application.bot))
     await publish_commands(application.bot, desk)
+    application.bot_data.health.bot = application.bot
     application.bot_data.dispatcher.start(application.bot)
     log.info("Support desk started as @%s", application.bot.username)
 
@@ -77,8 +79,18 @@ async def on_stop(application: SupportApplication) -> None:
 
 async def on_shutdown(application: SupportApplication) -> None:
     await application.bot_data.dispatcher.stop()  # in case start-up failed half-way
+    await application.bot_data.health.drain()
     await application.bot_data.desk.db.close()
     log.info("Support desk stopped")
+
+
+def _add_fault_handling(application: SupportApplication, bot: DeskBot) -> None:
+    """Storage faults, poison updates and unreadable ones (bot/faults.py, handlers/errors.py)."""
+    desk = application.bot_data.desk
+    health = StorageHealth(desk, wake_outbox=lambda: application.bot_data.dispatcher.wake())
+    application.bot_data.health = health
+    application.bot_data.failures = {}
+    bot.keep_fetched_in(desk.inbox.add, quarantine=desk.quarantine.add, health=health)
 
 
 # Our forms track buttons per chat and user on purpose (per_message=False): PTB warns about
@@ -143,11 +155,13 @@ def build_application(
     )
     desk = Desk(settings, db, clock)
     desk.faq  # noqa: B018 - read now: a broken FAQ file stops start-up, not a customer's question
-    bot.keep_fetched_in(desk.inbox.add)
     application.bot_data.desk = desk
     relay = AdminRelay(desk)
     application.bot_data.relay = relay
-    application.bot_data.dispatcher = Dispatcher(desk, Notifier(desk, relay))
+    _add_fault_handling(application, bot)
+    application.bot_data.dispatcher = Dispatcher(
+        desk, Notifier(desk, relay), health=application.bot_data.health
+    )
     handlers.register(application)
     sweeper.schedule(application, settings.sweep_interval.total_seconds())
     application.add_handler(TypeHandler(Update, skip_processed), group=-3)

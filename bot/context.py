@@ -11,6 +11,7 @@ from bot.domain.models import User
 if TYPE_CHECKING:
     from bot.dispatcher import Dispatcher
     from bot.domain.desk import Desk
+    from bot.faults import StorageHealth
     from bot.relay import AdminRelay
 
 
@@ -24,6 +25,8 @@ class BotData:
     desk: Desk
     relay: AdminRelay
     dispatcher: Dispatcher
+    health: StorageHealth  # the database's state at run time (bot/faults.py)
+    failures: dict[int, int]  # update id -> failed runs, until handled or quarantined
 
 
 class SupportContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

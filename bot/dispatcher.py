@@ -6,6 +6,11 @@ to each customer (the Bot API's per-chat limit); PTB's AIORateLimiter keeps the 
 retried with backoff, a 403 (the customer blocked the bot) is recorded and not retried,
 and a 400 is logged and given up. An item is marked sent only after Telegram accepted it,
 so a crash re-sends it at most once (Telegram has no idempotency key to do better).
+
+Its own failures back off: an error in a round waits longer each time (up to a minute),
+logged when it starts and when it ends. When the database refuses a write (a full disk),
+deliveries pause the same way; an item Telegram accepted but that could not be marked sent
+is remembered here and marked once writes work again, never sent twice meanwhile.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -21,7 +27,10 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from bot.domain.desk import Desk
 from bot.domain.models import Audience, OutboxItem
 from bot.domain.outbox import CARD
+from bot.faults import StorageHealth, Trouble, describe
+from bot.logcontext import note_ticket
 from bot.notify import Notifier
+from storage import storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +50,10 @@ class Dispatcher:
         overall_rate: float = 29.0,  # a hair under Telegram's 30, for clock jitter
         max_parallel: int = 8,
         batch: int = 200,
+        health: StorageHealth | None = None,
     ) -> None:
         self.desk = desk
+        self.health = health
         self.notifier = notifier
         self.per_chat_interval = per_chat_interval
         # Items are started evenly spaced: PTB's limiter would allow a burst of 30 at once,
@@ -56,6 +67,12 @@ class Dispatcher:
         self._next_ok: dict[object, float] = {}
         self._task: asyncio.Task[None] | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
+        self._trouble = Trouble("The outbox dispatcher", log)
+        # Writes the database refused: deliveries pause, growing, until one goes through.
+        self._storage = Trouble("Recording outbox deliveries", log)
+        self._pause = 0.0
+        # Items Telegram accepted whose new state could not be written yet: item id -> write.
+        self._unrecorded: dict[int, Callable[[], Awaitable[None]]] = {}
 
     def wake(self) -> None:
         """Look at the outbox now (something was just written)."""
@@ -87,13 +104,54 @@ class Dispatcher:
     async def _run(self, bot: Bot) -> None:
         while True:
             try:
+                await self._record_unrecorded()
                 wait = await self._round(bot)
-            except Exception:  # the loop must survive anything: log it and go on
-                log.exception("The outbox dispatcher hit an error; retrying")
-                wait = 1.0
+            except Exception as exc:  # noqa: BLE001 - the loop survives anything, backing off
+                wait = self._round_failed(exc)
+            else:
+                self._trouble.succeeded()
+            if self._pause:
+                wait, self._pause = max(wait, self._pause), 0.0
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    def _round_failed(self, exc: Exception) -> float:
+        if storage_fault(exc) is not None:
+            return self._storage_failed(exc, "reading the outbox")
+        log.debug("The dispatcher's traceback", exc_info=exc)
+        return self._trouble.failed(describe(exc))
+
+    def _storage_failed(self, exc: Exception, doing: str) -> float:
+        """A write was refused: report it (once per outage) and pause deliveries."""
+        if self.health is not None:
+            self.health.failed(exc, doing)
+        quiet = self.health is not None
+        self._pause = max(self._pause, self._storage.failed(describe(exc), quiet=quiet))
+        return self._pause
+
+    def _storage_ok(self) -> None:
+        self._storage.succeeded(quiet=self.health is not None)
+        if self.health is not None:
+            self.health.ok()
+
+    async def _record(self, item_id: int, write: Callable[[], Awaitable[None]]) -> None:
+        """Write an item's new state; if the database refuses, keep it to write later."""
+        try:
+            await write()
+        except Exception as exc:
+            if storage_fault(exc) is None:
+                raise
+            self._unrecorded[item_id] = write
+            self._storage_failed(exc, f"recording outbox item {item_id}")
+        else:
+            self._storage_ok()
+
+    async def _record_unrecorded(self) -> None:
+        for item_id, write in list(self._unrecorded.items()):
+            await write()  # a refusal ends the round: it backs off and comes back here
+            del self._unrecorded[item_id]
+            self._storage_ok()
 
     def _now(self) -> float:
         """The desk's clock, which wrote the items' due times."""
@@ -111,6 +169,10 @@ class Dispatcher:
         soonest = 1.0
         for item in items:
             key = self._key(item)
+            if item.id in self._unrecorded:
+                # Sent already; the line waits until that is written down.
+                held.add(key)
+                continue
             if key in held or key in self._busy:
                 held.add(key)
                 continue
@@ -141,6 +203,12 @@ class Dispatcher:
         try:
             async with self._slots:
                 await self._attempt(bot, item)
+        except Exception as exc:  # a delivery task has no one to raise to
+            if storage_fault(exc) is not None:
+                self._storage_failed(exc, f"delivering outbox item {item.id}")
+            else:
+                log.error("Outbox item %s (%s) failed: %s", item.id, item.kind, describe(exc))
+                log.debug("The traceback", exc_info=exc)
         finally:
             self._busy.discard(key)
             if item.audience is Audience.CUSTOMER:
@@ -149,6 +217,7 @@ class Dispatcher:
             self.wake()
 
     async def _attempt(self, bot: Bot, item: OutboxItem) -> None:
+        note_ticket(item.ticket_number)  # each delivery is its own task: its own log context
         outbox = self.desk.outbox
         if item.kind == CARD:
             # From now on a new change must queue its own refresh: this one renders now.
@@ -182,11 +251,15 @@ class Dispatcher:
             log.warning("Outbox item %s failed (%s); retrying in %.0f s", item.id, exc, delay)
             await outbox.retry(item.id, self._now() + delay, str(exc))
         except Exception as exc:  # a bug must not lose the message: keep it for later
-            log.exception("Outbox item %s (%s) crashed", item.id, item.kind)
+            if storage_fault(exc) is not None:
+                raise  # the item stays as it was; deliveries pause (see _deliver)
+            log.error("Outbox item %s (%s) crashed: %s", item.id, item.kind, describe(exc))
+            log.debug("The traceback", exc_info=exc)
             delay = min(MAX_BACKOFF, 2.0 ** min(item.attempts + 3, 9))
             await outbox.retry(item.id, self._now() + delay, repr(exc))
         else:
-            await outbox.done(item.id)
+            # Telegram has it now: whatever happens to the database, never send it again.
+            await self._record(item.id, lambda: outbox.done(item.id))
 
 
 # What Telegram says when the bot can't write to a chat at all (as opposed to a message

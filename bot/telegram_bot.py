@@ -8,18 +8,32 @@
 - Every batch `getUpdates` returns is written to the inbox before PTB queues it: Telegram
   forgets a batch once the next one is asked for, so a kill before the queue is worked off
   would otherwise lose those updates. Customers' texts are stored masked.
+- An update PTB can't read is set aside (quarantined) instead of failing the whole batch:
+  PTB would log it and ask for the same batch again at once, forever. It is confirmed with
+  the next request, so it never comes back.
+- When the inbox can't be written (a full disk), the batch is handed over all the same, so
+  every customer is answered (told to try again where their change can't be saved) instead
+  of the bot asking for the same batch again and again. The failure is logged once per
+  change of state (bot/faults.py), as are `getUpdates` errors (PTB retries those with a
+  growing delay; `polling_failed` is its error callback).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram._utils.types import JSONDict
+from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from bot.domain.fraud import guard
+from bot.faults import StorageHealth, Trouble, describe
+from bot.startup import short_reason
+
+log = logging.getLogger(__name__)
 
 # Methods that take `parse_mode` (Bot API 10.2); PTB may add it to any other.
 TAKES_PARSE_MODE = frozenset(
@@ -41,6 +55,8 @@ TAKES_LINK_PREVIEW = frozenset({"sendMessage", "editMessageText"})
 
 
 InboxWriter = Callable[[list[dict[str, Any]]], Awaitable[None]]
+# Sets one unreadable update aside: (update_id, masked payload, error, attempts).
+QuarantineWriter = Callable[[int, Any, str, int], Awaitable[None]]
 _TEXT_FIELDS = frozenset({"text", "caption"})
 
 
@@ -64,15 +80,51 @@ class DeskBot(ExtBot[int]):
 
     # PTB freezes a bot's public attributes; protected ones stay settable.
     _inbox_writer: InboxWriter | None = None
+    _quarantine_writer: QuarantineWriter | None = None
+    _health: StorageHealth | None = None
+    _polling: Trouble | None = None
+    # Every update id up to this one was set aside: the next request confirms them.
+    _set_aside_through = 0
 
-    def keep_fetched_in(self, writer: InboxWriter) -> None:
-        """Write every fetched batch with `writer` before PTB queues it."""
+    def keep_fetched_in(
+        self,
+        writer: InboxWriter,
+        *,
+        quarantine: QuarantineWriter | None = None,
+        health: StorageHealth | None = None,
+    ) -> None:
+        """Write every fetched batch with `writer` before PTB queues it; set unreadable
+        updates aside with `quarantine`; report the inbox's writes to `health`."""
         self._inbox_writer = writer
+        self._quarantine_writer = quarantine
+        self._health = health
 
-    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
-        updates = await super().get_updates(*args, **kwargs)
+    def _trouble(self) -> Trouble:
+        if self._polling is None:
+            self._polling = Trouble("Fetching updates (getUpdates)", log)
+        return self._polling
+
+    def polling_failed(self, exc: TelegramError) -> None:
+        """PTB's error callback for `getUpdates`: one line per change of state."""
+        self._trouble().failed(short_reason(exc))
+
+    async def get_updates(
+        self, offset: int | None = None, *args: Any, **kwargs: Any
+    ) -> tuple[Update, ...]:
+        if self._set_aside_through and (offset or 0) <= self._set_aside_through:
+            offset = self._set_aside_through + 1
+        updates = await super().get_updates(offset, *args, **kwargs)
+        self._trouble().succeeded()
         if updates and self._inbox_writer is not None:
-            await self._inbox_writer([masked(update.to_dict()) for update in updates])
+            try:
+                await self._inbox_writer([masked(update.to_dict()) for update in updates])
+            except Exception as exc:  # polling must go on: see the module's docstring
+                if self._health is None:
+                    raise
+                self._health.failed(exc, "keeping fetched updates in the inbox")
+            else:
+                if self._health is not None:
+                    self._health.ok()
         return updates
 
     async def _do_post(self, endpoint: str, data: JSONDict, **kwargs: Any) -> Any:
@@ -80,4 +132,39 @@ class DeskBot(ExtBot[int]):
             data.pop("parse_mode", None)
         if endpoint not in TAKES_LINK_PREVIEW:
             data.pop("link_preview_options", None)
-        return await super()._do_post(endpoint, data, **kwargs)
+        result = await super()._do_post(endpoint, data, **kwargs)
+        if endpoint == "getUpdates" and isinstance(result, list):
+            # Here the raw JSON is still at hand; PTB's get_updates parses it next.
+            return await self._readable(result)
+        return result
+
+    async def _readable(self, batch: list[Any]) -> list[Any]:
+        """The updates of `batch` PTB can read; the others are set aside."""
+        readable: list[Any] = []
+        for raw in batch:
+            try:
+                Update.de_json(raw, self)
+                if not isinstance(raw["update_id"], int):
+                    raise TypeError("update_id is not an integer")
+            except Exception as exc:  # noqa: BLE001 - whatever PTB raises on it, it is set aside
+                await self._set_aside(raw, describe(exc))
+            else:
+                readable.append(raw)
+        return readable
+
+    async def _set_aside(self, raw: Any, error: str) -> None:
+        update_id = raw.get("update_id") if isinstance(raw, dict) else None
+        if not isinstance(update_id, int):
+            # Telegram numbers every update; without a number there is nothing to confirm.
+            log.error("An update without an id can't be read (%s); dropped", error)
+            return
+        log.error("Update %s can't be read (%s); set aside", update_id, error)
+        self._set_aside_through = max(self._set_aside_through, update_id)
+        if self._quarantine_writer is None:
+            return
+        try:
+            await self._quarantine_writer(update_id, masked(raw), error, 0)
+        except Exception as exc:  # it can't be kept: it is dropped, and said so above
+            if self._health is None:
+                raise
+            self._health.failed(exc, f"setting update {update_id} aside")

@@ -22,6 +22,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.logcontext import note_update
+
 DEFAULT_MAX_RUNNING = 64
 DEFAULT_MAX_PENDING = 4096
 
@@ -75,6 +77,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if self._running is None:
             await self.initialize()
         assert self._running is not None
+        # This task's log lines are about this update (bot/logcontext.py).
+        note_update(update.update_id if isinstance(update, Update) else None)
         key = line_of(update)
         line = self._lines.setdefault(key, _Line())
         line.waiting += 1

@@ -5,16 +5,24 @@ auto-solve, auto-solves tickets left waiting for the customer for `AUTO_SOLVE_AF
 auto-closes tickets solved for `AUTO_CLOSE_AFTER`, and forgets what has served its purpose
 (delivered outbox rows, handled updates). Nothing lives in memory, so a restart loses
 nothing and the first run after downtime catches up.
+
+A run that fails makes the next ones wait: the runs between are skipped, for a time that
+doubles with each failure (up to `MAX_PAUSE`), and the log says so when the failing starts
+and when it ends, not at every run.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action
 from bot.domain.models import Audience, Status
+from bot.faults import Trouble, describe
+from storage import storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +32,40 @@ REMINDER_AT = 2 / 3
 PROCESSED_KEPT = timedelta(days=7)
 # Delivered outbox rows are kept a day for a look at what went out (and what failed).
 DELIVERED_KEPT = timedelta(days=1)
+MAX_PAUSE = 900.0  # seconds: a failing sweep is tried at least every quarter of an hour
+
+
+@dataclass
+class _Backoff:
+    trouble: Trouble
+    next_run: float = 0.0  # time.monotonic() before which runs are skipped
 
 
 async def sweep(context: SupportContext) -> None:
+    """Run the sweep, unless it is backing off after failures."""
+    job = context.job
+    backoff = job.data if job is not None and isinstance(job.data, _Backoff) else None
+    if backoff is None:
+        await _sweep(context)
+        return
+    if time.monotonic() < backoff.next_run:
+        return
+    try:
+        await _sweep(context)
+    except Exception as exc:  # reported below, once per change of state
+        cause = storage_fault(exc)
+        if cause is not None:
+            context.bot_data.health.failed(exc, "sweeping")
+        else:
+            log.debug("The sweep's traceback", exc_info=exc)
+        pause = backoff.trouble.failed(describe(exc), quiet=cause is not None)
+        backoff.next_run = time.monotonic() + pause
+    else:
+        backoff.trouble.succeeded()
+        backoff.next_run = 0.0
+
+
+async def _sweep(context: SupportContext) -> None:
     """Do whatever the clock says is due, then let the outbox deliver it."""
     desk = context.desk
     service = desk.service
@@ -74,4 +113,8 @@ async def sweep(context: SupportContext) -> None:
 
 def schedule(application: SupportApp, interval: float) -> None:
     assert application.job_queue is not None
-    application.job_queue.run_repeating(sweep, interval=interval, first=0.5, name=JOB_NAME)
+    # The first pause is one interval (the run after the failed one is skipped), then two...
+    trouble = Trouble("The sweep", log, first=interval, cap=max(interval, MAX_PAUSE))
+    application.job_queue.run_repeating(
+        sweep, interval=interval, first=0.5, name=JOB_NAME, data=_Backoff(trouble)
+    )

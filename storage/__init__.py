@@ -1,6 +1,6 @@
 """Everything that touches SQLite: the database, its migrations and the repositories."""
 
-from storage.db import Database, DatabaseUnavailableError
+from storage.db import Database, DatabaseUnavailableError, StorageWriteError, storage_fault
 from storage.repos import (
     DeskSettingsRepo,
     DraftRepo,
@@ -8,9 +8,12 @@ from storage.repos import (
     Inbox,
     OutboxRepo,
     ProcessedUpdates,
+    Quarantine,
+    QuarantinedUpdate,
     RatingRepo,
     TicketRepo,
     UserRepo,
+    read_quarantine,
 )
 from storage.retention import Retention
 
@@ -23,8 +26,13 @@ __all__ = [
     "Inbox",
     "OutboxRepo",
     "ProcessedUpdates",
+    "Quarantine",
+    "QuarantinedUpdate",
     "RatingRepo",
     "Retention",
+    "StorageWriteError",
     "TicketRepo",
     "UserRepo",
+    "read_quarantine",
+    "storage_fault",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import shutil
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -24,10 +25,63 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
+# Less free space than this (a few pages) counts as a full disk in start-up messages.
+_FULL_BELOW = 64 * 1024
 
 
 class DatabaseUnavailableError(Exception):
-    """The database file can't be opened or written; the message names the path, in one line."""
+    """The database file can't be opened, read or written; the message names the path and
+    the cause, in one line."""
+
+
+class StorageWriteError(Exception):
+    """A write the database refused at run time (disk full, I/O error, read-only, locked).
+
+    The change it belonged to was rolled back as a whole; trying again later may work.
+    `cause` says why in a few words ("the disk is full").
+    """
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+# SQLite's primary result codes that mean "the file or its disk failed", as opposed to a
+# mistake in a statement (a constraint, a syntax error): only these are storage faults.
+_FAULTS: dict[int, str] = {
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_IOERR: "disk I/O error",
+    sqlite3.SQLITE_READONLY: "the file is read-only",
+    sqlite3.SQLITE_CANTOPEN: "the file can't be opened",
+    sqlite3.SQLITE_CORRUPT: "the file is damaged",
+    sqlite3.SQLITE_NOTADB: "the file is not an SQLite database",
+    sqlite3.SQLITE_BUSY: "the database is locked by another process",
+    sqlite3.SQLITE_LOCKED: "the database is locked",
+    sqlite3.SQLITE_PROTOCOL: "the database's lock protocol failed",
+}
+_PRIMARY = 0xFF  # extended result codes keep the primary code in their low byte
+
+
+def storage_fault(exc: BaseException) -> str | None:
+    """Why `exc` (or an exception it was raised from) is a storage fault, or None if not.
+
+    Follows the chain: a ROLLBACK that fails after SQLite already rolled back on its own
+    ("cannot rollback - no transaction is active") carries the real cause as its context.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StorageWriteError):
+            return current.cause
+        if isinstance(current, DatabaseUnavailableError):
+            return str(current)
+        if isinstance(current, sqlite3.Error):
+            code = getattr(current, "sqlite_errorcode", None)
+            if isinstance(code, int) and code & _PRIMARY in _FAULTS:
+                return _FAULTS[code & _PRIMARY]
+        current = current.__cause__ or current.__context__
+    return None
 
 
 class Database:
@@ -53,13 +107,20 @@ class Database:
                 return
             await self.check_writable()
             conn = await aiosqlite.connect(self.path, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA synchronous=NORMAL")
-            await conn.execute("PRAGMA foreign_keys=ON")
-            await conn.execute("PRAGMA busy_timeout=5000")
-            self._conn = conn
-            await self._migrate()
+            try:
+                conn.row_factory = sqlite3.Row
+                await conn.execute("PRAGMA journal_mode=WAL")
+                await conn.execute("PRAGMA synchronous=NORMAL")
+                await conn.execute("PRAGMA foreign_keys=ON")
+                await conn.execute("PRAGMA busy_timeout=5000")
+                self._conn = conn
+                await self._migrate()
+            except sqlite3.Error as exc:
+                # A half-open connection keeps aiosqlite's worker thread (and with it the
+                # process) alive: close it, and say in one line what is wrong with the file.
+                self._conn = None
+                await conn.close()
+                raise DatabaseUnavailableError(self._describe(exc)) from exc
 
     async def check_writable(self) -> None:
         """Create the folder and open the file for writing once; DatabaseUnavailableError if not.
@@ -69,9 +130,17 @@ class Database:
         thread to report into a closed event loop. Trying here turns every such case into
         one clear error.
         """
-        await asyncio.to_thread(self._check_writable)
+        await asyncio.to_thread(self._check, integrity=False)
 
-    def _check_writable(self) -> None:
+    async def check_usable(self) -> None:
+        """The start-up check: as `check_writable`, and every page read (`PRAGMA quick_check`)
+        and a write committed, so a damaged file or a full disk stops the bot before it runs.
+        """
+        await asyncio.to_thread(self._check, integrity=True)
+
+    def _check(self, *, integrity: bool) -> None:
+        if self.path.is_dir():
+            raise DatabaseUnavailableError(f"{self.path}: is a folder, not a file")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -82,13 +151,39 @@ class Database:
             conn = sqlite3.connect(self.path, isolation_level=None)
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
+                if integrity:
+                    problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+                    if problems != ["ok"]:
+                        raise DatabaseUnavailableError(
+                            f"{self.path}: fails PRAGMA quick_check ({problems[0]})"
+                        )
                 # A write lock is refused on a read-only file even when WAL was already on.
                 conn.execute("BEGIN IMMEDIATE")
-                conn.execute("ROLLBACK")
+                if integrity:
+                    # A committed write: only that reaches the disk (and finds it full).
+                    version = conn.execute("PRAGMA user_version").fetchone()[0]
+                    conn.execute(f"PRAGMA user_version = {int(version)}")
+                    conn.execute("COMMIT")
+                else:
+                    conn.execute("ROLLBACK")
             finally:
                 conn.close()
         except sqlite3.Error as exc:
-            raise DatabaseUnavailableError(f"{self.path}: {exc}") from exc
+            raise DatabaseUnavailableError(self._describe(exc)) from exc
+
+    def _describe(self, exc: sqlite3.Error) -> str:
+        """One line naming the file and what SQLite said, with the disk's state if it is full."""
+        text = f"{self.path}: {exc}"
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & _PRIMARY in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+            try:
+                free = shutil.disk_usage(self.path.parent).free
+            except OSError:
+                return text
+            if free < _FULL_BELOW:
+                # SQLite reports a full disk as "disk I/O error" when it can't map its index.
+                text += f" (no space left on the device: {free} bytes free)"
+        return text
 
     async def close(self) -> None:
         async with self._open_lock:
@@ -129,7 +224,7 @@ class Database:
             try:
                 yield tx
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await _rollback(conn)
                 raise
             else:
                 await conn.execute("COMMIT")
@@ -189,6 +284,16 @@ class Database:
                 f"VALUES ({version}, '{name}', {int(time.time())});\n"
                 "COMMIT;"
             )
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    """Roll back, unless SQLite already did (it does when a COMMIT fails on a full disk):
+    the error of that ROLLBACK would hide the real one."""
+    try:
+        await conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "no transaction is active" not in str(exc):
+            raise
 
 
 class Transaction:

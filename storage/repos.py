@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from statistics import median
 from typing import Any
 
@@ -1157,6 +1158,74 @@ class Inbox:
         """Drop every row whose update was handled (see `Retention.forget_handled_inbox`)."""
         while await Retention(self._db).forget_handled_inbox():
             pass
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedUpdate:
+    update_id: int
+    error: str
+    attempts: int
+    quarantined_at: datetime
+
+
+def _quarantined(row: sqlite3.Row) -> QuarantinedUpdate:
+    return QuarantinedUpdate(
+        row["update_id"], row["error"], row["attempts"], from_ts(row["quarantined_at"])
+    )
+
+
+_QUARANTINE_LIST = (
+    "SELECT update_id, error, attempts, quarantined_at FROM quarantined_updates"
+    " ORDER BY quarantined_at DESC, update_id DESC LIMIT ?"
+)
+
+
+class Quarantine:
+    """Updates set aside because they could not be handled (see migration 0011)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, update_id: int, payload: Any, error: str, attempts: int) -> None:
+        """Set the update aside and record it as handled, so it is confirmed and never replayed."""
+        now = int(time.time())
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO quarantined_updates"
+                " (update_id, payload, error, attempts, quarantined_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (update_id) DO UPDATE SET error = excluded.error,"
+                " attempts = excluded.attempts, quarantined_at = excluded.quarantined_at",
+                (update_id, json.dumps(payload, ensure_ascii=False), error, attempts, now),
+            )
+            await tx.execute(
+                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                (update_id, now),
+            )
+            await tx.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+
+    async def latest(self, limit: int = 50) -> list[QuarantinedUpdate]:
+        return [_quarantined(r) for r in await self._db.fetch_all(_QUARANTINE_LIST, (limit,))]
+
+
+def read_quarantine(path: Path, limit: int = 50) -> list[QuarantinedUpdate] | None:
+    """The quarantined updates in the file at `path`, read without changing anything.
+
+    None when there is no database there yet; for `python -m bot check`, which must not
+    create or migrate anything.
+    """
+    if not path.is_file():
+        return None
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        known = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quarantined_updates'"
+        ).fetchone()
+        if known is None:
+            return []
+        return [_quarantined(r) for r in conn.execute(_QUARANTINE_LIST, (limit,))]
+    finally:
+        conn.close()
 
 
 class RatingRepo:

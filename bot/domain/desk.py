@@ -17,6 +17,7 @@ from bot.domain.sla import first_response_due
 from bot.domain.tickets import TicketService
 from bot.domain.validation import FileProblem, check_attachment
 from bot.i18n import negotiate_locale
+from bot.logcontext import note_ticket
 from storage import (
     Database,
     DeskSettingsRepo,
@@ -25,6 +26,7 @@ from storage import (
     Inbox,
     OutboxRepo,
     ProcessedUpdates,
+    Quarantine,
     RatingRepo,
     Retention,
     TicketRepo,
@@ -63,6 +65,7 @@ class Desk:
         self.outbox = OutboxRepo(db)
         self.processed = ProcessedUpdates(db)
         self.inbox = Inbox(db)
+        self.quarantine = Quarantine(db)
         self.retention = Retention(db)
         self.held = HeldMessageRepo(db)
         self.service = TicketService(self.tickets, self.ratings, clock, self.due_at)
@@ -217,7 +220,7 @@ class Desk:
             raise ValueError("the draft is not complete")
         assert draft.department and draft.subject and draft.priority and draft.message
         now = self.clock()
-        return await self.tickets.create(
+        ticket = await self.tickets.create(
             customer_id=draft.user_id,
             department=draft.department,
             subject=draft.subject,
@@ -229,6 +232,8 @@ class Desk:
             now=now,
             follow_up_of=draft.follow_up_of,
         )
+        note_ticket(ticket.number)
+        return ticket
 
     async def similar_open_ticket(self, customer_id: int, subject: str) -> Ticket | None:
         """An open ticket of this customer about the same thing, to continue instead."""

@@ -26,6 +26,7 @@ from bot.domain.outbox import (
     STATUS,
     UNDELIVERABLE,
 )
+from bot.logcontext import note_ticket
 from storage.repos import RatingRepo, TicketRepo, TicketUnit
 
 Clock = Callable[[], datetime]
@@ -84,6 +85,7 @@ class TicketService:
         self._due_at = due_at
 
     async def _load(self, unit: TicketUnit, number: int) -> Ticket:
+        note_ticket(number)
         ticket = await unit.get(number)
         if ticket is None:
             raise TicketNotFoundError(number)

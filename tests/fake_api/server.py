@@ -284,6 +284,18 @@ class FakeTelegram:
         self._touch()
         return update
 
+    def enqueue_raw(self, update: JSON) -> JSON:
+        """Queue `update` as given, however malformed (to test what a client can't parse).
+
+        It gets the next update_id unless it carries a key ``update_id`` of its own.
+        """
+        if "update_id" not in update:
+            update = {"update_id": self._next_update_id, **update}
+            self._next_update_id += 1
+        self._updates.append(update)
+        self._touch()
+        return update
+
     def redeliver(self, update: JSON) -> None:
         """Queue an update again with its old update_id, as Telegram does after a crash
         left it unconfirmed."""
@@ -299,7 +311,9 @@ class FakeTelegram:
         self._updates.clear()
 
     def _wanted(self, update: JSON) -> bool:
-        kind = next(k for k in update if k != "update_id")
+        kind = next((k for k in update if k != "update_id"), None)
+        if kind is None:  # a raw update with no content at all: deliver it as it is
+            return True
         if self._allowed_updates:
             return kind in self._allowed_updates
         return kind not in _OPT_IN_UPDATES

@@ -20,7 +20,7 @@ async def _sweep(desk: Desk) -> list[bool]:
     woken: list[bool] = []
     # The sweeper reads only the desk and wakes the dispatcher.
     dispatcher = SimpleNamespace(wake=lambda: woken.append(True))
-    context = SimpleNamespace(desk=desk, bot_data=SimpleNamespace(dispatcher=dispatcher))
+    context = SimpleNamespace(desk=desk, job=None, bot_data=SimpleNamespace(dispatcher=dispatcher))
     await sweep(cast(SupportContext, context))
     return woken
 
