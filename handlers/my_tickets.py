@@ -38,11 +38,11 @@ from handlers.customer_replies import (
     remember,
     ticket_replied_to,
 )
-from handlers.keyboards import main_menu
+from handlers.keyboards import main_menu, show_choice, ticket_label
 
 CB = "tk1"
 CB_ACTIONS = frozenset(
-    {"page", "open", "reply", "replydone", "close", "closeyes", "reopen", "follow"}
+    {"page", "open", "reply", "replydone", "close", "closeyes", "keep", "reopen", "follow"}
 )
 PAGE_SIZE = 5
 HISTORY_ITEMS = 12  # the latest entries shown; a Telegram message holds 4096 characters
@@ -89,7 +89,7 @@ async def show_tickets(update: Update, context: SupportContext, page: int) -> No
                 when=format_time(ticket.updated_at, context.desk.timezone),
             )
         )
-        rows.append([_button(f"{ticket.ref} · {ticket.subject}"[:60], "open", ticket.number)])
+        rows.append([_button(ticket_label(ticket), "open", ticket.number)])
     nav = []
     if page > 0:
         nav.append(_button(_("« Newer"), "page", page - 1))
@@ -237,6 +237,8 @@ async def _customer_action(update: Update, context: SupportContext, action: Acti
         )
         return
     await query.answer()
+    if action is Action.CLOSE:
+        await show_choice(query)
     sent = await context.bot.send_message(
         update.effective_chat.id,
         _("Ticket {ref} is now: {status}.").format(
@@ -270,8 +272,9 @@ async def close_pressed(update: Update, context: SupportContext) -> None:
         reply_markup=InlineKeyboardMarkup(
             [
                 [
+                    # Two buttons share the row: each label must fit half a phone's width.
                     _button(_("🔒 Yes, close it"), "closeyes", ticket.number),
-                    _button(_("No, keep it open"), "open", ticket.number),
+                    _button(_("No, keep it open"), "keep", ticket.number),
                 ]
             ]
         ),
@@ -281,6 +284,17 @@ async def close_pressed(update: Update, context: SupportContext) -> None:
 async def close_confirmed(update: Update, context: SupportContext) -> None:
     """Close the ticket (the customer's own)."""
     await _customer_action(update, context, Action.CLOSE)
+
+
+async def keep_open(update: Update, context: SupportContext) -> None:
+    """Leave the ticket as it is, and say so where the question was."""
+    ticket = await _own_ticket(update, context, "keep")
+    if ticket is None:
+        return
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await show_choice(query)
 
 
 async def reopen_pressed(update: Update, context: SupportContext) -> None:
@@ -443,6 +457,7 @@ def register(application: SupportApp, conversation_timeout: float | None) -> Non
     application.add_handler(CallbackQueryHandler(open_ticket, pattern=rf"^{CB}:open:"))
     application.add_handler(CallbackQueryHandler(close_pressed, pattern=rf"^{CB}:close:"))
     application.add_handler(CallbackQueryHandler(close_confirmed, pattern=rf"^{CB}:closeyes:"))
+    application.add_handler(CallbackQueryHandler(keep_open, pattern=rf"^{CB}:keep:"))
     application.add_handler(CallbackQueryHandler(reopen_pressed, pattern=rf"^{CB}:reopen:"))
     application.add_handler(CallbackQueryHandler(reply_over, pattern=rf"^{CB}:replydone:"))
     application.add_handler(CallbackQueryHandler(page_pressed, pattern=pattern(CB)))
