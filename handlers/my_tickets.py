@@ -24,12 +24,12 @@ from telegram.ext import (
 
 from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
-from bot.domain.models import Author, Status, Ticket
+from bot.domain.models import Author, Status, Ticket, TicketMessage
 from bot.domain.tickets import TicketNotFoundError
 from bot.fit import MESSAGE_BUDGET, clip_plain, utf16_len
 from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _
-from bot.texts import status_label
+from bot.texts import agent_signature, status_label
 from handlers.callbacks import Callback, pattern, unpack
 from handlers.customer_replies import (
     Added,
@@ -139,11 +139,14 @@ async def history_text(context: SupportContext, ticket: Ticket) -> str:
     """The ticket's story as the customer may see it: messages and status changes."""
     desk = context.desk
     entries: list[tuple[float, int, str]] = []
+    agents: dict[int, str] = {}
     for message in await desk.tickets.messages(ticket.number, include_internal=False):
         if message.author is Author.CUSTOMER:
             who = _("You")
         else:
-            who = desk.settings.team_name or _("Support team")
+            # Signed as the customer's copy was (bot.notify), so the two never disagree.
+            name = await _agent_name(context, message, agents)
+            who = agent_signature(desk.settings.team_name, name)
         label = _("{who} (edited)").format(who=who) if message.edit_of else who
         files = len(message.attachments)
         body = escape(clip_plain(message.body, HISTORY_BODY_BUDGET)) if message.body else ""
@@ -187,6 +190,18 @@ async def history_text(context: SupportContext, ticket: Ticket) -> str:
     if len(entries) > len(shown):
         header.append(_("(latest {count} entries)").format(count=len(shown)))
     return "\n".join(header) + "\n\n" + "\n\n".join(e[2] for e in shown)
+
+
+async def _agent_name(
+    context: SupportContext, message: TicketMessage, known: dict[int, str]
+) -> str:
+    """The first name of the agent who wrote `message` ("" if unknown), looked up once."""
+    if message.author_id is None:
+        return ""
+    if message.author_id not in known:
+        agent = await context.desk.users.get(message.author_id)
+        known[message.author_id] = agent.first_name if agent else ""
+    return known[message.author_id]
 
 
 async def open_ticket(update: Update, context: SupportContext) -> None:
