@@ -161,7 +161,8 @@ class AdminRelay:
     # The card
 
     async def admin_locale(self) -> str:
-        return await self.desk.default_locale()
+        """The language everything in the agents' chat is written in."""
+        return await self.desk.admin_locale()
 
     async def card_text(self, ticket: Ticket, customer: User | None) -> str:
         dept = self.desk.department(ticket.department)

@@ -43,6 +43,7 @@ async def show_help(update: Update, context: SupportContext) -> None:
         text += "\n\n" + _(
             "<b>Operators</b>\n"
             "/locale &lt;en|id|sv&gt;: the language for users whose own we don't speak\n"
+            "/locale admin &lt;en|id|sv&gt;: the language of the agents' chat\n"
             "/stats: the desk's figures\n"
             "/export: all tickets as a CSV file\n"
             "/bind (in a group): make it the agents' chat"

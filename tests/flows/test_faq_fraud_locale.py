@@ -162,13 +162,16 @@ async def test_operators_set_the_default_locale_and_menus_follow(
     refused = await stranger.says("/locale id")
     assert refused.text == "Only operators can do that."
     bad = await operator.says("/locale fr")
-    assert bad.text == tr("Use one of: {locales}. For example: /locale id", "sv").format(
-        locales="en, id, sv"
-    )
+    assert bad.text == tr(
+        "Give one of {locales}: /locale id sets the language for customers whose own we "
+        "don't speak, /locale admin id the language of the agents' chat.",
+        "sv",
+    ).format(locales="en, id, sv")
     done = await operator.says("/locale id")
-    assert done.text == tr("The default language is now {language}.", "sv").format(
-        language="indonesiska"
-    )
+    # The confirmation is in the new language, whatever the operator's own.
+    assert done.text == tr(
+        "Customers whose language we don't speak are now answered in {language}.", "id"
+    ).format(language="bahasa Indonesia")
     await w.fake.idle()
     default_menu = w.fake.commands[('{"type": "all_private_chats"}', "")]
     assert default_menu[0]["description"] == tr("Open a new ticket", "id")
