@@ -189,6 +189,8 @@ class Settings(BaseSettings):
     )
     database_path: Annotated[Path, AfterValidator(_writable_database)] = Path("data/support.db")
     default_locale: Locale = "en"
+    # The agents' chat's language; unset: DEFAULT_LOCALE (an operator may change either).
+    admin_locale: Locale | None = None
     timezone: str = "Asia/Jakarta"
     auto_solve_after: Duration = timedelta(days=3)
     auto_close_after: Duration = timedelta(days=7)

@@ -39,6 +39,20 @@ def clip_plain(text: str, budget: int) -> str:
     return "".join(out).rstrip() + ELLIPSIS
 
 
+def clip_words(text: str, budget: int) -> str:
+    """`text` cut to `budget` UTF-16 units at a word boundary, with an ellipsis when
+    something was cut. A word so long that cutting before it would leave less than half
+    the budget is cut inside, as `clip_plain` does."""
+    if utf16_len(text) <= budget:
+        return text
+    head = clip_plain(text, budget)[: -len(ELLIPSIS)]
+    if not text[len(head) :].startswith(" "):  # the cut fell inside a word
+        cut = head.rfind(" ")
+        if cut >= len(head) // 2:
+            head = head[:cut]
+    return head.rstrip(" ·,;:-–") + ELLIPSIS
+
+
 def _pieces(text: str, budget: int) -> Iterator[str]:
     """Split at line breaks where possible, else at spaces, else anywhere."""
     rest = text

@@ -22,7 +22,7 @@ from bot.fit import CAPTION_BUDGET, MESSAGE_BUDGET, clip_plain, compose
 from bot.i18n import format_time, use_locale
 from bot.i18n import gettext as _
 from bot.relay import AdminRelay
-from bot.texts import agent_status_label, priority_label, status_label
+from bot.texts import agent_signature, agent_status_label, priority_label, status_label
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +289,7 @@ class Notifier:
     # The customer's side
 
     def _sign(self, ticket: Ticket, agent_name: str) -> str:
-        name = self.desk.settings.team_name or agent_name or _("Support team")
+        name = agent_signature(self.desk.settings.team_name, agent_name)
         return _("💬 <b>{ref}</b> · {name}").format(ref=ticket.ref, name=escape(name))
 
     async def _agent_reply(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:

@@ -40,7 +40,7 @@ from bot.domain.models import (
 )
 from bot.domain.outbox import TICKET_FILES
 from bot.fit import clip_plain
-from bot.i18n import format_time, language_name, use_locale
+from bot.i18n import format_duration, format_time, language_name, use_locale
 from bot.i18n import gettext as _
 from bot.texts import agent_status_label, department_label, priority_label
 
@@ -161,7 +161,8 @@ class AdminRelay:
     # The card
 
     async def admin_locale(self) -> str:
-        return await self.desk.default_locale()
+        """The language everything in the agents' chat is written in."""
+        return await self.desk.admin_locale()
 
     async def card_text(self, ticket: Ticket, customer: User | None) -> str:
         dept = self.desk.department(ticket.department)
@@ -174,6 +175,19 @@ class AdminRelay:
         if ticket.assignee_id is not None:
             agent = await self.desk.users.get(ticket.assignee_id)
             assignee = escape(agent.display_name) if agent else str(ticket.assignee_id)
+        zone = self.desk.timezone
+        due, answered = ticket.first_response_due_at, ticket.first_response_at
+        # Once answered, the due time is history: say when the answer came, and if in time.
+        if answered is None:
+            first_answer = _("<b>First answer due:</b> {when}").format(when=format_time(due, zone))
+        elif answered <= due:
+            first_answer = _("<b>First answer:</b> {when}, in time").format(
+                when=format_time(answered, zone)
+            )
+        else:
+            first_answer = _("<b>First answer:</b> {when}, {late} late").format(
+                when=format_time(answered, zone), late=format_duration(answered - due)
+            )
         lines = [
             _("🎫 <b>Ticket {ref}</b> · {status}").format(
                 ref=ticket.ref, status=agent_status_label(ticket.status)
@@ -182,9 +196,7 @@ class AdminRelay:
                 value=escape(department_label(dept)) if dept else escape(ticket.department)
             ),
             _("<b>Priority:</b> {value}").format(value=priority_label(ticket.priority)),
-            _("<b>First answer due:</b> {when}").format(
-                when=format_time(ticket.first_response_due_at, self.desk.timezone)
-            ),
+            first_answer,
             _("<b>Customer:</b> {who} · {language}").format(
                 who=who, language=language_name(ticket.locale)
             ),
@@ -224,15 +236,18 @@ class AdminRelay:
                     ]
                 ]
             )
-        return InlineKeyboardMarkup(
+        rows = [
             [
-                [InlineKeyboardButton(_("🙋 Take it"), callback_data=card_callback("assign", n))],
-                [
-                    InlineKeyboardButton(_("✅ Solve"), callback_data=card_callback("solve", n)),
-                    InlineKeyboardButton(_("🔒 Close"), callback_data=card_callback("close", n)),
-                ],
+                InlineKeyboardButton(_("✅ Solve"), callback_data=card_callback("solve", n)),
+                InlineKeyboardButton(_("🔒 Close"), callback_data=card_callback("close", n)),
             ]
-        )
+        ]
+        if ticket.assignee_id is None:
+            # Taken is taken: the card names the assignee, and /assign still reassigns.
+            rows.insert(
+                0, [InlineKeyboardButton(_("🙋 Take it"), callback_data=card_callback("assign", n))]
+            )
+        return InlineKeyboardMarkup(rows)
 
     async def refresh_card(self, bot: Bot, number: int) -> None:
         """Edit the card in place to show the current status, priority and assignee."""

@@ -90,6 +90,14 @@ _AGENT_STATUS_LABELS = {
 }
 
 
+def agent_signature(team_name: str | None, agent_name: str | None) -> str:
+    """Who an agent's message is from, as the customer reads it wherever it is shown.
+
+    `TEAM_NAME` when it is set, else the agent's first name, else the team in general.
+    """
+    return team_name or agent_name or gettext("Support team")
+
+
 def status_label(status: Status) -> str:
     """The status as the customer reads it ("Waiting for your reply")."""
     return gettext(_STATUS_LABELS[status])

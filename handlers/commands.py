@@ -85,7 +85,9 @@ async def publish_commands(bot: Bot, desk: Desk) -> None:
         )
         await _try(bot.set_my_description(description, language_code=code), f"text {where}")
         await _try(bot.set_my_short_description(short, language_code=code), f"short text {where}")
-    with use_locale(default):
+    # Staff menus are in the agents' chat's language, which the customers' default does
+    # not change.
+    with use_locale(await desk.admin_locale()):
         agents = _commands(AGENT_COMMANDS)
         operators = _commands(CUSTOMER_COMMANDS + OPERATOR_COMMANDS)
     admin_chat = await desk.admin_chat_id()

@@ -31,7 +31,7 @@ from bot.i18n import use_locale
 from handlers.callbacks import Callback, pattern, unpack
 from handlers.fallback import edited, free_text, unsupported
 from handlers.faq import answer_text
-from handlers.keyboards import MENU
+from handlers.keyboards import MENU, show_choice, ticket_label
 from handlers.media import ALBUM_ACK_DELAY, attachment_of, fraud_notice, is_relayable
 from handlers.rating import comment_given
 
@@ -42,7 +42,6 @@ CB = "cr1"
 # to: deliver a held message to the ticket chosen; ask: answer a held message from the
 # FAQ instead; askmsg: answer a message already added to a ticket from the FAQ.
 CB_ACTIONS = frozenset({"to", "ask", "askmsg"})
-SUBJECT_IN_BUTTON = 60
 
 
 async def ticket_replied_to(message: Message, context: SupportContext) -> Ticket | None:
@@ -264,7 +263,7 @@ async def _ask_which(
     if not new:
         return  # the rest of an album: its first file asked already
     rows = [
-        [_button(f"{t.ref} · {t.subject}"[:SUBJECT_IN_BUTTON], "to", f"{choice}:{t.number}")]
+        [_button(ticket_label(t), "to", f"{choice}:{t.number}")]
         for t in active  # newest first
     ]
     if guarded.text.strip():
@@ -329,8 +328,8 @@ async def ask_instead(update: Update, context: SupportContext) -> None:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
-    if callback is not None and callback.action == "ask" and query.message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
+    if callback is not None and callback.action == "ask":
+        await show_choice(query)
     await answer_text(context, update.effective_chat.id, text, say_when_none=True)
 
 

@@ -29,7 +29,7 @@ async def faq_menu(update: Update, context: SupportContext) -> None:
     """List the FAQ topics as buttons."""
     assert update.effective_chat is not None
     rows = [
-        [InlineKeyboardButton(entry.title, callback_data=Callback(CB, "show", entry.key).pack())]
+        [InlineKeyboardButton(entry.button, callback_data=Callback(CB, "show", entry.key).pack())]
         for entry in context.desk.faq.entries(context.locale)
     ]
     rows.append([_open_ticket_button()])
@@ -98,7 +98,7 @@ async def answer_text(
         return False
     best, others = found[0], found[1:]
     rows = [
-        [InlineKeyboardButton(entry.title, callback_data=Callback(CB, "show", entry.key).pack())]
+        [InlineKeyboardButton(entry.button, callback_data=Callback(CB, "show", entry.key).pack())]
         for entry in others
     ]
     rows.append([_open_ticket_button()])

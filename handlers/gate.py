@@ -53,8 +53,8 @@ async def gate(update: Update, context: SupportContext) -> None:
         return
     if chat.type not in _GROUP_TYPES:
         await _stop(update, context)  # channels: nothing to do there
-    # Agents' texts are in the desk's language, not in each agent's own.
-    set_locale(await context.desk.default_locale())
+    # Agents' texts are in the agents' chat's language, not in each agent's own.
+    set_locale(await context.desk.admin_locale())
     if await _migrated(update, context, admin_chat):
         await _stop(update, context)
     sender = update.effective_user
@@ -160,7 +160,7 @@ async def added_to_chat(update: Update, context: SupportContext) -> None:
     admin_chat = await context.desk.admin_chat_id()
     if change.chat.id == admin_chat:
         return
-    set_locale(await context.desk.default_locale())
+    set_locale(await context.desk.admin_locale())
     if context.desk.is_operator(change.from_user.id):
         context.relay.invited(change.chat.id)
         await context.bot.send_message(

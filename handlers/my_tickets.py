@@ -23,13 +23,13 @@ from telegram.ext import (
 
 from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
-from bot.domain.models import Author, Status, Ticket
+from bot.domain.models import Author, Status, Ticket, TicketMessage
 from bot.domain.tickets import TicketNotFoundError
 from bot.fit import MESSAGE_BUDGET, PASTE_PART, clip_plain, utf16_len
 from bot.fit import PASTE_WINDOW as PASTE_WINDOW_SECONDS
 from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _
-from bot.texts import status_label
+from bot.texts import agent_signature, status_label
 from handlers.callbacks import Callback, pattern, unpack
 from handlers.customer_replies import (
     Added,
@@ -38,11 +38,11 @@ from handlers.customer_replies import (
     remember,
     ticket_replied_to,
 )
-from handlers.keyboards import main_menu
+from handlers.keyboards import main_menu, show_choice, ticket_label
 
 CB = "tk1"
 CB_ACTIONS = frozenset(
-    {"page", "open", "reply", "replydone", "close", "closeyes", "reopen", "follow"}
+    {"page", "open", "reply", "replydone", "close", "closeyes", "keep", "reopen", "follow"}
 )
 PAGE_SIZE = 5
 HISTORY_ITEMS = 12  # the latest entries shown; a Telegram message holds 4096 characters
@@ -87,7 +87,7 @@ async def show_tickets(update: Update, context: SupportContext, page: int) -> No
                 when=format_time(ticket.updated_at, context.desk.timezone),
             )
         )
-        rows.append([_button(f"{ticket.ref} · {ticket.subject}"[:60], "open", ticket.number)])
+        rows.append([_button(ticket_label(ticket), "open", ticket.number)])
     nav = []
     if page > 0:
         nav.append(_button(_("« Newer"), "page", page - 1))
@@ -137,11 +137,14 @@ async def history_text(context: SupportContext, ticket: Ticket) -> str:
     """The ticket's story as the customer may see it: messages and status changes."""
     desk = context.desk
     entries: list[tuple[float, int, str]] = []
+    agents: dict[int, str] = {}
     for message in await desk.tickets.messages(ticket.number, include_internal=False):
         if message.author is Author.CUSTOMER:
             who = _("You")
         else:
-            who = desk.settings.team_name or _("Support team")
+            # Signed as the customer's copy was (bot.notify), so the two never disagree.
+            name = await _agent_name(context, message, agents)
+            who = agent_signature(desk.settings.team_name, name)
         label = _("{who} (edited)").format(who=who) if message.edit_of else who
         files = len(message.attachments)
         body = escape(clip_plain(message.body, HISTORY_BODY_BUDGET)) if message.body else ""
@@ -185,6 +188,18 @@ async def history_text(context: SupportContext, ticket: Ticket) -> str:
     if len(entries) > len(shown):
         header.append(_("(latest {count} entries)").format(count=len(shown)))
     return "\n".join(header) + "\n\n" + "\n\n".join(e[2] for e in shown)
+
+
+async def _agent_name(
+    context: SupportContext, message: TicketMessage, known: dict[int, str]
+) -> str:
+    """The first name of the agent who wrote `message` ("" if unknown), looked up once."""
+    if message.author_id is None:
+        return ""
+    if message.author_id not in known:
+        agent = await context.desk.users.get(message.author_id)
+        known[message.author_id] = agent.first_name if agent else ""
+    return known[message.author_id]
 
 
 async def open_ticket(update: Update, context: SupportContext) -> None:
@@ -235,6 +250,8 @@ async def _customer_action(update: Update, context: SupportContext, action: Acti
         )
         return
     await query.answer()
+    if action is Action.CLOSE:
+        await show_choice(query)
     sent = await context.bot.send_message(
         update.effective_chat.id,
         _("Ticket {ref} is now: {status}.").format(
@@ -268,8 +285,9 @@ async def close_pressed(update: Update, context: SupportContext) -> None:
         reply_markup=InlineKeyboardMarkup(
             [
                 [
+                    # Two buttons share the row: each label must fit half a phone's width.
                     _button(_("🔒 Yes, close it"), "closeyes", ticket.number),
-                    _button(_("No, keep it open"), "open", ticket.number),
+                    _button(_("No, keep it open"), "keep", ticket.number),
                 ]
             ]
         ),
@@ -279,6 +297,17 @@ async def close_pressed(update: Update, context: SupportContext) -> None:
 async def close_confirmed(update: Update, context: SupportContext) -> None:
     """Close the ticket (the customer's own)."""
     await _customer_action(update, context, Action.CLOSE)
+
+
+async def keep_open(update: Update, context: SupportContext) -> None:
+    """Leave the ticket as it is, and say so where the question was."""
+    ticket = await _own_ticket(update, context, "keep")
+    if ticket is None:
+        return
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await show_choice(query)
 
 
 async def reopen_pressed(update: Update, context: SupportContext) -> None:
@@ -437,6 +466,7 @@ def register(application: SupportApp) -> None:
     application.add_handler(CallbackQueryHandler(open_ticket, pattern=rf"^{CB}:open:"))
     application.add_handler(CallbackQueryHandler(close_pressed, pattern=rf"^{CB}:close:"))
     application.add_handler(CallbackQueryHandler(close_confirmed, pattern=rf"^{CB}:closeyes:"))
+    application.add_handler(CallbackQueryHandler(keep_open, pattern=rf"^{CB}:keep:"))
     application.add_handler(CallbackQueryHandler(reopen_pressed, pattern=rf"^{CB}:reopen:"))
     application.add_handler(CallbackQueryHandler(reply_over, pattern=rf"^{CB}:replydone:"))
     application.add_handler(CallbackQueryHandler(page_pressed, pattern=pattern(CB)))

@@ -1,18 +1,19 @@
-"""Operators (`OPERATOR_IDS`): the default locale, figures and an export of all tickets."""
+"""Operators (`OPERATOR_IDS`): the languages, figures and an export of all tickets."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from telegram import InputFile, Update
+from telegram import Chat, InputFile, Update
 from telegram.ext import CommandHandler
 
 from bot.config import SUPPORTED_LOCALES
 from bot.context import SupportApp, SupportContext
-from bot.i18n import format_duration, format_number, format_share, ngettext
+from bot.i18n import format_duration, format_number, format_share, ngettext, use_locale
 from bot.i18n import gettext as _
 from bot.texts import agent_status_label, language_in_text
+from handlers.answers import answer_agent
 from handlers.commands import publish_commands
 
 
@@ -21,31 +22,56 @@ async def _operator(update: Update, context: SupportContext) -> bool:
     if user is not None and context.desk.is_operator(user.id):
         return True
     assert update.effective_message is not None
-    await update.effective_message.reply_text(_("Only operators can do that."))
+    await _answer(update, context, _("Only operators can do that."))
     return False
 
 
+async def _answer(update: Update, context: SupportContext, text: str) -> None:
+    """Answer where the operator asked: in the agents' chat through the outbox (a handler
+    there never waits for the group's budget), in a private chat directly."""
+    message = update.effective_message
+    assert message is not None
+    if message.chat.type == Chat.PRIVATE:
+        await message.reply_text(text)
+    else:
+        await answer_agent(context, message, text)
+
+
+def _locale_usage() -> str:
+    return _(
+        "Give one of {locales}: /locale id sets the language for customers whose own we "
+        "don't speak, /locale admin id the language of the agents' chat."
+    ).format(locales=", ".join(SUPPORTED_LOCALES))
+
+
 async def set_locale(update: Update, context: SupportContext) -> None:
-    """Set the language for users without a choice of their own: /locale <en|id|sv>."""
+    """Set the customers' default language (/locale <en|id|sv>) or the agents' chat's
+    (/locale admin <en|id|sv>); the confirmation is in the new language."""
     message = update.effective_message
     assert message is not None
     if not await _operator(update, context):
         return
-    args = context.args or []
-    if not args or args[0].lower() not in SUPPORTED_LOCALES:
-        await message.reply_text(
-            _("Use one of: {locales}. For example: /locale id").format(
-                locales=", ".join(SUPPORTED_LOCALES)
-            )
-        )
+    args = [arg.lower() for arg in context.args or []]
+    for_agents = bool(args) and args[0] == "admin"
+    if for_agents:
+        args = args[1:]
+    if len(args) != 1 or args[0] not in SUPPORTED_LOCALES:
+        await _answer(update, context, _locale_usage())
         return
-    locale = args[0].lower()
-    await context.desk.set_default_locale(locale)
-    # The menu for users whose language we don't speak follows the new default.
+    locale = args[0]
+    if for_agents:
+        await context.desk.set_admin_locale(locale)
+    else:
+        await context.desk.set_default_locale(locale)
+    # The menus follow: the agents' and operators' for the one, the customers' for the other.
     await publish_commands(context.bot, context.desk)
-    await message.reply_text(
-        _("The default language is now {language}.").format(language=language_in_text(locale))
-    )
+    with use_locale(locale):
+        if for_agents:
+            done = _("The agents' chat is now in {language}.")
+        else:
+            done = _("Customers whose language we don't speak are now answered in {language}.")
+        done = done.format(language=language_in_text(locale))
+    await _answer(update, context, done)
 
 
 async def stats(update: Update, context: SupportContext) -> None:

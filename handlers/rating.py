@@ -18,6 +18,7 @@ from bot.domain.tickets import TicketNotFoundError
 from bot.i18n import format_duration
 from bot.i18n import gettext as _
 from bot.notify import RATE
+from handlers.keyboards import show_choice
 
 COMMENT_LIMIT = 1000
 
@@ -37,8 +38,7 @@ async def rated(update: Update, context: SupportContext) -> None:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer(_("Thank you!"))
-    if query.message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
+    await show_choice(query)
     prompt = await context.bot.send_message(
         update.effective_chat.id,
         _(

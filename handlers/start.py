@@ -13,7 +13,7 @@ from bot.texts import language_in_text
 from handlers.callbacks import Callback, pattern, unpack
 from handlers.faq import faq_menu
 from handlers.greeting import greet
-from handlers.keyboards import MENU, MENU_ACTIONS, main_menu
+from handlers.keyboards import MENU, MENU_ACTIONS, main_menu, show_choice
 from handlers.my_tickets import show_tickets
 
 LANG = "l1"
@@ -43,6 +43,7 @@ async def show_help(update: Update, context: SupportContext) -> None:
         text += "\n\n" + _(
             "<b>Operators</b>\n"
             "/locale &lt;en|id|sv&gt;: the language for users whose own we don't speak\n"
+            "/locale admin &lt;en|id|sv&gt;: the language of the agents' chat\n"
             "/stats: the desk's figures\n"
             "/export: all tickets as a CSV file\n"
             "/bind (in a group): make it the agents' chat"
@@ -89,11 +90,11 @@ async def language_chosen(update: Update, context: SupportContext) -> None:
         return
     user = context.require_user()
     await context.desk.choose_locale(user.id, callback.arg)
+    await query.answer()
+    # Still in the question's language: the answer completes that message.
+    await show_choice(query)
     context.locale = callback.arg
     set_locale(callback.arg)
-    await query.answer()
-    if query.message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
     assert update.effective_chat is not None
     await context.bot.send_message(
         update.effective_chat.id,

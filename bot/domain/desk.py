@@ -36,6 +36,7 @@ from storage import (
 Clock = Callable[[], datetime]
 
 DEFAULT_LOCALE_KEY = "default_locale"
+ADMIN_LOCALE_KEY = "admin_locale"
 SAME_SUBJECT = 0.5  # word overlap (or spelling likeness) that makes two subjects "the same"
 ADMIN_CHAT_KEY = "admin_chat_id"
 # How long after the rating prompt the customer's next text is taken as its comment.
@@ -70,6 +71,7 @@ class Desk:
         self.held = HeldMessageRepo(db)
         self.service = TicketService(self.tickets, self.ratings, clock, self.due_at)
         self._default_locale: str | None = None
+        self._admin_locale: str | None = None
         self._admin_chat_id: int | None = None
         self._faq: Faq | None = None
 
@@ -111,6 +113,26 @@ class Desk:
             raise ValueError(locale)
         await self.desk_settings.set(DEFAULT_LOCALE_KEY, locale, self.clock())
         self._default_locale = locale
+
+    async def admin_locale(self) -> str:
+        """The agents' chat's language: the operators' choice (`/locale admin`), else
+        `ADMIN_LOCALE`, else `DEFAULT_LOCALE` as set at start-up.
+
+        It is its own setting: the customers' default (`/locale`) can change without the
+        agents' chat changing language under them.
+        """
+        if self._admin_locale is None:
+            stored = await self.desk_settings.get(ADMIN_LOCALE_KEY)
+            self._admin_locale = (
+                stored or self.settings.admin_locale or self.settings.default_locale
+            )
+        return self._admin_locale
+
+    async def set_admin_locale(self, locale: str) -> None:
+        if locale not in SUPPORTED_LOCALES:
+            raise ValueError(locale)
+        await self.desk_settings.set(ADMIN_LOCALE_KEY, locale, self.clock())
+        self._admin_locale = locale
 
     async def locale_for(self, user: User) -> str:
         """The user's own choice, else their Telegram language if we speak it, else the default."""

@@ -5,13 +5,16 @@ locale:
 
     [pending_order]
     title = "Paid, but my order is still pending"
+    button = "Order still pending"
     keywords = ["pending", "not processed", ...]
     answer = \"\"\"Telegram HTML (<b>, <i>, &amp;)\"\"\"
     in_ticket = \"\"\"optional: the answer as an agent sends it inside a ticket\"\"\"
 
 An answer may hold `{placeholders}` that the desk fills from its settings when it shows
 the answer (see `bot.faq_text`), so that figures such as business hours can never
-disagree with the clocks. `in_ticket` is for answers that tell the reader to open a
+disagree with the clocks. `button` is the entry's short name on a button, at most
+`BUTTON_LIMIT` characters: a phone shows no more of a full-width button, and the titles
+run longer. `in_ticket` is for answers that tell the reader to open a
 ticket: an agent's `/faq <key>` sends it to a customer who is already in one. Either every
 locale has it for a key or none does.
 
@@ -50,7 +53,8 @@ DEFAULT_LOCALES_DIR: Final = Path(__file__).resolve().parents[2] / "locales"
 DEFAULT_LOCALES: Final = ("en", "id", "sv")
 FILE_NAME: Final = "faq.toml"
 
-_FIELDS: Final = ("title", "keywords", "answer")
+_FIELDS: Final = ("title", "button", "keywords", "answer")
+BUTTON_LIMIT: Final = 24
 _OPTIONAL_FIELDS: Final = ("in_ticket",)
 _KEY_RE: Final = re.compile(r"[a-z][a-z0-9_]*")
 _TOKEN_RE: Final = re.compile(r"[^\W_]+")
@@ -116,6 +120,7 @@ class FaqError(Exception):
 class FaqEntry:
     key: str
     title: str
+    button: str  # the short name on a button (at most BUTTON_LIMIT characters)
     keywords: tuple[str, ...]
     answer: str
     in_ticket: str | None = None  # the answer as sent inside a ticket, when it differs
@@ -554,15 +559,21 @@ def _parse_entry(path: Path, lines: _Lines, key: str, value: object) -> FaqEntry
     if unknown:
         raise FaqError(f"{where(unknown[0])}: unknown field {', '.join(unknown)}")
     title = value["title"]
+    button = value["button"]
     answer = value["answer"]
     keywords = value["keywords"]
     in_ticket = value.get("in_ticket")
-    texts = [("title", title), ("answer", answer)]
+    texts = [("title", title), ("button", button), ("answer", answer)]
     if in_ticket is not None:
         texts.append(("in_ticket", in_ticket))
     for name, text in texts:
         if not isinstance(text, str) or not text.strip():
             raise FaqError(f"{where(name)}: {name} must be a non-empty string")
+    if len(button.strip()) > BUTTON_LIMIT:
+        raise FaqError(
+            f"{where('button')}: button is {len(button.strip())} characters, "
+            f"at most {BUTTON_LIMIT} fit a phone"
+        )
     if not isinstance(keywords, list) or not keywords:
         raise FaqError(f"{where('keywords')}: keywords must be a non-empty list")
     if not all(isinstance(word, str) and word.strip() for word in keywords):
@@ -572,6 +583,7 @@ def _parse_entry(path: Path, lines: _Lines, key: str, value: object) -> FaqEntry
     return FaqEntry(
         key=key,
         title=title.strip(),
+        button=button.strip(),
         keywords=tuple(word.strip() for word in keywords),
         answer=answer.strip(),
         in_ticket=in_ticket.strip() if isinstance(in_ticket, str) else None,

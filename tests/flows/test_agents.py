@@ -13,10 +13,13 @@ import pytest
 from bot.app import SupportApplication
 from bot.config import Settings
 from bot.domain.models import Status
+from bot.i18n import format_time
 from tests.conftest import FakeClock
 from tests.fake_api import FakeChat, FakeTelegram, FakeUser, SentMessage
 from tests.flows.conftest import Person, running
 from tests.flows.forms import question, tr, walk_to
+
+TZ = "Asia/Jakarta"
 
 
 @dataclass
@@ -544,3 +547,84 @@ async def test_the_agents_chat_follows_an_upgrade_to_a_supergroup(desk: Desk) ->
     listing = await desk.fake.wait_for(upgraded.id, timeout=5)
     assert f"#{number}" in listing.text
     assert desk.fake.left_chats == []
+
+
+async def test_the_card_says_when_the_first_answer_came_and_whether_in_time(
+    fake: FakeTelegram, make_settings: Callable[..., Settings], clock: FakeClock
+) -> None:
+    agent = fake.user("Agnes")
+    group = fake.group("Agents", members=[agent])
+    settings = make_settings(telegram_api_url=fake.url, admin_chat_id=group.id)
+    async with running(settings, clock=clock) as app:
+        desk = app.bot_data.desk
+        people = [Person(fake, fake.user(name)) for name in ("Rina", "Budi")]
+        for number, person in enumerate(people, start=1001):
+            review = await walk_to(person, "review")  # Medium: due within 24 hours
+            await person.presses(review, tr("📨 Submit"), expect=f"#{number}")
+        await fake.idle()
+        first, second = [await desk.tickets.get(n) for n in (1001, 1002)]
+        assert first is not None and second is not None
+        card = next(m for m in fake.sent(group.id) if m.message_id == first.admin_card_message_id)
+        assert "First answer due: " + format_time(first.first_response_due_at, TZ) in card.text
+
+        clock.now += timedelta(hours=3)
+        answered_in_time = clock.now
+        group.send(agent, "Looking into it", reply_to=first.admin_card_message_id)
+        await fake.wait_for_call(
+            "editMessageText",
+            lambda c: str(c.params.get("message_id")) == str(first.admin_card_message_id),
+        )
+        await fake.idle()
+        clock.now += timedelta(hours=23)  # 26 hours after filing: 2 hours late
+        answered_late = clock.now
+        group.send(agent, "Sorry for the wait", reply_to=second.admin_card_message_id)
+        await fake.wait_for_call(
+            "editMessageText",
+            lambda c: str(c.params.get("message_id")) == str(second.admin_card_message_id),
+        )
+        await fake.idle()
+    on_time = fake.sent_message(group.id, first.admin_card_message_id)
+    late = fake.sent_message(group.id, second.admin_card_message_id)
+    assert on_time is not None and late is not None
+    assert "First answer due" not in on_time.text + late.text
+    assert f"First answer: {format_time(answered_in_time, TZ)}, in time" in on_time.text
+    assert f"First answer: {format_time(answered_late, TZ)}, 2 hours late" in late.text
+
+
+async def test_take_it_leaves_the_card_once_the_ticket_has_an_assignee(desk: Desk) -> None:
+    person = Person(desk.fake, desk.fake.user("Rina"))
+    number = await desk.open_ticket(person)
+    assert (await desk.card(number)).button_texts() == ["🙋 Take it", "✅ Solve", "🔒 Close"]
+    assert await desk.acted(number, "/assign") == "👍"
+    card = await desk.card(number)
+    assert "Assignee: Agnes" in card.text
+    assert card.button_texts() == ["✅ Solve", "🔒 Close"]
+    shown = await desk.command(number, f"/ticket {number}")
+    assert shown.button_texts() == ["✅ Solve", "🔒 Close"]
+
+
+@pytest.mark.parametrize("team_name", [None, "Desk Co"])
+async def test_the_history_signs_agent_replies_as_the_customer_saw_them(
+    fake: FakeTelegram, make_settings: Callable[..., Settings], team_name: str | None
+) -> None:
+    agent = fake.user("Ayu")
+    group = fake.group("Agents", members=[agent])
+    settings = make_settings(telegram_api_url=fake.url, admin_chat_id=group.id, team_name=team_name)
+    async with running(settings) as app:
+        person = Person(fake, fake.user("Rina"))
+        review = await walk_to(person, "review")
+        await person.presses(review, tr("📨 Submit"), expect="#1001")
+        await fake.idle()
+        ticket = await app.bot_data.desk.tickets.get(1001)
+        assert ticket is not None
+        mark = len(fake.sent(person.id))
+        group.send(agent, "Please send the receipt", reply_to=ticket.admin_card_message_id)
+        copy = await fake.wait_for(
+            person.id, lambda m: "Please send the receipt" in m.text, since=mark
+        )
+        listing = await person.says("/tickets")
+        view = await person.presses(listing, listing.button_texts()[0])
+    signed = team_name or "Ayu"
+    assert copy.text.startswith(f"💬 #1001 · {signed}")
+    assert f"· {signed}\nPlease send the receipt" in view.text
+    assert "Support team" not in view.text

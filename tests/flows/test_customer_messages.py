@@ -116,15 +116,15 @@ async def test_with_several_tickets_the_customer_picks_one_even_across_a_restart
         question = await person.says("Nomor referensinya REF-9911")
         assert question.text == tr(WHICH)
         assert question.button_texts() == [
-            f"#{newer} · Cannot log in to the client area",
-            f"#{older} · Top-up paid but balance not updated",
+            f"#{newer} · Cannot log in to the…",
+            f"#{older} · Top-up paid but…",
             tr(NONE_OF_THESE),
             tr(NEW_TICKET),
         ]
         assert "REF-9911" not in await bodies(first, older) + await bodies(first, newer)
     async with running(desk.settings) as second:
         mark = len(fake.sent(desk.group.id))
-        label = f"#{older} · Top-up paid but balance not updated"
+        label = f"#{older} · Top-up paid but…"
         data = next(d for row in question.buttons for text, d in row if text == label)
         assert data is not None
         query = fake.press(person.user, question, button=label)
@@ -154,9 +154,7 @@ async def test_with_several_tickets_the_customer_picks_one_even_across_a_restart
         assert len([m for m in fake.sent(person.id)[mark:] if m.text == tr(WHICH)]) == 1
         assert album_question.button_texts()[-1] == tr(NEW_TICKET)
         assert tr(NONE_OF_THESE) not in album_question.button_texts()
-        fake.press(
-            person.user, album_question, button=f"#{newer} · Cannot log in to the client area"
-        )
+        fake.press(person.user, album_question, button=f"#{newer} · Cannot log in to the…")
         await fake.wait_for(
             person.id, lambda m: m.text == tr(ADDED).format(ref=f"#{newer}"), since=0
         )
@@ -188,7 +186,7 @@ async def test_a_reply_to_a_tickets_history_goes_to_that_ticket(
     older = await file_ticket(person)
     await file_ticket(person, subject="Cannot log in to the client area")
     listing = await person.says("/tickets")
-    view = await person.presses(listing, f"#{older} · Top-up paid but balance not updated")
+    view = await person.presses(listing, f"#{older} · Top-up paid but…")
     ack = await person.sends(lambda: person.user.send("Here is REF-9911", reply_to=view.message_id))
     assert ack.text == tr(ADDED).format(ref=f"#{older}")
     assert (await bodies(app, older))[-1] == "Here is REF-9911"
@@ -267,7 +265,7 @@ async def test_an_old_close_button_says_the_ticket_is_closed_already(
     person = Person(fake, fake.user("Rina"))
     number = await file_ticket(person)
     listing = await person.says("/tickets")
-    view = await person.presses(listing, f"#{number} · Top-up paid but balance not updated")
+    view = await person.presses(listing, f"#{number} · Top-up paid but…")
     confirm = await person.presses(view, tr("🔒 Close"))
     await person.presses(confirm, tr("🔒 Yes, close it"))
     mark = len(fake.sent(person.id))
@@ -288,7 +286,7 @@ async def test_a_long_paste_in_reply_mode_is_one_ticket_message(
     number = await file_ticket(person)
     await fake.idle()
     listing = await person.says("/tickets")
-    view = await person.presses(listing, f"#{number} · Top-up paid but balance not updated")
+    view = await person.presses(listing, f"#{number} · Top-up paid but…")
     await person.presses(view, tr("↩️ Reply"))
     beginning = "Log start. " + "x" * (4096 - len("Log start. "))
     rest = "y" * 300 + " log end."

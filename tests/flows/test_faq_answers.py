@@ -99,7 +99,7 @@ async def test_support_hours_are_the_configured_ones(
         menu = await person.says("/faq")
         entry = FAQ.entry("sv", "support_hours")
         assert entry is not None
-        answer = await person.presses(menu, entry.title)
+        answer = await person.presses(menu, entry.button)
         assert "måndag–torsdag kl. 08:30–17:00 (centraleuropeisk tid)" in answer.text
         # Free text finds the same, filled-in answer.
         reply = await person.says("vilka är era öppettider")
@@ -128,5 +128,5 @@ async def test_an_agents_faq_inside_a_ticket_does_not_send_the_customer_to_open_
         assert "Skapa ett ärende" not in sent.text
         # Browsing, the same entry still points to a ticket.
         menu = await person.says("/faq")
-        browsed = await person.presses(menu, entry.title)
+        browsed = await person.presses(menu, entry.button)
         assert "Skapa ett ärende" in browsed.text

@@ -76,11 +76,11 @@ async def test_faq_browses_by_topic(world: tuple[World, SupportApplication]) -> 
     w, _app = world
     person = Person(w.fake, w.fake.user("Budi", language_code="id"))
     menu = await person.says("/faq")
-    titles = [e.title for e in FAQ.entries("id")]
-    assert menu.button_texts() == [*titles, tr("📝 Open a ticket", "id")]
+    topics = [e.button for e in FAQ.entries("id")]
+    assert menu.button_texts() == [*topics, tr("📝 Open a ticket", "id")]
     entry = FAQ.entry("id", "otp_warning")
     assert entry is not None
-    answer = await person.presses(menu, entry.title)
+    answer = await person.presses(menu, entry.button)
     assert answer.text.startswith(entry.title)
     assert "OTP" in answer.text
     again = await person.presses(answer, tr("« All questions", "id"))
@@ -162,13 +162,16 @@ async def test_operators_set_the_default_locale_and_menus_follow(
     refused = await stranger.says("/locale id")
     assert refused.text == "Only operators can do that."
     bad = await operator.says("/locale fr")
-    assert bad.text == tr("Use one of: {locales}. For example: /locale id", "sv").format(
-        locales="en, id, sv"
-    )
+    assert bad.text == tr(
+        "Give one of {locales}: /locale id sets the language for customers whose own we "
+        "don't speak, /locale admin id the language of the agents' chat.",
+        "sv",
+    ).format(locales="en, id, sv")
     done = await operator.says("/locale id")
-    assert done.text == tr("The default language is now {language}.", "sv").format(
-        language="indonesiska"
-    )
+    # The confirmation is in the new language, whatever the operator's own.
+    assert done.text == tr(
+        "Customers whose language we don't speak are now answered in {language}.", "id"
+    ).format(language="bahasa Indonesia")
     await w.fake.idle()
     default_menu = w.fake.commands[('{"type": "all_private_chats"}', "")]
     assert default_menu[0]["description"] == tr("Open a new ticket", "id")

@@ -80,3 +80,110 @@ async def test_bind_in_a_private_chat_says_what_to_do(
     assert "send /bind there" in hint.text
     assert str(stranger.id) in told.text
     assert "OPERATOR_IDS" in told.text
+
+
+def agents_menu(fake: FakeTelegram, group_id: int) -> list[str]:
+    """The descriptions of the agents' chat's command menu, as last published."""
+    for (scope, language), commands in fake.commands.items():
+        if json.loads(scope).get("chat_id") == group_id and not language:
+            return [c["description"] for c in commands]
+    raise AssertionError(f"no menu for chat {group_id}")
+
+
+async def test_the_customers_default_language_leaves_the_agents_chat_alone(
+    fake: FakeTelegram, make_settings: Callable[..., Settings]
+) -> None:
+    agent = fake.user("Agnes", language_code="en")
+    group = fake.group("Agents", members=[agent])
+    operator = Person(fake, fake.user("Olle", language_code="en"))
+    settings = make_settings(
+        telegram_api_url=fake.url, admin_chat_id=group.id, operator_ids=[operator.id]
+    )
+    async with running(settings):
+        done = await operator.says("/locale sv")
+        assert done.text == tr(
+            "Customers whose language we don't speak are now answered in {language}.", "sv"
+        ).format(language="svenska")
+        await fake.idle()
+        assert agents_menu(fake, group.id)[0] == "Open tickets, most urgent first"
+        # A customer whose language we don't speak gets Swedish; the agents keep English.
+        newcomer = Person(fake, fake.user("Aminah", language_code="ms"))
+        review = await walk_to(newcomer, "review", locale="sv")
+        await newcomer.presses(review, tr("📨 Submit", "sv"), expect="#1001")
+        card = await fake.wait_for(group.id, lambda m: "#1001" in m.text)
+        assert card.text.startswith("🎫 Ticket #1001")
+        assert card.button_texts() == ["🙋 Take it", "✅ Solve", "🔒 Close"]
+        mark = len(fake.sent(group.id))
+        group.send(agent, "/ticket 999")
+        missing = await fake.wait_for(group.id, since=mark)
+        assert missing.text == "There is no ticket #999."
+
+
+async def test_an_operator_sets_the_agents_chats_language_which_stays(
+    fake: FakeTelegram, make_settings: Callable[..., Settings]
+) -> None:
+    agent = fake.user("Agnes", language_code="en")
+    operator = fake.user("Olle", language_code="sv")
+    group = fake.group("Agents", members=[agent], admins=[operator])
+    settings = make_settings(
+        telegram_api_url=fake.url, admin_chat_id=group.id, operator_ids=[operator.id]
+    )
+    async with running(settings) as app:
+        customer = Person(fake, fake.user("Rina", language_code="en"))
+        review = await walk_to(customer, "review")
+        await customer.presses(review, tr("📨 Submit"), expect="#1001")
+        await fake.idle()
+        mark = len(fake.sent(group.id))
+        group.send(operator, "/locale admin fr")
+        usage = await fake.wait_for(group.id, since=mark)
+        assert usage.text == tr(
+            "Give one of {locales}: /locale id sets the language for customers whose own we "
+            "don't speak, /locale admin id the language of the agents' chat."
+        ).format(locales="en, id, sv")
+        mark = len(fake.sent(group.id))
+        group.send(operator, "/locale admin id")
+        done = await fake.wait_for(group.id, since=mark)
+        # Said in the agents' chat, as an answer there, and in the language just chosen.
+        assert done.text == tr("The agents' chat is now in {language}.", "id").format(
+            language="bahasa Indonesia"
+        )
+        await fake.idle()
+        assert agents_menu(fake, group.id)[0] == tr("Open tickets, most urgent first", "id")
+        ticket = await app.bot_data.desk.tickets.get(1001)
+        assert ticket is not None
+        mark = len(fake.sent(group.id))
+        group.send(agent, "/priority urgent", reply_to=ticket.admin_card_message_id)
+        refused = await fake.wait_for(group.id, since=mark)
+        assert refused.text == tr(
+            "Give one of: {levels}. For example: /priority high", "id"
+        ).format(levels="low, medium, high, critical")
+        # The customers' default is untouched, and so is the customers' language.
+        assert await app.bot_data.desk.default_locale() == "en"
+        hello = await customer.says("/start")
+        assert hello.text.startswith("Hello")
+    async with running(settings) as again:  # stored: it survives a restart
+        assert await again.bot_data.desk.admin_locale() == "id"
+        await fake.idle()
+        assert agents_menu(fake, group.id)[0] == tr("Open tickets, most urgent first", "id")
+
+
+async def test_admin_locale_sets_the_agents_chats_language_at_start_up(
+    fake: FakeTelegram, make_settings: Callable[..., Settings]
+) -> None:
+    agent = fake.user("Agnes", language_code="en")
+    group = fake.group("Agents", members=[agent])
+    settings = make_settings(
+        telegram_api_url=fake.url, admin_chat_id=group.id, default_locale="id", admin_locale="sv"
+    )
+    async with running(settings):
+        customer = Person(fake, fake.user("Aminah", language_code="ms"))
+        hello = await customer.says("/start")
+        assert hello.text.startswith("Halo, Aminah!")  # customers: DEFAULT_LOCALE
+        review = await walk_to(customer, "review", locale="id")
+        await customer.presses(review, tr("📨 Submit", "id"), expect="#1001")
+        card = await fake.wait_for(group.id, lambda m: "#1001" in m.text)
+        assert card.button_texts() == [
+            tr(label, "sv") for label in ("🙋 Take it", "✅ Solve", "🔒 Close")
+        ]
+        await fake.idle()
+        assert agents_menu(fake, group.id)[0] == tr("Open tickets, most urgent first", "sv")

@@ -112,7 +112,7 @@ def test_files_have_the_same_keys_in_the_same_order(locale: str) -> None:
     assert list(data) == KEYS
     for key, table in data.items():
         extra = {"in_ticket"} if key in IN_TICKET_KEYS else set()
-        assert set(table) == {"title", "keywords", "answer"} | extra, (locale, key)
+        assert set(table) == {"title", "button", "keywords", "answer"} | extra, (locale, key)
         assert re.fullmatch(r"[a-z][a-z0-9_]*", key)
 
 
@@ -173,6 +173,8 @@ def set_field(path: Path, key: str, field: str, value: str | None) -> None:
         ("title", None),
         ("title", '""'),
         ("title", '"   "'),
+        ("button", None),
+        ("button", '""'),
         ("keywords", None),
         ("keywords", "[]"),
         ("keywords", '["pending", ""]'),
@@ -189,6 +191,26 @@ def test_a_missing_or_empty_field_is_an_error(
     set_field(root / locale / "faq.toml", "otp_warning", field, value)
     with pytest.raises(FaqError, match=rf"\[otp_warning\].*{field}"):
         Faq.load(root)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_button_too_long_for_a_phone_is_an_error(tmp_path: Path, locale: str) -> None:
+    root = copy_locales(tmp_path)
+    path = root / locale / "faq.toml"
+    long = "x" * 25
+    set_field(path, "otp_warning", "button", f'"{long}"')
+    line = line_of(path, f'button = "{long}"')
+    with pytest.raises(FaqError) as caught:
+        Faq.load(root)
+    assert str(caught.value) == (
+        f"{path}:{line}: [otp_warning]: button is 25 characters, at most 24 fit a phone"
+    )
+
+
+def test_every_button_fits_a_phone(faq: Faq) -> None:
+    for locale in LOCALES:
+        for entry in faq.entries(locale):
+            assert 0 < len(entry.button) <= 24, (locale, entry.key, entry.button)
 
 
 def test_set_field_edits_only_what_it_is_told(tmp_path: Path) -> None:

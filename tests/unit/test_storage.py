@@ -69,6 +69,22 @@ async def test_default_locale_is_the_operators_choice(desk: Desk) -> None:
     assert await fresh.locale_for(user) == "id"
 
 
+async def test_the_agents_chat_has_its_own_locale(desk: Desk) -> None:
+    # Unset ADMIN_LOCALE: DEFAULT_LOCALE, and the customers' default moving leaves it.
+    assert await desk.admin_locale() == desk.settings.default_locale == "en"
+    await desk.set_default_locale("sv")
+    assert await desk.admin_locale() == "en"
+    await desk.set_admin_locale("id")
+    assert await desk.admin_locale() == "id"
+    assert await desk.default_locale() == "sv"
+    fresh = Desk(desk.settings, desk.db, desk.clock)  # survives a restart
+    assert await fresh.admin_locale() == "id"
+    with pytest.raises(ValueError):
+        await desk.set_admin_locale("fr")
+    configured = Desk(desk.settings.model_copy(update={"admin_locale": "sv"}), desk.db, desk.clock)
+    assert await configured.admin_locale() == "id"  # the operator's choice beats the setting
+
+
 async def test_a_draft_round_trips(desk: Desk) -> None:
     await _customer(desk)
     photo = Attachment(AttachmentKind.PHOTO, "file-1", "uniq-1", 1234, media_group_id="g1")
