@@ -628,3 +628,17 @@ async def test_the_history_signs_agent_replies_as_the_customer_saw_them(
     assert copy.text.startswith(f"💬 #1001 · {signed}")
     assert f"· {signed}\nPlease send the receipt" in view.text
     assert "Support team" not in view.text
+
+
+async def test_a_reply_to_a_ticket_shown_by_ticket_reaches_its_customer(desk: Desk) -> None:
+    person = Person(desk.fake, desk.fake.user("Wulan", language_code="id"))
+    number = await desk.open_ticket(person, locale="id")
+    mark = len(desk.fake.sent(desk.group.id))
+    desk.group.send(desk.agent, f"/ticket {number}")  # from the general chat
+    shown = await desk.fake.wait_for(desk.group.id, since=mark)
+    assert shown.text.startswith(f"🎫 Ticket #{number}")
+    told = len(desk.fake.sent(person.id))
+    desk.group.send(desk.agent, "Could you send the transfer reference?", reply_to=shown.message_id)
+    answer = await desk.fake.wait_for(person.id, since=told)
+    assert "Could you send the transfer reference?" in answer.text
+    assert (await desk.ticket(number)).status is Status.PENDING

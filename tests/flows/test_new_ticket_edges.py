@@ -353,3 +353,24 @@ async def test_a_form_idle_across_a_restart_still_times_out(
         again = await person.says("Invoice 2026-118 charged twice")
         assert question("priority") not in again.text
         assert question("subject") not in again.text
+
+
+async def test_a_long_paste_split_by_telegram_is_one_message(
+    fake: FakeTelegram, bot: SupportApplication
+) -> None:
+    person = Person(fake, fake.user("Rina"))
+    await walk_to(person, "message")
+    first = "Steps and the whole error log follow. " + "x" * (4096 - 38)
+    rest = "The last lines of the log: ERROR 500 at checkout."
+    mark = len(fake.sent(person.id))
+    person.user.send(first)  # Telegram sends both parts of one paste at once
+    person.user.send(rest)
+    joined = await fake.wait_for(
+        person.id,
+        lambda m: tr("I added the rest of your long message to it.") in m.text,
+        since=mark,
+    )
+    assert question("attachments") in joined.text
+    draft = await bot.bot_data.desk.draft(person.id)
+    assert draft.message == f"{first}\n{rest}"
+    assert draft.step == "attachments"
