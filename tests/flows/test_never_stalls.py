@@ -139,9 +139,7 @@ async def test_customers_hear_of_every_close_while_the_agents_chat_is_backlogged
             int(call.params["message_id"]) for call in limited.calls_to("setMessageReaction")
         }
         assert {int(str(c["message_id"])) for c in commands} <= reacted
-        emoji = {
-            _reactions(call)[0]["emoji"] for call in limited.calls_to("setMessageReaction")
-        }
+        emoji = {_reactions(call)[0]["emoji"] for call in limited.calls_to("setMessageReaction")}
         assert emoji == {"👍"}
     for user, number in zip(owners, numbers, strict=True):
         notices = [m for m in limited.sent(user.id) if f"#{number}" in m.text]
