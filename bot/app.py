@@ -159,8 +159,12 @@ def build_application(
     relay = AdminRelay(desk)
     application.bot_data.relay = relay
     _add_fault_handling(application, bot)
+    limiter = bot.rate_limiter
     application.bot_data.dispatcher = Dispatcher(
-        desk, Notifier(desk, relay), health=application.bot_data.health
+        desk,
+        Notifier(desk, relay),
+        health=application.bot_data.health,
+        room=limiter.room_in if isinstance(limiter, DeskRateLimiter) else None,
     )
     handlers.register(application)
     sweeper.schedule(application, settings.sweep_interval.total_seconds())

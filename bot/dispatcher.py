@@ -51,8 +51,13 @@ class Dispatcher:
         max_parallel: int = 8,
         batch: int = 200,
         health: StorageHealth | None = None,
+        room: Callable[[int], float] | None = None,
     ) -> None:
         self.desk = desk
+        # Seconds until a chat's message budget has room (the rate limiter's count): the
+        # agents' chat's next item is chosen only then, so an answer an agent asks for
+        # meanwhile goes before the refresh that would otherwise wait inside the limiter.
+        self.room = room
         self.health = health
         self.notifier = notifier
         self.per_chat_interval = per_chat_interval
@@ -185,6 +190,12 @@ class Dispatcher:
             if ready_at > tick:
                 soonest = min(soonest, ready_at - tick)
                 continue
+            if key == ADMIN and self.room is not None:
+                admin_chat = await self.desk.admin_chat_id()
+                wait = self.room(admin_chat) if admin_chat is not None else 0.0
+                if wait > 0:
+                    soonest = min(soonest, wait)
+                    continue
             if self._next_start > tick:
                 soonest = min(soonest, self._next_start - tick)
                 break

@@ -131,6 +131,17 @@ class SlidingWindow:
         self._forget_old(time.monotonic())
         return not self._sent and not self._lock.locked()
 
+    def room_in(self, amount: int = 1) -> float:
+        """Seconds until `amount` more would fit (0: now)."""
+        now = time.monotonic()
+        self._forget_old(now)
+        over = len(self._sent) + min(amount, self.limit) - self.limit
+        if over <= 0 and not self._lock.locked():
+            return 0.0
+        if over <= 0:
+            return 0.05  # someone is waiting already: look again shortly
+        return max(0.0, self._sent[over - 1] + self.period - now)
+
     async def acquire(self, amount: int = 1) -> None:
         amount = min(amount, self.limit)
         async with self._lock:
@@ -176,6 +187,16 @@ class DeskRateLimiter(AIORateLimiter):
         if chat_id not in self._private:
             self._private[chat_id] = AsyncLimiter(self._private_burst, self._private_period)
         return self._private[chat_id]
+
+    def room_in(self, chat_id: int) -> float:
+        """Seconds until a message to `chat_id` would go without waiting (0: now)."""
+        if chat_id < 0:
+            window = self._groups.get(chat_id)
+            return 0.0 if window is None else window.room_in()
+        limiter = self._private.get(chat_id)
+        if limiter is None or limiter.has_capacity():
+            return 0.0
+        return self._private_period / self._private_burst
 
     def _group_window(self, chat_id: int | str) -> SlidingWindow:
         if len(self._groups) > _MAX_PRIVATE_LIMITERS:

@@ -85,6 +85,8 @@ class DeskBot(ExtBot[int]):
     _polling: Trouble | None = None
     # Every update id up to this one was set aside: the next request confirms them.
     _set_aside_through = 0
+    # The last getUpdates batch as JSON, for the inbox.
+    _fetched: list[Any] = []  # noqa: RUF012 - replaced, never changed in place
 
     def keep_fetched_in(
         self,
@@ -115,9 +117,11 @@ class DeskBot(ExtBot[int]):
             offset = self._set_aside_through + 1
         updates = await super().get_updates(offset, *args, **kwargs)
         self._trouble().succeeded()
+        fetched, self._fetched = self._fetched, []
         if updates and self._inbox_writer is not None:
             try:
-                await self._inbox_writer([masked(update.to_dict()) for update in updates])
+                # The JSON as Telegram sent it (kept by _do_post): cheaper than to_dict().
+                await self._inbox_writer([masked(raw) for raw in fetched])
             except Exception as exc:  # polling must go on: see the module's docstring
                 if self._health is None:
                     raise
@@ -135,7 +139,8 @@ class DeskBot(ExtBot[int]):
         result = await super()._do_post(endpoint, data, **kwargs)
         if endpoint == "getUpdates" and isinstance(result, list):
             # Here the raw JSON is still at hand; PTB's get_updates parses it next.
-            return await self._readable(result)
+            self._fetched = await self._readable(result)
+            return self._fetched
         return result
 
     async def _readable(self, batch: list[Any]) -> list[Any]:

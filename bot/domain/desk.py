@@ -73,6 +73,7 @@ class Desk:
         self._default_locale: str | None = None
         self._admin_locale: str | None = None
         self._admin_chat_id: int | None = None
+        self._admin_chat_loaded = False
         self._faq: Faq | None = None
 
     @property
@@ -187,9 +188,10 @@ class Desk:
 
     async def admin_chat_id(self) -> int | None:
         """The bound agents' chat: the one bound with /bind, else `ADMIN_CHAT_ID`."""
-        if self._admin_chat_id is None:
+        if not self._admin_chat_loaded:
             stored = await self.desk_settings.get(ADMIN_CHAT_KEY)
             self._admin_chat_id = int(stored) if stored else self.settings.admin_chat_id
+            self._admin_chat_loaded = True  # none bound is an answer too: read it once
         return self._admin_chat_id
 
     async def bind(self, chat_id: int) -> None:
