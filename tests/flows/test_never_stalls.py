@@ -8,6 +8,7 @@ pace (`TELEGRAM`), so a bot that only passes with limits off fails here.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable
 
@@ -17,7 +18,7 @@ from bot.app import SupportApplication
 from bot.config import Settings
 from bot.domain.models import Draft, Priority
 from bot.ratelimit import TELEGRAM
-from tests.fake_api import FakeTelegram, FakeUser
+from tests.fake_api import FakeTelegram, FakeUser, SentMessage
 from tests.fake_api.objects import Call
 from tests.flows.conftest import Person, running
 from tests.flows.forms import question, tr, walk_to
@@ -166,3 +167,52 @@ async def test_an_agent_is_answered_in_lane_order_before_refreshes(
         answer = await limited.wait_for(group.id, since=mark, timeout=WAIT)
         assert answer.text.startswith("Queue (25 open")
         assert question("department") not in answer.text
+
+
+async def test_an_answer_refused_with_a_429_is_sent_again_not_lost(
+    limited: FakeTelegram, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(telegram_api_url=limited.url)
+    async with running(settings, limits=TELEGRAM):
+        person = Person(limited, limited.user("Rina"))
+        limited.fail_next("sendMessage", retry_after=1, chat_id=person.id)
+        hello = await person.says("/start", timeout=WAIT)
+        assert hello.text.startswith("Hello, Rina!")
+        refused = [c for c in limited.calls_to("sendMessage") if c.status == 429]
+        assert len(refused) == 1 and len(limited.sent(person.id)) == 1
+
+
+async def test_each_step_of_the_form_costs_one_message(
+    limited: FakeTelegram, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(telegram_api_url=limited.url)
+    messages = {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
+    async with running(settings, limits=TELEGRAM):
+        person = Person(limited, limited.user("Rina"))
+        marks: list[int] = []
+        current = await walk_to(person, "department", timeout=WAIT)
+        for step in ("subject", "priority", "message", "attachments", "review"):
+            marks.append(len(limited.calls))
+            current = await _answer(person, current, step)
+        marks.append(len(limited.calls))
+        await limited.idle()
+        per_step = [
+            sum(c.method in messages for c in limited.calls[start:end])
+            for start, end in itertools.pairwise(marks)
+        ]
+        assert per_step == [1, 1, 1, 1, 1]
+
+
+async def _answer(person: Person, current: SentMessage, step: str) -> SentMessage:
+    """Answer the question before `step` and return the question for `step`."""
+    expect = question(step)
+    if step == "subject":
+        return await person.presses(current, tr("Billing & Payments"), expect, WAIT)
+    if step == "priority":
+        return await person.says("Invoice 2026-118 charged twice", expect, WAIT)
+    if step == "message":
+        button = next(b for b in current.button_texts() if b.startswith(tr("Medium")))
+        return await person.presses(current, button, expect, WAIT)
+    if step == "attachments":
+        return await person.says("I was charged twice for invoice 2026-118.", expect, WAIT)
+    return await person.presses(current, tr("Skip"), expect, WAIT)
