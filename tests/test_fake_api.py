@@ -313,6 +313,159 @@ async def test_fault_injection(
     assert [c.status for c in refused] == [429, 500, 403]
 
 
+# -- flood limits -------------------------------------------------------------------------------
+class Clock:
+    """A hand-driven clock for the limiter: the tests step time instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Switch the limits on with a frozen clock (RetryAfter as timedelta, see above)."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    clock = Clock()
+    fake.rate.clock = clock
+    fake.limits = True
+    return clock
+
+
+async def test_limits_are_off_by_default(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user("Alice")
+    for n in range(40):
+        await bot.send_message(alice.id, f"m{n}")
+    assert (len(fake.sent(alice)), fake.throttled) == (40, [])
+    report = fake.rate_report()
+    assert (report.messages, report.max_per_second, report.throttled) == (40, 40, 0)
+
+
+async def test_private_chat_allows_a_burst_of_three_then_one_a_second(
+    fake: FakeTelegram, bot: Bot, clock: Clock
+) -> None:
+    alice = fake.user("Alice")
+    for n in range(3):
+        await bot.send_message(alice.id, f"burst {n}")
+    with pytest.raises(RetryAfter) as retry:
+        await bot.send_message(alice.id, "one too many")
+    assert retry.value.retry_after == dt.timedelta(seconds=1)
+    assert [m.text for m in fake.sent(alice)] == ["burst 0", "burst 1", "burst 2"]
+    assert [(t.method, t.chat_id, t.at, t.retry_after) for t in fake.throttled] == [
+        ("sendMessage", alice.id, 1000.0, 1)]
+    clock.now += 0.5
+    with pytest.raises(RetryAfter):  # half a token is not a message
+        await bot.send_message(alice.id, "too early")
+    clock.now += 0.5
+    await bot.send_message(alice.id, "after a second")
+    bob = fake.user("Bob")  # another chat has its own bucket
+    await bot.send_message(bob.id, "hi Bob")
+    report = fake.rate_report()
+    assert (report.messages, report.throttled, report.min_private_gap) == (
+        5, 2, {alice.id: 0.0})
+    clock.now += 10  # the bucket refills to three, not more
+    for n in range(3):
+        await bot.send_message(alice.id, f"again {n}")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(alice.id, "no fourth")
+
+
+async def test_group_allows_twenty_a_minute(
+    fake: FakeTelegram, bot: Bot, clock: Clock
+) -> None:
+    agents = fake.group("Agents")
+    for n in range(18):
+        await bot.send_message(agents.id, f"card {n}")
+        clock.now += 1
+    # An album counts each medium: three photos do not fit in the two places left.
+    with pytest.raises(RetryAfter) as retry:
+        await bot.send_media_group(agents.id, [InputMediaPhoto(b"p")] * 3)
+    assert retry.value.retry_after == dt.timedelta(seconds=42)  # card 0 leaves at 1060
+    await bot.send_media_group(agents.id, [InputMediaPhoto(b"p")] * 2)
+    message = fake.last(agents)
+    with pytest.raises(RetryAfter):  # an edit is a message too
+        await bot.edit_message_caption(agents.id, message.message_id, caption="edited")
+    assert len(fake.sent(agents)) == 20
+    clock.now = 1060.0  # card 0 slid out of the window
+    await bot.edit_message_caption(agents.id, message.message_id, caption="edited")
+    assert fake.rate_report().max_group_per_minute == {agents.id: 20}
+
+
+async def test_thirty_a_second_over_the_whole_bot(
+    fake: FakeTelegram, bot: Bot, clock: Clock
+) -> None:
+    users = [fake.user(f"U{n}") for n in range(11)]
+    for user in users[:10]:
+        for n in range(3):
+            await bot.send_message(user.id, f"m{n}")
+    with pytest.raises(RetryAfter) as retry:  # the 11th chat's own bucket is full
+        await bot.send_message(users[10].id, "over the bot's limit")
+    assert retry.value.retry_after == dt.timedelta(seconds=1)
+    assert (fake.sent(users[10]), [t.chat_id for t in fake.throttled]) == ([], [users[10].id])
+    clock.now += 0.999
+    with pytest.raises(RetryAfter):
+        await bot.copy_message(users[10].id, users[0].id, fake.sent(users[0])[0].message_id)
+    clock.now += 0.001
+    await bot.send_message(users[10].id, "a second later")
+    assert fake.rate_report().max_per_second == 30
+
+
+async def test_reads_and_housekeeping_are_never_limited(
+    fake: FakeTelegram, bot: Bot, clock: Clock
+) -> None:
+    alice, agent = fake.user("Alice"), fake.user("Agent")
+    agents = fake.group("Agents", members=[agent])
+    for n in range(3):
+        await bot.send_message(alice.id, f"m{n}")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(alice.id, "limited")
+    query = fake.press(alice, fake.last(alice).message_id, data="x")
+    for _ in range(40):  # far beyond every limit
+        await bot.get_me()
+        await bot.get_chat(alice.id)
+        await bot.get_chat_member(agents.id, agent.id)
+        await bot.send_chat_action(alice.id, "typing")
+        await bot.set_my_commands([BotCommand("start", "Start")])
+        await bot.get_updates(timeout=0)
+    await bot.answer_callback_query(query)
+    await bot.delete_webhook()
+    assert [t.method for t in fake.throttled] == ["sendMessage"]
+
+
+async def test_limits_switch_on_in_a_running_fake_with_the_real_history(
+    fake: FakeTelegram, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    clock = Clock()
+    fake.rate.clock = clock
+    alice = fake.user("Alice")
+    for n in range(5):
+        await bot.send_message(alice.id, f"unlimited {n}")
+    fake.limits = True  # the five just sent emptied Alice's bucket
+    with pytest.raises(RetryAfter) as retry:
+        await bot.send_message(alice.id, "limited now")
+    assert retry.value.retry_after == dt.timedelta(seconds=1)
+    clock.now += 1
+    await bot.send_message(alice.id, "a token later")
+    fake.limits = False
+    await bot.send_message(alice.id, "free again")
+
+
+async def test_refusal_is_telegrams_429_payload(fake: FakeTelegram, clock: Clock) -> None:
+    alice = fake.user("Alice")
+    for n in range(3):
+        status, _ = await post_raw(fake, f"/bot{TOKEN}/sendMessage",
+                                   data={"chat_id": str(alice.id), "text": str(n)})
+        assert status == 200
+    assert await post_raw(fake, f"/bot{TOKEN}/sendMessage",
+                          data={"chat_id": str(alice.id), "text": "4"}) == (
+        429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+              "parameters": {"retry_after": 1}})
+    assert len(fake.sent(alice)) == 3
+
+
 # -- updates ----------------------------------------------------------------------------------
 async def test_get_updates_honours_offset(fake: FakeTelegram, bot: Bot) -> None:
     alice = fake.user("Alice")

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from .botapi import HANDLERS, generic_method
 from .entities import utf16_len
+from .limits import RateLimits, RateReport, Throttled, message_cost
 from .objects import (
     JSON,
     Call,
@@ -78,9 +79,13 @@ class FakeTelegram:
     def __init__(
         self, token: str = "123456:TEST-TOKEN", *, bot_username: str = "support_desk_bot",
         bot_name: str = "Support Desk", bot_id: int = 7000001, port: int = 0,
+        limits: bool = False,
     ) -> None:
         self.token = token
         self.port = port  # 0: any free port
+        # Telegram's flood limits (see .limits): off by default so that flow tests are not
+        # paced; set ``fake.limits = True`` (also on a running fake) to enforce them.
+        self.rate = RateLimits(enabled=limits)
         self.bot_user: JSON = {
             "id": bot_id, "is_bot": True, "first_name": bot_name, "username": bot_username,
             "can_join_groups": True, "can_read_all_group_messages": True,
@@ -200,7 +205,42 @@ class FakeTelegram:
         if method.name == "getUpdates":
             return await self._get_updates(params)
         handler = HANDLERS.get(method.name, generic_method)
-        return handler(self, params, attachments)
+        cost = message_cost(method.name, params)
+        chat_id = self._limited_chat(params) if cost else None
+        self.rate.check(method.name, chat_id, cost)
+        # Handlers are synchronous: nothing else runs between the check and the admission.
+        result = handler(self, params, attachments)
+        self.rate.admit(method.name, chat_id, cost)
+        return result
+
+    def _limited_chat(self, params: JSON) -> int | None:
+        """The numeric chat a limited call writes to (None for inline messages)."""
+        raw = params.get("chat_id")
+        if raw is None:
+            return None
+        try:
+            return self.find_chat(raw).id
+        except ApiError:
+            return None  # the handler answers "chat not found" itself
+
+    # -- flood limits -----------------------------------------------------------------------
+    @property
+    def limits(self) -> bool:
+        """Whether Telegram's flood limits are enforced (429 with ``retry_after``)."""
+        return self.rate.enabled
+
+    @limits.setter
+    def limits(self, enabled: bool) -> None:
+        self.rate.enabled = enabled
+
+    @property
+    def throttled(self) -> list[Throttled]:
+        """Every call refused by the flood limits, oldest first."""
+        return self.rate.throttled
+
+    def rate_report(self) -> RateReport:
+        """The pace of the messages delivered so far (refused ones are not counted)."""
+        return self.rate.report()
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
