@@ -1,4 +1,4 @@
-"""The bot object: PTB's ExtBot with two changes.
+"""The bot object: PTB's ExtBot with three changes.
 
 - With `Defaults(parse_mode=...)`, PTB 22 adds `parse_mode` to every request built by its
   shared send helper, including methods that have no such parameter
@@ -8,6 +8,10 @@
 - Every batch `getUpdates` returns is written to the inbox before PTB queues it: Telegram
   forgets a batch once the next one is asked for, so a kill before the queue is worked off
   would otherwise lose those updates. Customers' texts are stored masked.
+- An edit Telegram refuses with "message is not modified" is done: the message already
+  shows what was asked. That happens whenever an edit is made twice, as when an update
+  handled before a kill is handled again at the start (the form's buttons were removed,
+  its next question not yet sent), and must not turn a replay into an apology.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 from telegram import Update
 from telegram._utils.types import JSONDict
+from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
 from bot.domain.fraud import guard
@@ -38,6 +43,9 @@ TAKES_PARSE_MODE = frozenset(
     }
 )
 TAKES_LINK_PREVIEW = frozenset({"sendMessage", "editMessageText"})
+EDITS = frozenset(
+    {"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"}
+)
 
 
 InboxWriter = Callable[[list[dict[str, Any]]], Awaitable[None]]
@@ -80,4 +88,13 @@ class DeskBot(ExtBot[int]):
             data.pop("parse_mode", None)
         if endpoint not in TAKES_LINK_PREVIEW:
             data.pop("link_preview_options", None)
-        return await super()._do_post(endpoint, data, **kwargs)
+        try:
+            return await super()._do_post(endpoint, data, **kwargs)
+        except BadRequest as exc:
+            if endpoint in EDITS and is_not_modified(exc):
+                return True  # what Telegram answers for an edit it did not need to make
+            raise
+
+
+def is_not_modified(error: BadRequest) -> bool:
+    return "message is not modified" in error.message.lower()

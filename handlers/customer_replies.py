@@ -28,7 +28,7 @@ from bot.domain.models import Author, Relay, RelayKind, Ticket
 from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
-from handlers.callbacks import Callback, pattern, unpack
+from handlers.callbacks import Callback, parse_id, pattern, unpack
 from handlers.fallback import edited, free_text, unsupported
 from handlers.faq import answer_text
 from handlers.keyboards import MENU
@@ -282,14 +282,15 @@ async def ticket_chosen(update: Update, context: SupportContext) -> None:
     assert query is not None
     callback = unpack(query.data, CB, CB_ACTIONS)
     user = context.require_user()
-    choice, _sep, number = (callback.arg if callback else "").partition(":")
+    choice_arg, _sep, number_arg = (callback.arg if callback else "").partition(":")
+    choice, number = parse_id(choice_arg), parse_id(number_arg)
     ticket = (
-        await _own(context, int(number), user.id) if choice.isdigit() and number.isdigit() else None
+        await _own(context, number, user.id) if choice is not None and number is not None else None
     )
     change = None
-    if ticket is not None:
+    if ticket is not None and choice is not None:
         try:
-            change = await context.desk.service.deliver_held(ticket.number, user.id, int(choice))
+            change = await context.desk.service.deliver_held(ticket.number, user.id, choice)
         except TicketNotFoundError:
             change = None
         except IllegalTransitionError:
@@ -318,13 +319,14 @@ async def ask_instead(update: Update, context: SupportContext) -> None:
     callback = unpack(query.data, CB, CB_ACTIONS)
     user = context.require_user()
     text: str | None = None
-    if callback is not None and callback.arg.isdigit():
+    number = None if callback is None else callback.number
+    if callback is not None and number is not None:
         if callback.action == "ask":
-            text = await context.desk.held.first_text(user.id, int(callback.arg))
+            text = await context.desk.held.first_text(user.id, number)
             if text is not None:
-                await context.desk.held.release(user.id, int(callback.arg))
+                await context.desk.held.release(user.id, number)
         else:
-            text = await _own_message_text(context, int(callback.arg), user.id)
+            text = await _own_message_text(context, number, user.id)
     if not text:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
