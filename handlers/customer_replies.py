@@ -32,7 +32,13 @@ from handlers.callbacks import Callback, parse_id, pattern, unpack
 from handlers.fallback import edited, free_text, unsupported
 from handlers.faq import answer_text
 from handlers.keyboards import MENU
-from handlers.media import ALBUM_ACK_DELAY, attachment_of, fraud_notice, is_relayable
+from handlers.media import (
+    ALBUM_ACK_DELAY,
+    attachment_of,
+    fraud_notice,
+    is_relayable,
+    refused_file,
+)
 from handlers.rating import comment_given
 
 log = logging.getLogger(__name__)
@@ -104,6 +110,7 @@ class Added(StrEnum):
     NOT_RELAYABLE = "not_relayable"
     CLOSED = "closed"
     REFUSED = "refused"
+    FILE_REFUSED = "file_refused"  # the file policy: the customer was told why
 
 
 async def add_to_ticket(
@@ -125,6 +132,8 @@ async def add_to_ticket(
     if not is_relayable(message):
         await message.reply_text(_("I can only add text, photos and documents to a ticket."))
         return Added.NOT_RELAYABLE
+    if await refused_file(context, message):
+        return Added.FILE_REFUSED
     guarded = context.desk.guard_text(message.text or message.caption or "")
     if guarded.flagged:
         await fraud_notice(update, guarded.card_masked, guarded.otp_masked)
@@ -249,6 +258,8 @@ async def _ask_which(
     update: Update, context: SupportContext, message: Message, active: list[Ticket]
 ) -> None:
     """Keep the message and ask which of the customer's tickets it is for."""
+    if await refused_file(context, message):
+        return
     guarded = context.desk.guard_text(message.text or message.caption or "")
     if guarded.flagged:
         await fraud_notice(update, guarded.card_masked, guarded.otp_masked)

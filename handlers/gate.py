@@ -29,6 +29,7 @@ from bot.i18n import set_locale
 from bot.relay import CARD
 from handlers.answers import answer_agent
 from handlers.callbacks import is_forged
+from handlers.limits import over_limits
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ async def gate(update: Update, context: SupportContext) -> None:
                 # Stopped whatever the answer does: an agents' button never acts here.
                 await _stop(update, context)
         await _banned_customer(update, context)
+        if await over_limits(update, context):
+            await _stop(update, context)
         return
     if chat.type not in _GROUP_TYPES:
         await _stop(update, context)  # channels: nothing to do there
