@@ -182,13 +182,16 @@ async def agent_edit(update: Update, context: SupportContext) -> None:
     message = update.edited_message
     if message is None or update.effective_user is None:
         return
-    await context.desk.service.record_edit(
+    recorded = await context.desk.service.record_edit(
         Author.AGENT,
         update.effective_user.id,
         message.chat_id,
         message.message_id,
         message.text or message.caption or "",
     )
+    if recorded is None:
+        # Agents edit their own chat talk too: nothing to carry, nothing to say.
+        log.info("Edit of message %s in the agents' chat belongs to no ticket", message.message_id)
 
 
 # Commands and card buttons

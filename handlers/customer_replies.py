@@ -369,6 +369,12 @@ async def customer_edit(update: Update, context: SupportContext) -> None:
     if recorded is None:
         await edited(update, context)
         return
+    log.info(
+        "Customer %s edited message %s of %s: shown to the agents",
+        user.id,
+        message.message_id,
+        recorded[0].ref,
+    )
 
 
 def register(application: SupportApp) -> None:

@@ -66,7 +66,9 @@ async def gate(update: Update, context: SupportContext) -> None:
             await _stop(update, context)
         return
     if chat.type not in _GROUP_TYPES:
-        await _stop(update, context)  # channels: nothing to do there
+        # Channels: the desk has nothing to do there (and no one to answer).
+        log.info("Ignored update %s from channel %s", update.update_id, chat.id)
+        await _stop(update, context)
     # Agents' texts are in the desk's language, not in each agent's own.
     set_locale(await context.desk.default_locale())
     if await _migrated(update, context, admin_chat):

@@ -143,9 +143,8 @@ def _opens_ticket(update: Update) -> bool:
         data = query.data or ""
         return data in (NEW_TICKET, SUBMIT) or data.startswith(FOLLOW_UP)
     message = update.message
-    if message is None or not message.text:
-        return False
-    return message.text.split(maxsplit=1)[0].split("@")[0] == "/new"
+    words = (message.text or "").split(maxsplit=1) if message is not None else []
+    return bool(words) and words[0].split("@")[0] == "/new"
 
 
 async def _capped(update: Update, context: SupportContext, user: User) -> bool:
