@@ -21,20 +21,15 @@ from bot.app import SupportApplication
 from bot.config import Settings
 from bot.domain.lifecycle import Action
 from bot.domain.models import Author, Draft, Priority
-from bot.ratelimit import TelegramLimits
 from tests.conftest import TOKEN
 from tests.fake_api import FakeChat, FakeTelegram, FakeUser, SentMessage
 from tests.figures import record
-from tests.flows.conftest import Person, running
+from tests.flows.conftest import FREE, Person, running
 from tests.flows.forms import tr, walk_to
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SUITE = "bad input"
-# No pacing at all: the cases post many cards and answers to the agents' chat quickly.
-FREE = TelegramLimits(
-    private_burst=1000, private_per_second=1000.0, group_limit=100_000, group_period=1.0
-)
 INVALID = tr("This button is no longer valid.")
 OVERLONG = "x" * 5000
 TRACEBACK = "Traceback"
