@@ -46,9 +46,7 @@ async def rated(update: Update, context: SupportContext) -> None:
         _(
             "Thanks for rating {ref} with {stars}. Anything you'd like to add? Write your "
             "comment within {window}, or just carry on."
-        ).format(
-            ref=ticket.ref, stars="⭐" * score, window=format_duration(COMMENT_WINDOW)
-        ),
+        ).format(ref=ticket.ref, stars="⭐" * score, window=format_duration(COMMENT_WINDOW)),
         reply_markup=ForceReply(selective=True, input_field_placeholder=_("Your comment")),
     )
     await context.desk.tickets.add_relay(

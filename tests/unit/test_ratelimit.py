@@ -33,7 +33,9 @@ async def test_reads_and_reactions_pass_while_a_group_budget_is_spent() -> None:
     group = {"chat_id": -100123, "text": "x"}
     await limiter.process_request(send, (), {}, "sendMessage", group, None)
     # The group's budget is spent for an hour: another message to it would wait ...
-    blocked = asyncio.create_task(limiter.process_request(send, (), {}, "sendMessage", group, None))
+    blocked = asyncio.create_task(
+        limiter.process_request(send, (), {}, "sendMessage", group, None)
+    )
     # ... but reads, reactions and callback answers go through at once.
     read = Recorder()
     for endpoint in ("getChatMember", "getChat", "setMessageReaction", "answerCallbackQuery"):

@@ -85,7 +85,8 @@ async def test_the_running_bound_is_kept() -> None:
         running -= 1
 
     tasks = [
-        asyncio.create_task(processor.process_update(_update(i, i), handle())) for i in range(1, 7)
+        asyncio.create_task(processor.process_update(_update(i, i), handle()))
+        for i in range(1, 7)
     ]
     for _ in range(20):
         await asyncio.sleep(0)
