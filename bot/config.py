@@ -236,6 +236,10 @@ class Settings(BaseSettings):
     sweep_interval: Duration = timedelta(seconds=60)
     # Telegram's own limit for one message (a longer paste arrives in several).
     max_text_length: int = Field(default=4096, ge=100, le=20000)
+    # Flood control: messages one customer may send in a minute before the bot stops
+    # answering them one by one (an album counts once), and their active tickets at once.
+    customer_rate_limit: int = Field(default=20, ge=1, le=1000)
+    max_open_tickets: int = Field(default=5, ge=1, le=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("timezone")

@@ -17,9 +17,17 @@ from telegram.error import BadRequest
 from bot.domain import outbox as kinds
 from bot.domain.desk import Desk
 from bot.domain.lifecycle import Action
-from bot.domain.models import Audience, OutboxItem, RelayKind, Status, Ticket
-from bot.fit import CAPTION_BUDGET, MESSAGE_BUDGET, clip_plain, compose
-from bot.i18n import format_time, use_locale
+from bot.domain.models import (
+    Audience,
+    OutboxItem,
+    Relay,
+    RelayKind,
+    Status,
+    Ticket,
+    TicketMessage,
+)
+from bot.fit import CAPTION_BUDGET, MESSAGE_BUDGET, clip_plain, compose, utf16_len
+from bot.i18n import format_time, ngettext, use_locale
 from bot.i18n import gettext as _
 from bot.relay import AdminRelay
 from bot.texts import agent_signature, agent_status_label, priority_label, status_label
@@ -188,6 +196,10 @@ class Notifier:
         message = await self.desk.tickets.message(int(item.payload["message_id"]))
         if message is None:
             return
+        batch = await self._batch(item, ticket, message)
+        if len(batch) > 1:
+            await self._customer_messages(bot, ticket, item, batch)
+            return
         customer = await self.desk.users.get(ticket.customer_id)
         name = escape(customer.display_name) if customer else str(ticket.customer_id)
         header = _("👤 <b>{ref}</b> · {name}").format(ref=ticket.ref, name=name)
@@ -208,6 +220,96 @@ class Notifier:
             customer_message_id=item.payload.get("customer_message_id"),
         )
         await self._owe_rest(item, ticket, rest, RelayKind.TO_ADMIN, message.id)
+
+    async def _batch(
+        self, item: OutboxItem, ticket: Ticket, message: TicketMessage
+    ) -> list[tuple[OutboxItem, TicketMessage]]:
+        """This message and the ones of the same ticket that wait right behind it.
+
+        Only due customer messages directly behind this one in the ticket's line join it
+        (anything else of the ticket, or a message still held for a paste's rest, ends the
+        batch), so the ticket's thread keeps its order. Other tickets' items in between do
+        not matter: they go to other threads.
+        """
+        batch = [(item, message)]
+        files, text = len(message.attachments), utf16_len(message.body)
+        later = await self.desk.outbox.pending_after(
+            item.id,
+            lane=kinds.admin_lane(kinds.CUSTOMER_MESSAGE),
+            ticket_number=ticket.number,
+            limit=kinds.BATCH_AT_MOST - 1,
+        )
+        now = self.desk.clock().timestamp()
+        for other in later:
+            if other.kind != kinds.CUSTOMER_MESSAGE or other.next_attempt_at > now:
+                break
+            found = await self.desk.tickets.message(int(other.payload["message_id"]))
+            if found is None:
+                break
+            files += len(found.attachments)
+            text += utf16_len(found.body)
+            if files > kinds.BATCH_FILES or text > kinds.BATCH_TEXT:
+                break
+            batch.append((other, found))
+        return batch
+
+    async def _customer_messages(
+        self,
+        bot: Bot,
+        ticket: Ticket,
+        item: OutboxItem,
+        batch: list[tuple[OutboxItem, TicketMessage]],
+    ) -> None:
+        """Deliver several waiting messages of one customer as one message in the thread.
+
+        Nothing a customer sends can then make the agents' chat spend more than one message
+        of its budget per batch. Every message of the batch maps to the delivered copy, so
+        an agent's reply to it, or the customer's edit of any of them, finds the ticket.
+        """
+        customer = await self.desk.users.get(ticket.customer_id)
+        name = escape(customer.display_name) if customer else str(ticket.customer_id)
+        header = ngettext(
+            "👤 <b>%(ref)s</b> · %(name)s · %(count)d message",
+            "👤 <b>%(ref)s</b> · %(name)s · %(count)d messages",
+            len(batch),
+        ) % {"ref": ticket.ref, "name": name, "count": len(batch)}
+        footer = ""
+        if any(queued.payload.get("status_changed") for queued, _message in batch):
+            footer = "\n<i>" + _("Status: {status}").format(
+                status=agent_status_label(ticket.status)
+            )
+            footer += "</i>"
+        body = "\n\n".join(message.body.strip() for _item, message in batch if message.body.strip())
+        files = [file for _item, message in batch for file in message.attachments]
+        first_message = batch[0][1]
+        first, *rest = compose(header, body, footer, caption=bool(files))
+        sent = await self.relay.send_to_thread(
+            bot,
+            ticket.number,
+            first,
+            files,
+            kind=RelayKind.TO_ADMIN,
+            ticket_message_id=first_message.id,
+            customer_message_id=item.payload.get("customer_message_id"),
+        )
+        if sent:
+            copy = sent[0]
+            for queued, message in batch[1:]:
+                await self.desk.tickets.add_relay(
+                    Relay(
+                        ticket.number,
+                        RelayKind.TO_ADMIN,
+                        message.id,
+                        copy.chat_id,
+                        copy.message_id,
+                        ticket.customer_id if queued.payload.get("customer_message_id") else None,
+                        queued.payload.get("customer_message_id"),
+                    ),
+                    self.desk.clock(),
+                )
+        await self._owe_rest(item, ticket, rest, RelayKind.TO_ADMIN, batch[-1][1].id)
+        await self.desk.outbox.done_many([queued.id for queued, _message in batch[1:]])
+        log.info("Delivered %d messages of %s to the agents as one", len(batch), ticket.ref)
 
     async def _owe_rest(
         self,

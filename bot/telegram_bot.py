@@ -1,4 +1,4 @@
-"""The bot object: PTB's ExtBot with two changes.
+"""The bot object: PTB's ExtBot with three changes.
 
 - With `Defaults(parse_mode=...)`, PTB 22 adds `parse_mode` to every request built by its
   shared send helper, including methods that have no such parameter
@@ -16,6 +16,10 @@
   of the bot asking for the same batch again and again. The failure is logged once per
   change of state (bot/faults.py), as are `getUpdates` errors (PTB retries those with a
   growing delay; `polling_failed` is its error callback).
+- An edit Telegram refuses with "message is not modified" is done: the message already
+  shows what was asked. That happens whenever an edit is made twice, as when an update
+  handled before a kill is handled again at the start (the form's buttons were removed,
+  its next question not yet sent), and must not turn a replay into an apology.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any
 
 from telegram import Update
 from telegram._utils.types import JSONDict
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.domain.fraud import guard
@@ -52,6 +56,9 @@ TAKES_PARSE_MODE = frozenset(
     }
 )
 TAKES_LINK_PREVIEW = frozenset({"sendMessage", "editMessageText"})
+EDITS = frozenset(
+    {"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"}
+)
 
 
 InboxWriter = Callable[[list[dict[str, Any]]], Awaitable[None]]
@@ -136,7 +143,12 @@ class DeskBot(ExtBot[int]):
             data.pop("parse_mode", None)
         if endpoint not in TAKES_LINK_PREVIEW:
             data.pop("link_preview_options", None)
-        result = await super()._do_post(endpoint, data, **kwargs)
+        try:
+            result = await super()._do_post(endpoint, data, **kwargs)
+        except BadRequest as exc:
+            if endpoint in EDITS and is_not_modified(exc):
+                return True  # what Telegram answers for an edit it did not need to make
+            raise
         if endpoint == "getUpdates" and isinstance(result, list):
             # Here the raw JSON is still at hand; PTB's get_updates parses it next.
             self._fetched = await self._readable(result)
@@ -173,3 +185,7 @@ class DeskBot(ExtBot[int]):
             if self._health is None:
                 raise
             self._health.failed(exc, f"setting update {update_id} aside")
+
+
+def is_not_modified(error: BadRequest) -> bool:
+    return "message is not modified" in error.message.lower()

@@ -31,7 +31,7 @@ from bot.i18n import gettext as _
 from bot.relay import CARD, CARD_ACTIONS
 from bot.texts import agent_status_label, priority_label
 from handlers.answers import NOTED, acknowledge, answer_agent
-from handlers.callbacks import pattern, unpack
+from handlers.callbacks import parse_id, pattern, unpack
 from handlers.media import attachment_of, is_relayable
 
 log = logging.getLogger(__name__)
@@ -52,9 +52,7 @@ async def _in_admin_chat(update: Update, context: SupportContext) -> bool:
 
 
 def _number_arg(args: list[str]) -> int | None:
-    if args and args[0].lstrip("#").isdigit():
-        return int(args[0].lstrip("#"))
-    return None
+    return parse_id(args[0]) if args else None
 
 
 async def _context_ticket(message: Message, context: SupportContext) -> Ticket | None:
@@ -85,6 +83,13 @@ async def _target(
     args = list(context.args or [])
     from_context = await _context_ticket(message, context)
     number = _number_arg(args)
+    written = args[0].removeprefix("#") if args else ""
+    if number is None and written.isdigit() and from_context is None:
+        # Digits, but none a ticket can have ("²", twenty nines): no such ticket.
+        await answer_agent(
+            context, message, _("There is no ticket #{number}.").format(number=escape(written))
+        )
+        return None, args
     if number is not None and not (context_first and from_context is not None):
         ticket = await context.desk.tickets.get(number)
         if ticket is None:
@@ -177,13 +182,16 @@ async def agent_edit(update: Update, context: SupportContext) -> None:
     message = update.edited_message
     if message is None or update.effective_user is None:
         return
-    await context.desk.service.record_edit(
+    recorded = await context.desk.service.record_edit(
         Author.AGENT,
         update.effective_user.id,
         message.chat_id,
         message.message_id,
         message.text or message.caption or "",
     )
+    if recorded is None:
+        # Agents edit their own chat talk too: nothing to carry, nothing to say.
+        log.info("Edit of message %s in the agents' chat belongs to no ticket", message.message_id)
 
 
 # Commands and card buttons
@@ -405,16 +413,12 @@ async def queue_page(update: Update, context: SupportContext) -> None:
     query = update.callback_query
     assert query is not None
     callback = unpack(query.data, QUEUE, QUEUE_ACTIONS)
-    if (
-        callback is None
-        or not callback.arg.isdigit()
-        or query.message is None
-        or not await _in_admin_chat(update, context)
-    ):
+    page = None if callback is None else callback.number
+    if page is None or query.message is None or not await _in_admin_chat(update, context):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
-    text, keyboard = await _queue_page(context, int(callback.arg))
+    text, keyboard = await _queue_page(context, page)
     await context.desk.answer_agent(
         query.message.chat.id,
         text,
@@ -437,11 +441,9 @@ async def _ban(update: Update, context: SupportContext, *, banned: bool) -> None
     message = update.effective_message
     assert message is not None
     args = list(context.args or [])
-    user_id: int | None = None
-    if args and args[0].isdigit() and await context.desk.users.get(int(args[0])) is not None:
-        # A known user's id; otherwise a number names a ticket, whose customer is meant.
-        user_id = int(args[0])
-    else:
+    # A known user's id ("#1001" is always a ticket); otherwise a number names a ticket.
+    user_id = parse_id(args[0]) if args and not args[0].startswith("#") else None
+    if user_id is None or await context.desk.users.get(user_id) is None:
         ticket, _args = await _target(update, context)
         if ticket is None:
             return
@@ -466,10 +468,11 @@ async def card_pressed(update: Update, context: SupportContext) -> None:
     query = update.callback_query
     assert query is not None
     callback = unpack(query.data, CARD, CARD_ACTIONS)
-    if callback is None or not callback.arg.isdigit() or not await _in_admin_chat(update, context):
+    number = None if callback is None else callback.number
+    if callback is None or number is None or not await _in_admin_chat(update, context):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    ticket = await context.desk.tickets.get(int(callback.arg))
+    ticket = await context.desk.tickets.get(number)
     if ticket is None:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return

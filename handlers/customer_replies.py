@@ -28,11 +28,17 @@ from bot.domain.models import Author, Relay, RelayKind, Ticket
 from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
-from handlers.callbacks import Callback, pattern, unpack
+from handlers.callbacks import Callback, parse_id, pattern, unpack
 from handlers.fallback import edited, free_text, unsupported
 from handlers.faq import answer_text
 from handlers.keyboards import MENU, show_choice, ticket_label
-from handlers.media import ALBUM_ACK_DELAY, attachment_of, fraud_notice, is_relayable
+from handlers.media import (
+    ALBUM_ACK_DELAY,
+    attachment_of,
+    fraud_notice,
+    is_relayable,
+    refused_file,
+)
 from handlers.rating import comment_given
 
 log = logging.getLogger(__name__)
@@ -103,6 +109,7 @@ class Added(StrEnum):
     NOT_RELAYABLE = "not_relayable"
     CLOSED = "closed"
     REFUSED = "refused"
+    FILE_REFUSED = "file_refused"  # the file policy: the customer was told why
 
 
 async def add_to_ticket(
@@ -124,6 +131,8 @@ async def add_to_ticket(
     if not is_relayable(message):
         await message.reply_text(_("I can only add text, photos and documents to a ticket."))
         return Added.NOT_RELAYABLE
+    if await refused_file(context, message):
+        return Added.FILE_REFUSED
     guarded = context.desk.guard_text(message.text or message.caption or "")
     if guarded.flagged:
         await fraud_notice(update, guarded.card_masked, guarded.otp_masked)
@@ -248,6 +257,8 @@ async def _ask_which(
     update: Update, context: SupportContext, message: Message, active: list[Ticket]
 ) -> None:
     """Keep the message and ask which of the customer's tickets it is for."""
+    if await refused_file(context, message):
+        return
     guarded = context.desk.guard_text(message.text or message.caption or "")
     if guarded.flagged:
         await fraud_notice(update, guarded.card_masked, guarded.otp_masked)
@@ -281,14 +292,15 @@ async def ticket_chosen(update: Update, context: SupportContext) -> None:
     assert query is not None
     callback = unpack(query.data, CB, CB_ACTIONS)
     user = context.require_user()
-    choice, _sep, number = (callback.arg if callback else "").partition(":")
+    choice_arg, _sep, number_arg = (callback.arg if callback else "").partition(":")
+    choice, number = parse_id(choice_arg), parse_id(number_arg)
     ticket = (
-        await _own(context, int(number), user.id) if choice.isdigit() and number.isdigit() else None
+        await _own(context, number, user.id) if choice is not None and number is not None else None
     )
     change = None
-    if ticket is not None:
+    if ticket is not None and choice is not None:
         try:
-            change = await context.desk.service.deliver_held(ticket.number, user.id, int(choice))
+            change = await context.desk.service.deliver_held(ticket.number, user.id, choice)
         except TicketNotFoundError:
             change = None
         except IllegalTransitionError:
@@ -317,13 +329,14 @@ async def ask_instead(update: Update, context: SupportContext) -> None:
     callback = unpack(query.data, CB, CB_ACTIONS)
     user = context.require_user()
     text: str | None = None
-    if callback is not None and callback.arg.isdigit():
+    number = None if callback is None else callback.number
+    if callback is not None and number is not None:
         if callback.action == "ask":
-            text = await context.desk.held.first_text(user.id, int(callback.arg))
+            text = await context.desk.held.first_text(user.id, number)
             if text is not None:
-                await context.desk.held.release(user.id, int(callback.arg))
+                await context.desk.held.release(user.id, number)
         else:
-            text = await _own_message_text(context, int(callback.arg), user.id)
+            text = await _own_message_text(context, number, user.id)
     if not text:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
@@ -355,6 +368,12 @@ async def customer_edit(update: Update, context: SupportContext) -> None:
     if recorded is None:
         await edited(update, context)
         return
+    log.info(
+        "Customer %s edited message %s of %s: shown to the agents",
+        user.id,
+        message.message_id,
+        recorded[0].ref,
+    )
 
 
 def register(application: SupportApp) -> None:

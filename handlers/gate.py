@@ -27,12 +27,17 @@ from bot.domain.models import Audience
 from bot.i18n import gettext as _
 from bot.i18n import set_locale
 from bot.relay import CARD
+from handlers.answers import answer_agent
+from handlers.callbacks import is_forged
+from handlers.limits import over_limits
 
 log = logging.getLogger(__name__)
 
 GROUP = -1  # after the middleware (-2), before every feature (0)
 ADMIN_ONLY_PREFIXES = (f"{CARD}:", "q1:")
 _GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
+# The user Telegram names as the sender of an anonymous admin's messages.
+ANONYMOUS_ADMIN_ID = 1087968824
 
 
 async def gate(update: Update, context: SupportContext) -> None:
@@ -41,6 +46,13 @@ async def gate(update: Update, context: SupportContext) -> None:
     if chat is None or update.my_chat_member is not None:
         return
     query = update.callback_query
+    if query is not None and is_forged(query.data):
+        # No button of ours carries this: answered here, before any parser reads it.
+        log.info("Forged button data from user %s refused", query.from_user.id)
+        try:
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+        finally:
+            await _stop(update, context)
     admin_chat = await context.desk.admin_chat_id()
     if chat.type == Chat.PRIVATE:
         if query is not None and (query.data or "").startswith(ADMIN_ONLY_PREFIXES):
@@ -50,15 +62,22 @@ async def gate(update: Update, context: SupportContext) -> None:
                 # Stopped whatever the answer does: an agents' button never acts here.
                 await _stop(update, context)
         await _banned_customer(update, context)
+        if await over_limits(update, context):
+            await _stop(update, context)
         return
     if chat.type not in _GROUP_TYPES:
-        await _stop(update, context)  # channels: nothing to do there
+        # Channels: the desk has nothing to do there (and no one to answer).
+        log.info("Ignored update %s from channel %s", update.update_id, chat.id)
+        await _stop(update, context)
     # Agents' texts are in the agents' chat's language, not in each agent's own.
     set_locale(await context.desk.admin_locale())
     if await _migrated(update, context, admin_chat):
         await _stop(update, context)
     sender = update.effective_user
     if chat.id == admin_chat:
+        if _anonymous_admin(update):
+            await _hint_anonymous(update, context)
+            await _stop(update, context)
         if sender is None or sender.is_bot:
             await _stop(update, context)
         # A button press must be proven; a message was delivered by Telegram from the chat.
@@ -81,7 +100,11 @@ async def gate(update: Update, context: SupportContext) -> None:
     if sender is not None and context.desk.is_operator(sender.id):
         if is_bind:
             return
-        if message is not None and update.message is not None:
+        if (
+            message is not None
+            and update.message is not None
+            and context.relay.may_hint(chat.id, sender.id)
+        ):
             await message.reply_text(
                 _(
                     "This group is not the agents' chat. An operator can send /bind here to "
@@ -91,6 +114,35 @@ async def gate(update: Update, context: SupportContext) -> None:
         await _stop(update, context)
     await _leave(context, chat.id)
     await _stop(update, context)
+
+
+def _anonymous_admin(update: Update) -> bool:
+    """A message an admin sent as the group itself ("Remain anonymous"): Telegram names the
+    group as its sender_chat and GroupAnonymousBot as its from_user."""
+    message = update.message
+    return (
+        message is not None
+        and message.sender_chat is not None
+        and message.sender_chat.id == message.chat_id
+    )
+
+
+async def _hint_anonymous(update: Update, context: SupportContext) -> None:
+    """Explain why an anonymous admin's message reaches no customer (now and then)."""
+    message = update.message
+    assert message is not None
+    log.info("A message from an anonymous admin in the agents' chat was not relayed")
+    if not context.relay.may_hint(message.chat_id, ANONYMOUS_ADMIN_ID):
+        return
+    await answer_agent(
+        context,
+        message,
+        _(
+            "You are writing as the group (an anonymous admin), so I can't tell which agent "
+            "you are and nothing was sent to the customer. Switch off “Remain anonymous” in "
+            "your admin rights, then send it again."
+        ),
+    )
 
 
 async def _stop(update: Update, context: SupportContext) -> NoReturn:

@@ -1,12 +1,19 @@
-"""What a customer's Telegram message carries: attachment references, and what the fraud
-guard found in it."""
+"""What a customer's Telegram message carries: attachment references, whether the file
+policy takes them, and what the fraud guard found in it."""
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Message, Update
 
+from bot.context import SupportContext
 from bot.domain.models import Attachment, AttachmentKind
+from bot.domain.validation import FileProblem
 from bot.i18n import gettext as _
+from bot.i18n import ngettext
+
+log = logging.getLogger(__name__)
 
 ALBUM_ACK_DELAY = 1.5  # seconds to wait for the rest of an album before acknowledging it
 
@@ -34,6 +41,67 @@ def attachment_of(message: Message) -> Attachment | None:
             media_group_id=message.media_group_id,
         )
     return None
+
+
+def file_problem_text(context: SupportContext, problem: FileProblem) -> str:
+    """Why a file was refused, in the customer's words: the same reason everywhere."""
+    if problem is FileProblem.TOO_BIG:
+        return _("That file is too large: the limit is {size} MB per file.").format(
+            size=context.desk.max_attachment_bytes // (1024 * 1024)
+        )
+    if problem is FileProblem.TOO_MANY:
+        return ngettext(
+            "You can attach at most %(count)d file.",
+            "You can attach at most %(count)d files.",
+            context.desk.max_attachments,
+        ) % {"count": context.desk.max_attachments}
+    return _(
+        "I can't accept that type of file. Send a photo, a PDF, a text file, an office "
+        "document or a ZIP archive."
+    )
+
+
+async def refused_file(context: SupportContext, message: Message) -> bool:
+    """Whether the file in `message` breaks the file policy for a ticket; if so, say why.
+
+    The form checks its own files (a draft also counts them); this is every other way a
+    file reaches a ticket: Reply, a plain message, a Telegram reply, an album. An album's
+    refused files are answered once, after its last file.
+    """
+    attachment = attachment_of(message)
+    problem = None if attachment is None else context.desk.check_ticket_file(attachment)
+    if attachment is None or problem is None:
+        return False
+    log.info(
+        "Refused a file from customer %s (%s, %s, %s bytes)",
+        message.chat_id,
+        problem.value,
+        attachment.mime_type or attachment.kind.value,
+        attachment.file_size,
+    )
+    text = _("{reason} It was not added to your ticket.").format(
+        reason=file_problem_text(context, problem)
+    )
+    if message.media_group_id is None or context.job_queue is None:
+        await message.reply_text(text)
+        return True
+    name = f"file-refused:{message.chat_id}:{message.media_group_id}"
+    for job in context.job_queue.get_jobs_by_name(name):
+        job.schedule_removal()
+    context.job_queue.run_once(
+        _album_refused,  # type: ignore[arg-type]  # PTB types jobs with the base context
+        ALBUM_ACK_DELAY,
+        chat_id=message.chat_id,
+        name=name,
+        data=text,
+    )
+    return True
+
+
+async def _album_refused(context: SupportContext) -> None:
+    job = context.job
+    assert job is not None and job.chat_id is not None
+    await context.bot.send_message(job.chat_id, str(job.data))
 
 
 def is_relayable(message: Message) -> bool:

@@ -111,8 +111,9 @@ async def _own_ticket(update: Update, context: SupportContext, action: str) -> T
     assert query is not None
     callback = unpack(query.data, CB, CB_ACTIONS)
     ticket = None
-    if callback is not None and callback.action == action and callback.arg.isdigit():
-        ticket = await context.desk.tickets.get(int(callback.arg))
+    number = None if callback is None else callback.number
+    if callback is not None and callback.action == action and number is not None:
+        ticket = await context.desk.tickets.get(number)
     if ticket is None or ticket.customer_id != context.require_user().id:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return None
@@ -223,11 +224,12 @@ async def page_pressed(update: Update, context: SupportContext) -> None:
     query = update.callback_query
     assert query is not None
     callback = unpack(query.data, CB, CB_ACTIONS)
-    if callback is None or not callback.arg.isdigit():
+    page = None if callback is None else callback.number
+    if page is None:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
-    await show_tickets(update, context, page=int(callback.arg))
+    await show_tickets(update, context, page=page)
 
 
 async def _customer_action(update: Update, context: SupportContext, action: Action) -> None:

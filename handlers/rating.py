@@ -18,6 +18,7 @@ from bot.domain.tickets import TicketNotFoundError
 from bot.i18n import format_duration
 from bot.i18n import gettext as _
 from bot.notify import RATE
+from handlers.callbacks import parse_id
 from handlers.keyboards import show_choice
 
 COMMENT_LIMIT = 1000
@@ -28,12 +29,13 @@ async def rated(update: Update, context: SupportContext) -> None:
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     parts = (query.data or "").split(":")
-    valid = len(parts) == 4 and parts[2].isdigit() and parts[3] in {"1", "2", "3", "4", "5"}
+    number = parse_id(parts[2]) if len(parts) == 4 else None
+    score = parse_id(parts[3]) if len(parts) == 4 else None
     user = context.require_user()
     try:
-        if not valid:
+        if number is None or score is None or not 1 <= score <= 5:
             raise TicketNotFoundError(0)
-        ticket = await context.desk.service.rate(int(parts[2]), user.id, int(parts[3]))
+        ticket = await context.desk.service.rate(number, user.id, score)
     except TicketNotFoundError:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
@@ -44,9 +46,7 @@ async def rated(update: Update, context: SupportContext) -> None:
         _(
             "Thanks for rating {ref} with {stars}. Anything you'd like to add? Write your "
             "comment within {window}, or just carry on."
-        ).format(
-            ref=ticket.ref, stars="⭐" * int(parts[3]), window=format_duration(COMMENT_WINDOW)
-        ),
+        ).format(ref=ticket.ref, stars="⭐" * score, window=format_duration(COMMENT_WINDOW)),
         reply_markup=ForceReply(selective=True, input_field_placeholder=_("Your comment")),
     )
     await context.desk.tickets.add_relay(

@@ -124,6 +124,12 @@ OUTBOX_CUSTOMER_HEADS = (
 OUTBOX_ADMIN_NEXT = (
     "SELECT * FROM outbox WHERE state = 'pending' AND audience = 'admin' ORDER BY lane, id LIMIT 1"
 )
+# The agents' chat's pending items of one ticket after a given one, in its lane's order
+# (to batch a flood of one customer's messages into one delivery).
+OUTBOX_TICKET_NEXT = (
+    "SELECT * FROM outbox WHERE audience = 'admin' AND state = 'pending' AND lane = ?"
+    " AND id > ? AND ticket_number = ? ORDER BY id LIMIT ?"
+)
 RELAY_BY_ADMIN_MESSAGE = (
     "SELECT * FROM relayed_messages WHERE admin_chat_id = ? AND admin_message_id = ?"
 )
@@ -1072,6 +1078,14 @@ class OutboxRepo:
             f" AND kind IN ({marks}) AND next_attempt_at <= ? ORDER BY lane, id LIMIT ?",
             (*names, due_by, limit),
         )
+        return [_outbox_item(r) for r in rows]
+
+    async def pending_after(
+        self, item_id: int, *, lane: int, ticket_number: int, limit: int
+    ) -> list[OutboxItem]:
+        """The agents' chat's pending items of one ticket in `lane` after `item_id`, in
+        order (due or not: the caller stops at the first it can't take)."""
+        rows = await self._db.fetch_all(OUTBOX_TICKET_NEXT, (lane, item_id, ticket_number, limit))
         return [_outbox_item(r) for r in rows]
 
     async def done_many(self, item_ids: Sequence[int]) -> None:

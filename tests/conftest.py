@@ -18,6 +18,7 @@ import pytest
 from bot.config import Settings
 from bot.domain.desk import Desk
 from storage import Database
+from tests.figures import summary_lines
 
 TOKEN = "123456:TEST-token_abcdef"
 
@@ -68,3 +69,12 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
 @pytest.fixture
 async def desk(settings: Settings, db: Database, clock: FakeClock) -> Desk:
     return Desk(settings, db, clock)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the hardening suites' figures (tests/figures.py) at the end of the run."""
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("hardening figures")
+        for line in lines:
+            terminalreporter.write_line(line)

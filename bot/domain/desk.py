@@ -10,12 +10,13 @@ from typing import Any
 
 from bot.config import SUPPORTED_LOCALES, Department, ResponseTarget, Settings
 from bot.domain.faq import Faq
+from bot.domain.flood import FloodGuard
 from bot.domain.fraud import Guarded, guard
 from bot.domain.models import Attachment, Audience, Draft, Priority, Ticket, User
 from bot.domain.outbox import AGENT_ANSWER
 from bot.domain.sla import first_response_due
 from bot.domain.tickets import TicketService
-from bot.domain.validation import FileProblem, check_attachment
+from bot.domain.validation import FileProblem, check_attachment, check_file_kind
 from bot.i18n import negotiate_locale
 from bot.logcontext import note_ticket
 from storage import (
@@ -70,6 +71,7 @@ class Desk:
         self.retention = Retention(db)
         self.held = HeldMessageRepo(db)
         self.service = TicketService(self.tickets, self.ratings, clock, self.due_at)
+        self.flood = FloodGuard(settings.customer_rate_limit)
         self._default_locale: str | None = None
         self._admin_locale: str | None = None
         self._admin_chat_id: int | None = None
@@ -279,6 +281,13 @@ class Desk:
         """The customer's open tickets and those waiting for them, newest first."""
         return await self.tickets.open_for_customer(customer_id)
 
+    async def open_ticket_cap(self, customer_id: int) -> list[Ticket]:
+        """The customer's active tickets if they may open no more (`MAX_OPEN_TICKETS`), else
+        an empty list. Solved tickets do not count: they are done unless the customer says
+        otherwise."""
+        active = await self.active_tickets(customer_id)
+        return active if len(active) >= self.settings.max_open_tickets else []
+
     async def comment_awaited(self, customer_id: int) -> int | None:
         """The ticket whose rating waits for this customer's comment, if any.
 
@@ -325,6 +334,18 @@ class Desk:
     @property
     def timezone(self) -> str:
         return self.settings.timezone
+
+    def check_ticket_file(self, attachment: Attachment) -> FileProblem | None:
+        """Why `attachment` can't be added to an existing ticket, or None.
+
+        The same size and type limits as the form's. The count (`MAX_ATTACHMENTS`) is the
+        form's: later files come one message at a time, and the flood control bounds those.
+        """
+        return check_file_kind(
+            attachment,
+            max_bytes=self.settings.max_attachment_bytes,
+            allowed_types=self.settings.allowed_document_types,
+        )
 
     def check_file(self, attachment: Attachment, draft: Draft) -> FileProblem | None:
         """Why `attachment` can't join the draft, or None."""

@@ -55,6 +55,13 @@ _LANES: dict[str, AdminLane] = {
 FOLDABLE = frozenset({BREACH, CUSTOMER_STATUS, UNDELIVERABLE})
 FOLD_AT_MOST = 40  # tickets named in one folded message
 
+# A customer's messages to one ticket that wait together in the agents' lane (a flood, or
+# just a busy minute) are delivered as one message: at most this many, this many files
+# (one album) and about this much text (UTF-16 units; a longer batch follows in parts).
+BATCH_AT_MOST = 50
+BATCH_FILES = 10
+BATCH_TEXT = 3500
+
 
 def admin_lane(kind: str) -> AdminLane:
     return _LANES.get(kind, AdminLane.WORDS)

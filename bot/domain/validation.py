@@ -77,6 +77,13 @@ def check_attachment(
     """Say why a file can't be attached, or None when it can."""
     if already >= max_count:
         return FileProblem.TOO_MANY
+    return check_file_kind(attachment, max_bytes=max_bytes, allowed_types=allowed_types)
+
+
+def check_file_kind(
+    attachment: Attachment, *, max_bytes: int, allowed_types: list[str]
+) -> FileProblem | None:
+    """Say why a file's size or type is refused, wherever it reaches a ticket, or None."""
     if attachment.file_size is not None and attachment.file_size > max_bytes:
         return FileProblem.TOO_BIG
     if attachment.kind is AttachmentKind.DOCUMENT:

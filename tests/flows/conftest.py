@@ -31,6 +31,11 @@ def bot_settings(fake: FakeTelegram, make_settings: Callable[..., Settings]) -> 
 # group budgets, but no per-customer pacing, so a test can walk a form at machine speed.
 # Tests that switch the fake's limits on run the bot with Telegram's own (TELEGRAM).
 UNPACED = TelegramLimits(private_burst=1000, private_per_second=1000.0)
+# No pacing at all, the agents' chat included: for suites that post many cards and answers
+# there quickly (bad input, authorization) against a fake that enforces no limits.
+FREE = TelegramLimits(
+    private_burst=1000, private_per_second=1000.0, group_limit=100_000, group_period=1.0
+)
 
 
 @asynccontextmanager

@@ -82,6 +82,8 @@ def test_environment_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("ADMIN_CHAT_ID", "12345", "ADMIN_CHAT_ID: a group or supergroup id is negative"),
         ("OPERATOR_IDS", "1,two", "OPERATOR_IDS: Input should be a valid integer"),
         ("TELEGRAM_API_URL", "ftp://x", "TELEGRAM_API_URL: expected an http(s):// URL"),
+        ("CUSTOMER_RATE_LIMIT", "0", "CUSTOMER_RATE_LIMIT: Input should be greater than"),
+        ("MAX_OPEN_TICKETS", "many", "MAX_OPEN_TICKETS: Input should be a valid integer"),
         (
             "DEPARTMENTS",
             '[{"key": "vip"}]',

@@ -61,6 +61,11 @@ HOT_QUERIES: dict[str, tuple[str, tuple[Any, ...], str]] = {
         "outbox_customer_heads",
     ),
     "outbox: the agents' chat's next item": (repos.OUTBOX_ADMIN_NEXT, (), "outbox_admin_next"),
+    "outbox: a ticket's next items (batching)": (
+        repos.OUTBOX_TICKET_NEXT,
+        (1, 10, 1001, 49),
+        "outbox_admin_next",
+    ),
     "prune delivered outbox": (retention.FORGET_DELIVERED, (2_000_000, 1000), "outbox_due"),
     "prune update ids": (
         retention.FORGET_PROCESSED,
