@@ -13,7 +13,7 @@ from bot.domain.faq import Faq
 from bot.domain.fraud import Guarded, guard
 from bot.domain.models import Attachment, Audience, Draft, Priority, Ticket, User
 from bot.domain.outbox import AGENT_ANSWER
-from bot.domain.sla import first_response_due
+from bot.domain.sla import WorkCalendar
 from bot.domain.tickets import TicketService
 from bot.domain.validation import FileProblem, check_attachment
 from bot.i18n import negotiate_locale
@@ -69,6 +69,8 @@ class Desk:
         self.quarantine = Quarantine(db)
         self.retention = Retention(db)
         self.held = HeldMessageRepo(db)
+        # One calendar for every clock that counts working time (due times, figures, FAQ).
+        self.calendar = WorkCalendar.from_settings(settings)
         self.service = TicketService(self.tickets, self.ratings, clock, self.due_at)
         self._default_locale: str | None = None
         self._admin_locale: str | None = None
@@ -229,12 +231,7 @@ class Desk:
     # Tickets
 
     def due_at(self, priority: Priority, created_at: datetime) -> datetime:
-        return first_response_due(
-            created_at,
-            self.settings.response_targets[priority.value],
-            self.settings.business_hours,
-            self.settings.tz,
-        )
+        return self.calendar.due(created_at, self.settings.response_targets[priority.value])
 
     async def submit(self, draft: Draft, locale: str) -> Ticket:
         """Turn a complete draft into a ticket (and drop the draft in the same transaction)."""
