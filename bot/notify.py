@@ -6,18 +6,27 @@ here, at delivery, so the customer reads it in the language they use at that mom
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.error import BadRequest
 
 from bot.domain import outbox as kinds
 from bot.domain.desk import Desk
 from bot.domain.lifecycle import Action
-from bot.domain.models import Audience, OutboxItem, RelayKind, Status, Ticket
+from bot.domain.models import (
+    AnswerFile,
+    AttachmentKind,
+    Audience,
+    OutboxItem,
+    RelayKind,
+    Status,
+    Ticket,
+)
 from bot.fit import CAPTION_BUDGET, MESSAGE_BUDGET, clip_plain, compose
 from bot.i18n import format_time, use_locale
 from bot.i18n import gettext as _
@@ -126,9 +135,23 @@ class Notifier:
             where["reply_parameters"] = ReplyParameters(
                 int(payload["reply_to"]), allow_sending_without_reply=True
             )
+        if payload.get("file"):
+            await self._agent_file(bot, chat_id, AnswerFile.from_json(payload["file"]), item, where)
+            return
         sent = await bot.send_message(chat_id, str(payload["text"]), reply_markup=markup, **where)
         if item.ticket_number is not None:
             await self.relay.remember(item.ticket_number, RelayKind.NOTICE, sent)
+
+    @staticmethod
+    async def _agent_file(
+        bot: Bot, chat_id: int, file: AnswerFile, item: OutboxItem, where: dict[str, Any]
+    ) -> None:
+        upload = InputFile(io.BytesIO(file.data), filename=file.name)
+        caption = str(item.payload["text"]) or None
+        if file.kind is AttachmentKind.PHOTO:
+            await bot.send_photo(chat_id, upload, caption=caption, **where)
+        else:
+            await bot.send_document(chat_id, upload, caption=caption, **where)
 
     async def _folded(self, bot: Bot, item: OutboxItem) -> bool:
         """Send this notice and every other one waiting as one message; False if it is alone.

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 
 from telegram import Chat, InputFile, Update
 from telegram.ext import CommandHandler
 
+from bot.chart import chart_title, render_chart
 from bot.config import SUPPORTED_LOCALES
 from bot.context import SupportApp, SupportContext
-from bot.i18n import format_duration, format_number, format_share, ngettext, use_locale
+from bot.domain.models import AnswerFile, AttachmentKind
+from bot.domain.stats import parse_period
 from bot.i18n import gettext as _
-from bot.texts import agent_status_label, language_in_text
+from bot.i18n import ngettext, use_locale
+from bot.stats_text import render_stats
+from bot.texts import language_in_text
 from handlers.answers import answer_agent
 from handlers.commands import publish_commands
 
@@ -26,15 +31,48 @@ async def _operator(update: Update, context: SupportContext) -> bool:
     return False
 
 
+async def _in_staff_chat(update: Update, context: SupportContext) -> bool:
+    """Whether the desk's data may be shown here: to an operator, in a private chat or the
+    agents' chat, never in a group where others read along."""
+    if not await _operator(update, context):
+        return False
+    chat = update.effective_chat
+    assert chat is not None
+    if chat.type == Chat.PRIVATE or chat.id == await context.desk.admin_chat_id():
+        return True
+    await _answer(
+        update,
+        context,
+        _("Ask me in a private chat or in the agents' chat: others can read along here."),
+    )
+    return False
+
+
 async def _answer(update: Update, context: SupportContext, text: str) -> None:
     """Answer where the operator asked: in the agents' chat through the outbox (a handler
-    there never waits for the group's budget), in a private chat directly."""
+    there never waits for the group's budget), elsewhere directly."""
     message = update.effective_message
     assert message is not None
-    if message.chat.type == Chat.PRIVATE:
-        await message.reply_text(text)
-    else:
+    if message.chat.type != Chat.PRIVATE and message.chat_id == await context.desk.admin_chat_id():
         await answer_agent(context, message, text)
+    else:
+        await message.reply_text(text)
+
+
+async def _send_file(
+    update: Update, context: SupportContext, file: AnswerFile, caption: str
+) -> None:
+    """Send a photo or document where the operator asked (the agents' chat: the outbox)."""
+    message = update.effective_message
+    assert message is not None
+    if message.chat.type != Chat.PRIVATE:
+        await answer_agent(context, message, caption, file=file)
+        return
+    upload = InputFile(io.BytesIO(file.data), filename=file.name)
+    if file.kind is AttachmentKind.PHOTO:
+        await message.reply_photo(upload, caption=caption)
+    else:
+        await message.reply_document(upload, caption=caption)
 
 
 def _locale_usage() -> str:
@@ -74,46 +112,28 @@ async def set_locale(update: Update, context: SupportContext) -> None:
     await _answer(update, context, done)
 
 
+def _stats_usage() -> str:
+    return _("Give the period as 7d, 30d or 90d: /stats 30d. Without one, the last 7 days.")
+
+
 async def stats(update: Update, context: SupportContext) -> None:
-    """Show the desk's figures: tickets by status, first response, targets met, ratings."""
-    message = update.effective_message
-    assert message is not None
-    if not await _operator(update, context):
+    """Show the figures of the last 7, 30 or 90 days (/stats [7d|30d|90d]), with a chart."""
+    if not await _in_staff_chat(update, context):
         return
-    figures = await context.desk.tickets.figures()
-    lines = [_("<b>Desk figures</b>")]
-    # The agents' names for the statuses: "Waiting for your reply" is the customer's view.
-    for status, count in figures.by_status.items():
-        lines.append(f"{agent_status_label(status)}: {format_number(count)}")
-    if figures.median_first_response is not None and figures.answered:
-        lines.append(
-            _("Median first response: {duration}").format(
-                duration=format_duration(figures.median_first_response)
-            )
-        )
-        lines.append(
-            _("Response targets met: {met} of {total} ({share})").format(
-                met=format_number(figures.met),
-                total=format_number(figures.answered),
-                share=format_share(figures.met / figures.answered),
-            )
-        )
-    else:
-        # The line is always there, so the figures read the same before the first answer.
-        lines.append(_("Median first response: —, no ticket answered yet"))
-    if figures.average_rating is not None:
-        lines.append(
-            ngettext(
-                "Average rating: %(average)s from %(count)s rating",
-                "Average rating: %(average)s from %(count)s ratings",
-                figures.ratings,
-            )
-            % {
-                "average": format_number(figures.average_rating, decimals=1),
-                "count": format_number(figures.ratings),
-            }
-        )
-    await message.reply_text("\n".join(lines))
+    args = context.args or []
+    days = parse_period(args[0] if args else None) if len(args) <= 1 else None
+    if days is None:
+        await _answer(update, context, _stats_usage())
+        return
+    figures = await context.desk.stats(days)
+    settings = context.desk.settings
+    await _answer(update, context, render_stats(figures, settings))
+    # Drawing takes a few hundred milliseconds of CPU: off the event loop (the locale's
+    # context variable goes along).
+    png = await asyncio.to_thread(render_chart, figures, settings)
+    if png is not None:
+        chart = AnswerFile(AttachmentKind.PHOTO, "desk-figures.png", png)
+        await _send_file(update, context, chart, chart_title(figures))
 
 
 async def export(update: Update, context: SupportContext) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import median
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.domain.models import (
     Attachment,
@@ -32,6 +33,7 @@ from bot.domain.models import (
     User,
 )
 from bot.domain.outbox import DRAFT_EXPIRED, admin_lane
+from bot.domain.stats import Compliance, Counts, DeskStats, Spread, per_day, spread_ranks
 from storage.db import Database, Params, Transaction
 from storage.retention import Retention
 
@@ -113,6 +115,63 @@ MIDDLE_FIRST_RESPONSES = (
     " LIMIT ? OFFSET ?"
 )
 RATINGS_SUMMARY = "SELECT COUNT(*) AS n, COALESCE(SUM(score), 0) AS total FROM ratings"
+# /stats over a period (indexes of migration 0014): each query reads one index's range for
+# the period and nothing else. Percentiles take only the ranks they need (see
+# bot.domain.stats.spread_ranks), ranked by window functions over that range.
+STATS_OPENED = (
+    "SELECT department, priority, COUNT(*) AS n FROM tickets WHERE created_at >= ?"
+    " GROUP BY department, priority"
+)
+STATS_SOLVED = (
+    "SELECT department, priority, COUNT(*) AS n FROM tickets WHERE solved_at >= ?"
+    " GROUP BY department, priority"
+)
+STATS_CLOSED = (
+    "SELECT department, priority, COUNT(*) AS n FROM tickets WHERE closed_at >= ?"
+    " GROUP BY department, priority"
+)
+# A target counts once its due time has come: met if answered by then, missed if answered
+# late or not yet answered.
+STATS_TARGETS = (
+    "SELECT priority, COALESCE(SUM(first_response_at <= first_response_due_at), 0) AS met,"
+    " COUNT(*) AS due FROM tickets WHERE created_at >= ?1"
+    " AND (first_response_at IS NOT NULL OR first_response_due_at <= ?2) GROUP BY priority"
+)
+_RANKS = "({n} - 1) / 2, {n} / 2, (9 * {n} + 9) / 10 - 1"
+
+
+def _spread_sql(at: str, took: str) -> str:
+    """Values at the median and 90th-percentile ranks, overall and per priority."""
+    return (
+        "SELECT priority, took, rank_all, count_all, rank_priority, count_priority FROM ("
+        f" SELECT priority, {took} AS took,"
+        f" ROW_NUMBER() OVER (ORDER BY {took}) - 1 AS rank_all, COUNT(*) OVER () AS count_all,"
+        f" ROW_NUMBER() OVER (PARTITION BY priority ORDER BY {took}) - 1 AS rank_priority,"
+        " COUNT(*) OVER (PARTITION BY priority) AS count_priority"
+        f" FROM tickets WHERE {at} >= ? AND {took} IS NOT NULL)"
+        f" WHERE rank_all IN ({_RANKS.format(n='count_all')})"
+        f" OR rank_priority IN ({_RANKS.format(n='count_priority')})"
+    )
+
+
+STATS_FIRST_RESPONSE = _spread_sql("first_response_at", "first_response_at - created_at")
+STATS_FIRST_RESPONSE_BUSINESS = _spread_sql("first_response_at", "first_response_business")
+STATS_RESOLUTION = _spread_sql("resolved_at", "resolved_at - created_at")
+STATS_RESOLUTION_BUSINESS = _spread_sql("resolved_at", "resolution_business")
+STATS_OPENED_PER_QUARTER = (
+    "SELECT created_at / 900 AS quarter, COUNT(*) AS n FROM tickets WHERE created_at >= ?"
+    " GROUP BY quarter"
+)
+STATS_SOLVED_PER_QUARTER = (
+    "SELECT solved_at / 900 AS quarter, COUNT(*) AS n FROM tickets WHERE solved_at >= ?"
+    " GROUP BY quarter"
+)
+STATS_RATINGS = (
+    "SELECT COUNT(*) AS n, COALESCE(SUM(score), 0) AS total FROM ratings WHERE created_at >= ?"
+)
+STATS_BLOCKED = (
+    "SELECT COUNT(DISTINCT customer_id) AS n FROM tickets WHERE customer_unreachable = 1"
+)
 EXPIRED_DRAFTS = "SELECT user_id FROM drafts WHERE updated_at <= ?"
 # The outbox's next items: each customer's oldest, and the agents' chat's next by lane
 # (indexes of migration 0008).
@@ -630,6 +689,87 @@ class TicketRepo:
             rating_total=int(ratings["total"]),
         )
 
+    async def desk_stats(
+        self,
+        since: datetime,
+        until: datetime,
+        tz: ZoneInfo,
+        business_priorities: Collection[Priority] = (),
+    ) -> DeskStats:
+        """The period's figures (see `bot.domain.stats`), read in one snapshot.
+
+        `business_priorities`: the priorities whose target counts business hours; their
+        first responses are measured in business hours against it.
+        """
+        start = (to_ts(since),)
+        async with self._db.snapshot() as tx:
+
+            async def counts(sql: str) -> Counts:
+                rows = await tx.fetch_all(sql, start)
+                return Counts.of((r["department"], r["priority"], int(r["n"])) for r in rows)
+
+            async def spreads(sql: str) -> tuple[Spread, dict[Priority, Spread]]:
+                overall: dict[int, int] = {}
+                count_all = 0
+                ranked: dict[Priority, tuple[int, dict[int, int]]] = {}
+                for r in await tx.fetch_all(sql, start):
+                    count_all = int(r["count_all"])
+                    took = int(r["took"])
+                    if r["rank_all"] in spread_ranks(count_all):
+                        overall[int(r["rank_all"])] = took
+                    n = int(r["count_priority"])
+                    if r["rank_priority"] in spread_ranks(n):
+                        entry = ranked.setdefault(Priority(r["priority"]), (n, {}))
+                        entry[1][int(r["rank_priority"])] = took
+                by_priority = {p: Spread.from_ranks(n, at) for p, (n, at) in ranked.items()}
+                return Spread.from_ranks(count_all, overall), by_priority
+
+            async def quarters(sql: str) -> dict[int, int]:
+                return {int(r["quarter"]): int(r["n"]) for r in await tx.fetch_all(sql, start)}
+
+            opened = await counts(STATS_OPENED)
+            solved = await counts(STATS_SOLVED)
+            closed = await counts(STATS_CLOSED)
+            live = {
+                Status(r["status"]): int(r["n"]) for r in await tx.fetch_all(COUNT_LIVE_BY_STATUS)
+            }
+            first, first_by = await spreads(STATS_FIRST_RESPONSE)
+            first_business, first_business_by = await spreads(STATS_FIRST_RESPONSE_BUSINESS)
+            resolution, _ = await spreads(STATS_RESOLUTION)
+            resolution_business, _ = await spreads(STATS_RESOLUTION_BUSINESS)
+            targets = {
+                Priority(r["priority"]): Compliance(int(r["met"]), int(r["due"]))
+                for r in await tx.fetch_all(STATS_TARGETS, (to_ts(since), to_ts(until)))
+            }
+            ratings = await tx.fetch_one(STATS_RATINGS, start)
+            blocked = await tx.fetch_one(STATS_BLOCKED)
+            opened_quarters = await quarters(STATS_OPENED_PER_QUARTER)
+            solved_quarters = await quarters(STATS_SOLVED_PER_QUARTER)
+        assert ratings is not None and blocked is not None
+        by_priority = {
+            p: (first_business_by if p in business_priorities else first_by).get(p, Spread())
+            for p in Priority
+        }
+        return DeskStats(
+            since=since,
+            until=until,
+            days=round((until - since) / timedelta(days=1)),
+            opened=opened,
+            solved=solved,
+            closed=closed,
+            backlog={s: live.get(s, 0) for s in (Status.OPEN, Status.PENDING, Status.SOLVED)},
+            first_response=first,
+            first_response_business=first_business,
+            resolution=resolution,
+            resolution_business=resolution_business,
+            first_response_by_priority=by_priority,
+            targets=targets,
+            ratings=int(ratings["n"]),
+            rating_total=int(ratings["total"]),
+            blocked_customers=int(blocked["n"]),
+            days_counted=per_day(opened_quarters, solved_quarters, since, until, tz),
+        )
+
     async def export_rows(self) -> list[tuple[object, ...]]:
         rows = await self._db.fetch_all(
             "SELECT t.number, t.status, t.priority, t.department, t.subject, t.customer_id,"
@@ -721,6 +861,11 @@ _TICKET_FIELDS = frozenset(
         "status_changed_at",
         "solve_reminder_at",
         "customer_unreachable",
+        "solved_at",
+        "closed_at",
+        "resolved_at",
+        "first_response_business",
+        "resolution_business",
     }
 )
 

@@ -11,9 +11,10 @@ from typing import Any
 from bot.config import SUPPORTED_LOCALES, Department, ResponseTarget, Settings
 from bot.domain.faq import Faq
 from bot.domain.fraud import Guarded, guard
-from bot.domain.models import Attachment, Audience, Draft, Priority, Ticket, User
+from bot.domain.models import AnswerFile, Attachment, Audience, Draft, Priority, Ticket, User
 from bot.domain.outbox import AGENT_ANSWER
 from bot.domain.sla import WorkCalendar
+from bot.domain.stats import DeskStats
 from bot.domain.tickets import TicketService
 from bot.domain.validation import FileProblem, check_attachment
 from bot.i18n import negotiate_locale
@@ -71,7 +72,9 @@ class Desk:
         self.held = HeldMessageRepo(db)
         # One calendar for every clock that counts working time (due times, figures, FAQ).
         self.calendar = WorkCalendar.from_settings(settings)
-        self.service = TicketService(self.tickets, self.ratings, clock, self.due_at)
+        self.service = TicketService(
+            self.tickets, self.ratings, clock, self.due_at, self.calendar.between
+        )
         self._default_locale: str | None = None
         self._admin_locale: str | None = None
         self._admin_chat_id: int | None = None
@@ -163,11 +166,13 @@ class Desk:
         keyboard: dict[str, Any] | None = None,
         ticket_number: int | None = None,
         edit_message_id: int | None = None,
+        file: AnswerFile | None = None,
     ) -> None:
         """Owe an agent the answer to what they asked, in the agents' chat's first lane.
 
         It goes through the outbox like everything else said there: the chat has one budget
-        of messages a minute, and an update's handler never waits for it.
+        of messages a minute, and an update's handler never waits for it. With `file`, the
+        answer is that photo or document and `text` its caption.
         """
         await self.outbox.add(
             AGENT_ANSWER,
@@ -181,7 +186,16 @@ class Desk:
                 "thread_id": thread_id,
                 "keyboard": keyboard,
                 "edit_message_id": edit_message_id,
+                **({"file": file.to_json()} if file is not None else {}),
             },
+        )
+
+    async def stats(self, days: int) -> DeskStats:
+        """The figures of the last `days` days, on the desk's calendar."""
+        now = self.clock().astimezone(self.settings.tz)
+        business = [p for p in Priority if self.target(p).business_hours]
+        return await self.tickets.desk_stats(
+            now - timedelta(days=days), now, self.settings.tz, business
         )
 
     def is_operator(self, user_id: int) -> bool:
