@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -174,7 +174,13 @@ def format_duration(delta: timedelta, locale: str | None = None) -> str:
     return str(format_timedelta(delta, locale=loc, threshold=2))
 
 
-_SPAN_UNITS: Final = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+_SpanUnit = Literal["day", "hour", "minute", "second"]
+_SPAN_UNITS: Final[tuple[tuple[_SpanUnit, int], ...]] = (
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+    ("second", 1),
+)
 
 
 def format_span(delta: timedelta, locale: str | None = None) -> str:
