@@ -1,0 +1,126 @@
+"""Operators' reports through the real bot: /stats with its chart, in a private chat and
+in the agents' chat (through the outbox), and nothing for anyone else, in any chat."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Callable
+
+from bot.config import Settings
+from tests.fake_api import FakeTelegram
+from tests.fake_api.objects import SentMessage
+from tests.flows.conftest import Person, running
+from tests.flows.forms import tr, walk_to
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def uploaded(fake: FakeTelegram, message: SentMessage) -> bytes:
+    media = message.raw.get("document") or message.raw["photo"][-1]
+    content = fake.files[media["file_id"]].content
+    assert content is not None
+    return content
+
+
+def png_facts(data: bytes) -> tuple[int, int, dict[str, str]]:
+    """Width, height and text chunks of a PNG, checking every chunk's CRC on the way."""
+    assert data.startswith(PNG_SIGNATURE)
+    pos, width, height, texts = len(PNG_SIGNATURE), 0, 0, {}
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
+        assert zlib.crc32(kind + body) == crc
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", body[:8])
+        elif kind == b"tEXt":
+            key, _, value = body.partition(b"\0")
+            texts[key.decode("latin-1")] = value.decode("latin-1")
+        elif kind == b"iTXt":
+            key, _, rest = body.partition(b"\0")
+            texts[key.decode("utf-8")] = rest[2:].split(b"\0", 2)[2].decode("utf-8")
+        pos += 12 + length
+    return width, height, texts
+
+
+async def test_stats_in_a_private_chat_come_with_a_chart_in_the_operators_language(
+    fake: FakeTelegram, make_settings: Callable[..., Settings]
+) -> None:
+    operator = Person(fake, fake.user("Olle", language_code="sv"))
+    settings = make_settings(telegram_api_url=fake.url, operator_ids=[operator.id])
+    async with running(settings):
+        customer = Person(fake, fake.user("Rina"))
+        review = await walk_to(customer, "review")
+        await customer.presses(review, tr("📨 Submit"), expect="#1001")
+        figures = await operator.says("/stats 30d")
+        chart = await fake.wait_for(operator.id, lambda m: m.kind == "photo")
+    assert tr("Response targets met", "sv") in figures.text
+    assert "30" in figures.text.splitlines()[0]
+    width, height, texts = png_facts(uploaded(fake, chart))
+    assert (width, height) == (800, 700)
+    assert texts["Title"] == tr("The desk over the last {days} days", "sv").format(days="30")
+    assert chart.caption == texts["Title"]
+    assert 10_000 < len(uploaded(fake, chart)) < 500_000
+
+
+async def test_a_bad_period_is_explained(
+    fake: FakeTelegram, make_settings: Callable[..., Settings]
+) -> None:
+    operator = Person(fake, fake.user("Olle", language_code="id"))
+    settings = make_settings(telegram_api_url=fake.url, operator_ids=[operator.id])
+    async with running(settings):
+        answer = await operator.says("/stats 1y")
+    assert answer.text == tr(
+        "Give the period as 7d, 30d or 90d: /stats 30d. Without one, the last 7 days.", "id"
+    )
+
+
+async def test_stats_in_the_agents_chat_go_through_the_outbox(
+    fake: FakeTelegram, make_settings: Callable[..., Settings]
+) -> None:
+    operator = fake.user("Olle")
+    group = fake.group("Agents", members=[operator])
+    settings = make_settings(
+        telegram_api_url=fake.url, admin_chat_id=group.id, operator_ids=[operator.id]
+    )
+    async with running(settings) as app:
+        mark = len(fake.sent(group.id))
+        group.send(operator, "/stats")
+        chart = await fake.wait_for(group.id, lambda m: m.kind == "photo", since=mark)
+        rows = await app.bot_data.desk.outbox.counts()
+    said = fake.sent(group.id)[mark:]
+    assert [m.kind for m in said] == ["text", "photo"]
+    assert tr("Response targets met") in said[0].text
+    assert png_facts(uploaded(fake, chart))[0] == 800
+    assert sum(rows.values()) >= 2  # both were queued, not sent from the handler
+
+
+async def test_no_one_but_an_operator_gets_anything_in_any_chat(
+    fake: FakeTelegram, make_settings: Callable[..., Settings]
+) -> None:
+    agent = fake.user("Agnes")
+    operator = fake.user("Olle")
+    group = fake.group("Agents", members=[agent, operator])
+    elsewhere = fake.group("Friends", members=[agent, operator])
+    settings = make_settings(
+        telegram_api_url=fake.url, admin_chat_id=group.id, operator_ids=[operator.id]
+    )
+    commands = ["/stats", "/stats 90d", "/export", "/export full", "/export all"]
+    refusal = tr("Only operators can do that.")
+    async with running(settings):
+        customer = Person(fake, fake.user("Rina"))
+        for command in commands:
+            assert (await customer.says(command)).text == refusal
+            mark = len(fake.sent(group.id))
+            group.send(agent, command)
+            assert (await fake.wait_for(group.id, since=mark)).text == refusal
+            # A group that is not the agents' chat is left, and nobody there hears anything,
+            # an operator included.
+            elsewhere.send(agent, command)
+            elsewhere.send(operator, command)
+        await fake.idle()
+    assert fake.sent(elsewhere.id) == []
+    for chat_id in (customer.id, group.id):
+        assert all(m.kind == "text" for m in fake.sent(chat_id))
