@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("check", help="validate the settings and message catalogs, then exit")
     commands.add_parser("migrate", help="create or upgrade the database, then exit")
+    stats = commands.add_parser(
+        "stats", help="print the desk's figures for the last days (as /stats does), then exit"
+    )
+    stats.add_argument("--days", type=int, default=7, help="the period in days (default: 7)")
+    stats.add_argument(
+        "--locale", choices=("en", "id", "sv"), help="the language (default: ADMIN_LOCALE)"
+    )
     return parser
 
 
@@ -114,6 +121,24 @@ def _check_quarantine(settings: Settings) -> str | None:
     return None
 
 
+async def _print_stats(settings: Settings, days: int, locale: str | None) -> None:
+    """The figures /stats shows, read from the same database without Telegram."""
+    from bot.domain.desk import Desk
+    from bot.i18n import use_locale
+    from bot.stats_text import render_stats
+    from storage import Database
+
+    db = Database(settings.database_path)
+    await db.connect()
+    try:
+        desk = Desk(settings, db)
+        figures = await desk.stats(days)
+        with use_locale(locale or await desk.admin_locale()):
+            print(render_stats(figures, settings, markup=False))  # noqa: T201
+    finally:
+        await db.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Imports after argument parsing keep `--help` instant and independent of settings.
@@ -149,6 +174,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         except DatabaseUnavailableError as exc:
             return _fail(f"DATABASE_PATH: {exc}")
         print(f"database {settings.database_path} is up to date")  # noqa: T201
+        return 0
+
+    if args.command == "stats":
+        if not 1 <= args.days <= 3660:
+            return _fail("--days: give a number of days from 1 to 3660")
+        try:
+            asyncio.run(_print_stats(settings, args.days, args.locale))
+        except DatabaseUnavailableError as exc:
+            return _fail(f"DATABASE_PATH: {exc}")
         return 0
 
     from bot.app import build_application
