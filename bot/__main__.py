@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,17 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument(
         "--locale", choices=("en", "id", "sv"), help="the language (default: ADMIN_LOCALE)"
     )
+    export = commands.add_parser(
+        "export", help="write the tickets as CSV (as /export does), then exit"
+    )
+    export.add_argument(
+        "--since",
+        type=date.fromisoformat,
+        help="only tickets created on or after this date"
+        " (YYYY-MM-DD, in TIMEZONE; default: every ticket)",
+    )
+    export.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+    export.add_argument("--full", action="store_true", help="include subjects and messages")
     return parser
 
 
@@ -139,6 +151,25 @@ async def _print_stats(settings: Settings, days: int, locale: str | None) -> Non
         await db.close()
 
 
+async def _export(settings: Settings, since: date | None, out: Path, full: bool) -> int:
+    """Write the CSV /export sends, straight to a file (no size limit here)."""
+    from bot.domain.desk import utc_now
+    from bot.domain.export import ENCODING, write_csv
+    from storage import Database, TicketRepo
+
+    start = None
+    if since is not None:
+        start = datetime.combine(since, time(0), tzinfo=settings.tz)
+    db = Database(settings.database_path)
+    await db.connect()
+    try:
+        with out.open("w", encoding=ENCODING, newline="") as handle:
+            batches = TicketRepo(db).export_batches(start, full=full)
+            return await write_csv(batches, handle, tz=settings.tz, now=utc_now(), full=full)
+    finally:
+        await db.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Imports after argument parsing keep `--help` instant and independent of settings.
@@ -183,6 +214,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_print_stats(settings, args.days, args.locale))
         except DatabaseUnavailableError as exc:
             return _fail(f"DATABASE_PATH: {exc}")
+        return 0
+
+    if args.command == "export":
+        try:
+            count = asyncio.run(_export(settings, args.since, args.out, args.full))
+        except DatabaseUnavailableError as exc:
+            return _fail(f"DATABASE_PATH: {exc}")
+        except OSError as exc:
+            return _fail(f"--out {args.out}: {exc.strerror or exc}")
+        print(f"{count} tickets written to {args.out}")  # noqa: T201
         return 0
 
     from bot.app import build_application

@@ -1,10 +1,10 @@
-"""Operators (`OPERATOR_IDS`): the languages, figures and an export of all tickets."""
+"""Operators (`OPERATOR_IDS`): the languages, the figures, the export, data requests, audits."""
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
+from datetime import timedelta
 
 from telegram import Chat, InputFile, Update
 from telegram.ext import CommandHandler
@@ -12,10 +12,11 @@ from telegram.ext import CommandHandler
 from bot.chart import chart_title, render_chart
 from bot.config import SUPPORTED_LOCALES
 from bot.context import SupportApp, SupportContext
+from bot.domain.export import ENCODING, EXPORT_PERIODS, write_csv
 from bot.domain.models import AnswerFile, AttachmentKind
 from bot.domain.stats import parse_period
+from bot.i18n import format_number, ngettext, use_locale
 from bot.i18n import gettext as _
-from bot.i18n import ngettext, use_locale
 from bot.stats_text import render_stats
 from bot.texts import language_in_text
 from handlers.answers import answer_agent
@@ -136,38 +137,55 @@ async def stats(update: Update, context: SupportContext) -> None:
         await _send_file(update, context, chart, chart_title(figures))
 
 
+# Telegram takes documents up to 50 MB from a bot; a larger export is for the command line.
+MAX_EXPORT_BYTES = 45 * 1024 * 1024
+
+
+def _export_usage() -> str:
+    return _(
+        "Give the period as 7d, 30d or all, and add full for the messages too: "
+        "/export 30d full. Without a period, every ticket."
+    )
+
+
 async def export(update: Update, context: SupportContext) -> None:
-    """Send every ticket as a CSV file."""
-    message = update.effective_message
-    assert message is not None
-    if not await _operator(update, context):
+    """Send the tickets as a CSV file (/export [7d|30d|all] [full])."""
+    if not await _in_staff_chat(update, context):
         return
-    rows = await context.desk.tickets.export_rows()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            "number",
-            "status",
-            "priority",
-            "department",
-            "subject",
-            "customer_id",
-            "locale",
-            "created_at",
-            "first_response_due_at",
-            "first_response_at",
-            "assignee_id",
-            "follow_up_of",
-            "rating",
-        ]
+    args = [arg.lower() for arg in context.args or []]
+    full = "full" in args
+    periods = [arg for arg in args if arg != "full"]
+    if len(periods) > 1 or any(p not in EXPORT_PERIODS for p in periods):
+        await _answer(update, context, _export_usage())
+        return
+    days = EXPORT_PERIODS[periods[0]] if periods else None
+    desk = context.desk
+    now = desk.clock()
+    since = None if days is None else now - timedelta(days=days)
+    buffer = io.StringIO(newline="")
+    count = await write_csv(
+        desk.tickets.export_batches(since, full=full),
+        buffer,
+        tz=desk.settings.tz,
+        now=now,
+        full=full,
     )
-    writer.writerows(rows)
-    data = buffer.getvalue().encode("utf-8-sig")  # with a BOM, so spreadsheets read UTF-8
-    await message.reply_document(
-        InputFile(io.BytesIO(data), filename="tickets.csv"),
-        caption=ngettext("%(count)d ticket", "%(count)d tickets", len(rows)) % {"count": len(rows)},
-    )
+    data = buffer.getvalue().encode(ENCODING)
+    if len(data) > MAX_EXPORT_BYTES:
+        await _answer(
+            update,
+            context,
+            _(
+                "That export is too large to send here. Choose a shorter period, or run "
+                "python -m bot export on the server."
+            ),
+        )
+        return
+    caption = ngettext("%(count)s ticket", "%(count)s tickets", count) % {
+        "count": format_number(count)
+    }
+    name = f"tickets-{now.astimezone(desk.settings.tz):%Y-%m-%d}.csv"
+    await _send_file(update, context, AnswerFile(AttachmentKind.DOCUMENT, name, data), caption)
 
 
 def register(application: SupportApp) -> None:

@@ -14,6 +14,7 @@ from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.export import ExportMessage, ExportRow
 from bot.domain.models import (
     Attachment,
     AttachmentKind,
@@ -171,6 +172,20 @@ STATS_RATINGS = (
 )
 STATS_BLOCKED = (
     "SELECT COUNT(DISTINCT customer_id) AS n FROM tickets WHERE customer_unreachable = 1"
+)
+# /export: the tickets in number order, a batch at a time (the number is the key to go on
+# from, so a batch costs the same however far in it is).
+EXPORT_BATCH = (
+    "SELECT t.number, t.created_at, t.department, t.priority, t.status, t.subject,"
+    " t.first_response_due_at, t.first_response_at, t.solved_at, t.closed_at,"
+    " r.score, a.first_name AS assignee_first, a.last_name AS assignee_last, t.assignee_id"
+    " FROM tickets t LEFT JOIN ratings r ON r.ticket_number = t.number"
+    " LEFT JOIN users a ON a.id = t.assignee_id"
+    " WHERE t.number > ? AND t.created_at >= ? ORDER BY t.number LIMIT ?"
+)
+EXPORT_MESSAGES = (
+    "SELECT ticket_number, author, internal, body, created_at FROM ticket_messages"
+    " WHERE ticket_number BETWEEN ? AND ? AND edit_of IS NULL ORDER BY ticket_number, id"
 )
 EXPIRED_DRAFTS = "SELECT user_id FROM drafts WHERE updated_at <= ?"
 # The outbox's next items: each customer's oldest, and the agents' chat's next by lane
@@ -770,36 +785,27 @@ class TicketRepo:
             days_counted=per_day(opened_quarters, solved_quarters, since, until, tz),
         )
 
-    async def export_rows(self) -> list[tuple[object, ...]]:
-        rows = await self._db.fetch_all(
-            "SELECT t.number, t.status, t.priority, t.department, t.subject, t.customer_id,"
-            " t.locale, t.created_at, t.first_response_due_at, t.first_response_at,"
-            " t.assignee_id, t.follow_up_of, r.score"
-            " FROM tickets t LEFT JOIN ratings r ON r.ticket_number = t.number"
-            " ORDER BY t.number"
-        )
-
-        def when(value: int | None) -> str:
-            return "" if value is None else from_ts(value).isoformat()
-
-        return [
-            (
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                when(r[7]),
-                when(r[8]),
-                when(r[9]),
-                r[10] or "",
-                r[11] or "",
-                r[12] or "",
-            )
-            for r in rows
-        ]
+    async def export_batches(
+        self, since: datetime | None, *, full: bool, batch: int = 2000
+    ) -> AsyncIterator[list[ExportRow]]:
+        """The tickets created since `since` (all if None), `batch` at a time, in order."""
+        after, start = 0, 0 if since is None else to_ts(since)
+        while True:
+            rows = await self._db.fetch_all(EXPORT_BATCH, (after, start, batch))
+            if not rows:
+                return
+            messages: dict[int, list[ExportMessage]] = {}
+            if full:
+                for m in await self._db.fetch_all(
+                    EXPORT_MESSAGES, (rows[0]["number"], rows[-1]["number"])
+                ):
+                    messages.setdefault(m["ticket_number"], []).append(
+                        ExportMessage(
+                            from_ts(m["created_at"]), m["author"], bool(m["internal"]), m["body"]
+                        )
+                    )
+            yield [_export_row(r, messages.get(r["number"], ()), full) for r in rows]
+            after = int(rows[-1]["number"])
 
     async def events(self, number: int) -> list[TicketEvent]:
         rows = await self._db.fetch_all(
@@ -832,6 +838,28 @@ class Figures:
     @property
     def average_rating(self) -> float | None:
         return self.rating_total / self.ratings if self.ratings else None
+
+
+def _export_row(row: sqlite3.Row, messages: Sequence[ExportMessage], full: bool) -> ExportRow:
+    assignee = None
+    if row["assignee_id"] is not None:
+        name = " ".join(p for p in (row["assignee_first"], row["assignee_last"]) if p)
+        assignee = name or str(row["assignee_id"])
+    return ExportRow(
+        number=row["number"],
+        created_at=from_ts(row["created_at"]),
+        department=row["department"],
+        priority=row["priority"],
+        status=row["status"],
+        first_response_due_at=from_ts(row["first_response_due_at"]),
+        first_response_at=_opt_ts(row["first_response_at"]),
+        solved_at=_opt_ts(row["solved_at"]),
+        closed_at=_opt_ts(row["closed_at"]),
+        rating=row["score"],
+        assignee=assignee,
+        subject=row["subject"] if full else "",
+        messages=messages,
+    )
 
 
 def _relay(row: sqlite3.Row) -> Relay:
