@@ -57,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--out", type=Path, required=True, help="the CSV file to write")
     export.add_argument("--full", action="store_true", help="include subjects and messages")
+    forget = commands.add_parser(
+        "forget", help="anonymize a customer at their request (as /forget does), then exit"
+    )
+    forget.add_argument("user_id", type=int, help="the customer's Telegram user id")
     return parser
 
 
@@ -170,6 +174,26 @@ async def _export(settings: Settings, since: date | None, out: Path, full: bool)
         await db.close()
 
 
+async def _forget(settings: Settings, user_id: int) -> int | None:
+    """Anonymize a customer offline; how many tickets they had (None: unknown customer).
+    They are told the next time the bot runs (the notice waits in the outbox)."""
+    from bot.domain.desk import Desk
+    from bot.i18n import use_locale
+    from bot.texts import forgotten_texts
+    from storage import Database
+
+    db = Database(settings.database_path)
+    await db.connect()
+    try:
+        desk = Desk(settings, db)
+        with use_locale(await desk.admin_locale()):
+            marker, name = forgotten_texts()
+        done = await desk.forget(user_id, None, marker=marker, name=name)
+        return None if done is None else len(done.tickets)
+    finally:
+        await db.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Imports after argument parsing keep `--help` instant and independent of settings.
@@ -224,6 +248,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:
             return _fail(f"--out {args.out}: {exc.strerror or exc}")
         print(f"{count} tickets written to {args.out}")  # noqa: T201
+        return 0
+
+    if args.command == "forget":
+        try:
+            tickets = asyncio.run(_forget(settings, args.user_id))
+        except DatabaseUnavailableError as exc:
+            return _fail(f"DATABASE_PATH: {exc}")
+        if tickets is None:
+            return _fail(f"no customer has the user id {args.user_id}")
+        print(  # noqa: T201
+            f"customer {args.user_id} forgotten ({tickets} tickets kept without their texts);"
+            " they are told when the bot next runs"
+        )
         return 0
 
     from bot.app import build_application

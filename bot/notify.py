@@ -61,6 +61,9 @@ class Notifier:
         if item.kind == kinds.DRAFT_EXPIRED and item.chat_id is not None:
             await self._draft_expired(bot, item.chat_id)
             return
+        if item.kind == kinds.FORGOTTEN and item.chat_id is not None:
+            await self._forgotten(bot, item.chat_id)
+            return
         if item.kind == kinds.AGENT_ANSWER:
             await self._agent_answer(bot, item)
             return
@@ -106,6 +109,19 @@ class Notifier:
                 _(
                     "Your new ticket was left idle for a long time, so I closed the form. "
                     "Nothing was sent. Start again with /new whenever you are ready."
+                ),
+            )
+
+    async def _forgotten(self, bot: Bot, chat_id: int) -> None:
+        customer = await self.desk.users.get(chat_id)
+        locale = await self.desk.locale_for(customer) if customer else "en"
+        with use_locale(locale):
+            await bot.send_message(
+                chat_id,
+                _(
+                    "As you asked, we have removed your name and the texts of your messages "
+                    "from our support desk. Your ticket numbers remain, without their "
+                    "content. If you write to us again, we will keep what you send then."
                 ),
             )
 

@@ -34,7 +34,7 @@ from bot.domain.models import (
     User,
 )
 from bot.domain.outbox import DRAFT_EXPIRED, admin_lane
-from bot.domain.stats import Compliance, Counts, DeskStats, Spread, per_day, spread_ranks
+from bot.domain.stats import Compliance, Counts, DeskStats, Durations, per_day
 from storage.db import Database, Params, Transaction
 from storage.retention import Retention
 
@@ -138,27 +138,17 @@ STATS_TARGETS = (
     " COUNT(*) AS due FROM tickets WHERE created_at >= ?1"
     " AND (first_response_at IS NOT NULL OR first_response_due_at <= ?2) GROUP BY priority"
 )
-_RANKS = "({n} - 1) / 2, {n} / 2, (9 * {n} + 9) / 10 - 1"
-
-
-def _spread_sql(at: str, took: str) -> str:
-    """Values at the median and 90th-percentile ranks, overall and per priority."""
-    return (
-        "SELECT priority, took, rank_all, count_all, rank_priority, count_priority FROM ("
-        f" SELECT priority, {took} AS took,"
-        f" ROW_NUMBER() OVER (ORDER BY {took}) - 1 AS rank_all, COUNT(*) OVER () AS count_all,"
-        f" ROW_NUMBER() OVER (PARTITION BY priority ORDER BY {took}) - 1 AS rank_priority,"
-        " COUNT(*) OVER (PARTITION BY priority) AS count_priority"
-        f" FROM tickets WHERE {at} >= ? AND {took} IS NOT NULL)"
-        f" WHERE rank_all IN ({_RANKS.format(n='count_all')})"
-        f" OR rank_priority IN ({_RANKS.format(n='count_priority')})"
-    )
-
-
-STATS_FIRST_RESPONSE = _spread_sql("first_response_at", "first_response_at - created_at")
-STATS_FIRST_RESPONSE_BUSINESS = _spread_sql("first_response_at", "first_response_business")
-STATS_RESOLUTION = _spread_sql("resolved_at", "resolved_at - created_at")
-STATS_RESOLUTION_BUSINESS = _spread_sql("resolved_at", "resolution_business")
+# The period's durations, read off one covering index each. Ranking them in SQL (window
+# functions, or ORDER BY ... OFFSET per rank) costs several times more than sorting the
+# fetched integers (bench/storage_bench.py: 90 days of a 1M-ticket desk).
+STATS_FIRST_RESPONSES = (
+    "SELECT priority, first_response_at - created_at AS wall,"
+    " first_response_business AS business FROM tickets WHERE first_response_at >= ?"
+)
+STATS_RESOLUTIONS = (
+    "SELECT priority, resolved_at - created_at AS wall, resolution_business AS business"
+    " FROM tickets WHERE resolved_at >= ?"
+)
 STATS_OPENED_PER_QUARTER = (
     "SELECT created_at / 900 AS quarter, COUNT(*) AS n FROM tickets WHERE created_at >= ?"
     " GROUP BY quarter"
@@ -541,7 +531,9 @@ class TicketRepo:
             (number, int(include_internal)),
         )
         files = await self._db.fetch_all(
-            "SELECT * FROM attachments WHERE ticket_number = ? ORDER BY id", (number,)
+            # A forgotten customer's files have no file id left: nothing to send.
+            "SELECT * FROM attachments WHERE ticket_number = ? AND file_id != '' ORDER BY id",
+            (number,),
         )
         by_message: dict[int, list[Attachment]] = {}
         for f in files:
@@ -671,7 +663,8 @@ class TicketRepo:
         if row is None:
             return None
         files = await self._db.fetch_all(
-            "SELECT * FROM attachments WHERE message_id = ? ORDER BY id", (message_id,)
+            "SELECT * FROM attachments WHERE message_id = ? AND file_id != '' ORDER BY id",
+            (message_id,),
         )
         return _message(row, [_attachment(f) for f in files])
 
@@ -723,21 +716,11 @@ class TicketRepo:
                 rows = await tx.fetch_all(sql, start)
                 return Counts.of((r["department"], r["priority"], int(r["n"])) for r in rows)
 
-            async def spreads(sql: str) -> tuple[Spread, dict[Priority, Spread]]:
-                overall: dict[int, int] = {}
-                count_all = 0
-                ranked: dict[Priority, tuple[int, dict[int, int]]] = {}
-                for r in await tx.fetch_all(sql, start):
-                    count_all = int(r["count_all"])
-                    took = int(r["took"])
-                    if r["rank_all"] in spread_ranks(count_all):
-                        overall[int(r["rank_all"])] = took
-                    n = int(r["count_priority"])
-                    if r["rank_priority"] in spread_ranks(n):
-                        entry = ranked.setdefault(Priority(r["priority"]), (n, {}))
-                        entry[1][int(r["rank_priority"])] = took
-                by_priority = {p: Spread.from_ranks(n, at) for p, (n, at) in ranked.items()}
-                return Spread.from_ranks(count_all, overall), by_priority
+            async def durations(sql: str) -> Durations:
+                return Durations.of(
+                    (Priority(r["priority"]), r["wall"], r["business"])
+                    for r in await tx.fetch_all(sql, start)
+                )
 
             async def quarters(sql: str) -> dict[int, int]:
                 return {int(r["quarter"]): int(r["n"]) for r in await tx.fetch_all(sql, start)}
@@ -748,10 +731,8 @@ class TicketRepo:
             live = {
                 Status(r["status"]): int(r["n"]) for r in await tx.fetch_all(COUNT_LIVE_BY_STATUS)
             }
-            first, first_by = await spreads(STATS_FIRST_RESPONSE)
-            first_business, first_business_by = await spreads(STATS_FIRST_RESPONSE_BUSINESS)
-            resolution, _ = await spreads(STATS_RESOLUTION)
-            resolution_business, _ = await spreads(STATS_RESOLUTION_BUSINESS)
+            first = await durations(STATS_FIRST_RESPONSES)
+            resolution = await durations(STATS_RESOLUTIONS)
             targets = {
                 Priority(r["priority"]): Compliance(int(r["met"]), int(r["due"]))
                 for r in await tx.fetch_all(STATS_TARGETS, (to_ts(since), to_ts(until)))
@@ -762,8 +743,7 @@ class TicketRepo:
             solved_quarters = await quarters(STATS_SOLVED_PER_QUARTER)
         assert ratings is not None and blocked is not None
         by_priority = {
-            p: (first_business_by if p in business_priorities else first_by).get(p, Spread())
-            for p in Priority
+            p: first.spread(priority=p, business=p in business_priorities) for p in Priority
         }
         return DeskStats(
             since=since,
@@ -773,10 +753,10 @@ class TicketRepo:
             solved=solved,
             closed=closed,
             backlog={s: live.get(s, 0) for s in (Status.OPEN, Status.PENDING, Status.SOLVED)},
-            first_response=first,
-            first_response_business=first_business,
-            resolution=resolution,
-            resolution_business=resolution_business,
+            first_response=first.spread(),
+            first_response_business=first.spread(business=True),
+            resolution=resolution.spread(),
+            resolution_business=resolution.spread(business=True),
             first_response_by_priority=by_priority,
             targets=targets,
             ratings=int(ratings["n"]),

@@ -33,6 +33,7 @@ from storage import (
     TicketRepo,
     UserRepo,
 )
+from storage.forget import Forgotten, forget_customer
 
 Clock = Callable[[], datetime]
 
@@ -196,6 +197,14 @@ class Desk:
         business = [p for p in Priority if self.target(p).business_hours]
         return await self.tickets.desk_stats(
             now - timedelta(days=days), now, self.settings.tz, business
+        )
+
+    async def forget(
+        self, user_id: int, operator_id: int | None, *, marker: str, name: str
+    ) -> Forgotten | None:
+        """Anonymize a customer at their request (None if unknown); see storage.forget."""
+        return await forget_customer(
+            self.db, user_id, operator_id=operator_id, marker=marker, name=name, now=self.clock()
         )
 
     def is_operator(self, user_id: int) -> bool:

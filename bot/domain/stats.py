@@ -3,7 +3,6 @@
 Percentiles are read off the sorted values by rank, so they are exact values that some
 ticket really took: the median of an even count is the mean of the two middle values, and
 the 90th percentile is the nearest-rank one (the value at rank ⌈0.9·n⌉, counting from 1).
-Storage fetches only those ranks (`spread_ranks`), never a whole period's values.
 """
 
 from __future__ import annotations
@@ -56,6 +55,25 @@ class Spread:
         low, high, p90 = spread_ranks(count)
         middle = (at_rank[low] + at_rank[high]) / 2
         return cls(count, timedelta(seconds=middle), timedelta(seconds=at_rank[p90]))
+
+
+@dataclass(frozen=True, slots=True)
+class Durations:
+    """How long each of a period's tickets took (seconds), on the clock and in business
+    hours (None where unknown: tickets from before business time was recorded)."""
+
+    rows: list[tuple[Priority, int, int | None]]
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[Priority, int, int | None]]) -> Durations:
+        return cls(list(rows))
+
+    def spread(self, *, priority: Priority | None = None, business: bool = False) -> Spread:
+        picked = [
+            b if business else w for p, w, b in self.rows if priority is None or p is priority
+        ]
+        values = sorted(v for v in picked if v is not None)
+        return Spread.from_ranks(len(values), {r: values[r] for r in spread_ranks(len(values))})
 
 
 @dataclass(frozen=True, slots=True)
