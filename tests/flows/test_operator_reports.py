@@ -8,6 +8,8 @@ import zlib
 from collections.abc import Callable
 
 from bot.config import Settings
+from bot.domain.lifecycle import Action
+from bot.domain.models import Author
 from tests.fake_api import FakeTelegram
 from tests.fake_api.objects import SentMessage
 from tests.flows.conftest import Person, running
@@ -124,3 +126,71 @@ async def test_no_one_but_an_operator_gets_anything_in_any_chat(
     assert fake.sent(elsewhere.id) == []
     for chat_id in (customer.id, group.id):
         assert all(m.kind == "text" for m in fake.sent(chat_id))
+
+
+async def test_forget_asks_first_then_anonymizes_and_tells_the_customer(
+    fake: FakeTelegram, make_settings: Callable[..., Settings]
+) -> None:
+    operator = Person(fake, fake.user("Olle", language_code="en"))
+    settings = make_settings(telegram_api_url=fake.url, operator_ids=[operator.id])
+    async with running(settings) as app:
+        customer = Person(fake, fake.user("Sigrún", last_name="Wicaksono"))
+        review = await walk_to(customer, "review")
+        await customer.presses(review, tr("📨 Submit"), expect="#1001")
+        assert (await operator.says("/forget abc")).text == tr(
+            "Give the customer's user id: /forget 123456789."
+        )
+        asked = await operator.says(f"/forget {customer.id}")
+        assert "Sigrún Wicaksono" in asked.text
+        fake.press(operator.user, asked, button=tr("Keep"))
+        await fake.idle()
+        kept = fake.sent_message(operator.id, asked.message_id)
+        assert kept is not None and kept.text == tr("Nothing was changed.")
+        asked = await operator.says(f"/forget {customer.id}")
+        mark = len(fake.sent(customer.id))
+        fake.press(operator.user, asked, button=tr("Forget them"))
+        told = await fake.wait_for(customer.id, since=mark)
+        desk = app.bot_data.desk
+        user = await desk.users.get(customer.id)
+        messages = await desk.tickets.messages(1001, include_internal=True)
+    done = fake.sent_message(operator.id, asked.message_id)
+    assert done is not None and done.text.startswith(f"Customer {customer.id} is forgotten")
+    assert told.text.startswith("As you asked, we have removed your name")
+    assert user is not None and (user.first_name, user.last_name) == ("Forgotten customer", None)
+    assert {m.body for m in messages} == {"(removed at the customer's request)"}
+
+
+async def test_audit_shows_the_trail_paged_in_the_agents_chat(
+    fake: FakeTelegram, make_settings: Callable[..., Settings]
+) -> None:
+    agent = fake.user("Agnes")
+    operator = fake.user("Olle")
+    group = fake.group("Agents", members=[agent, operator])
+    settings = make_settings(
+        telegram_api_url=fake.url, admin_chat_id=group.id, operator_ids=[operator.id]
+    )
+    async with running(settings) as app:
+        customer = Person(fake, fake.user("Rina"))
+        review = await walk_to(customer, "review")
+        await customer.presses(review, tr("📨 Submit"), expect="#1001")
+        await fake.idle()
+        service = app.bot_data.desk.service
+        for _ in range(6):  # 2 events each: enough for two pages
+            await service.agent_reply(1001, agent.id, "Checking")
+            await service.apply(1001, Action.SOLVE, Author.AGENT, agent.id)
+        mark = len(fake.sent(group.id))
+        group.send(agent, "/audit 1001")
+        refused = await fake.wait_for(group.id, since=mark)
+        mark = len(fake.sent(group.id))
+        group.send(operator, "/audit 1001")
+        page = await fake.wait_for(group.id, lambda m: "1001" in m.text, since=mark)
+        first_text = page.text
+        fake.press(operator, page, button=tr("Later ›"))
+        await fake.idle()
+    assert refused.text == tr("Only operators can do that.")
+    assert first_text.startswith("Ticket #1001: its trail, page 1 of 2")
+    assert "the customer: opened the ticket" in first_text
+    assert f"Agnes ({agent.id}): answered for the first time" in first_text
+    turned = fake.sent_message(group.id, page.message_id)
+    assert turned is not None and turned.text.startswith("Ticket #1001: its trail, page 2 of 2")
+    assert tr("‹ Earlier") in turned.button_texts()
