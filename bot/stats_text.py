@@ -4,14 +4,14 @@ in the current locale. The same text serves the chat (HTML) and the command line
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import timedelta
 
 from babel.dates import format_date
 
 from bot.config import Settings
 from bot.domain.models import Priority, Status
-from bot.domain.stats import Compliance, Counts, DeskStats, Spread
+from bot.domain.stats import Compliance, DeskStats, Spread
 from bot.i18n import current_locale, format_number, format_share, format_span, gettext, ngettext
 from bot.texts import agent_status_label, department_label, priority_label
 
@@ -51,8 +51,9 @@ def _spread(stats_spread: Spread) -> str:
     )
 
 
-def _three(opened: Counts, solved: Counts, closed: Counts, key: Callable[[Counts], int]) -> str:
-    return " / ".join(format_number(key(c)) for c in (opened, solved, closed))
+def _three(values: Iterable[int]) -> str:
+    """Opened / solved / closed, as one line's figures."""
+    return " / ".join(format_number(v) for v in values)
 
 
 def _share(compliance: Compliance) -> str:
@@ -93,11 +94,11 @@ def render_stats(stats: DeskStats, settings: Settings, *, markup: bool = True) -
     )
     lines.append(bold(gettext("By department (opened / solved / closed)")))
     for key in departments:
-        counts = _three(o, s, c, lambda x, k=key: x.by_department.get(k, 0))  # type: ignore[misc]
+        counts = _three(x.by_department.get(key, 0) for x in (o, s, c))
         lines.append(esc(f"• {department_name(settings, key)}: {counts}"))
     lines.append(bold(gettext("By priority (opened / solved / closed)")))
     for priority in _ORDER:
-        counts = _three(o, s, c, lambda x, p=priority: x.by_priority.get(p, 0))  # type: ignore[misc]
+        counts = _three(x.by_priority.get(priority, 0) for x in (o, s, c))
         lines.append(esc(f"• {priority_label(priority)}: {counts}"))
     lines.append(bold(gettext("Backlog now")))
     for status in (Status.OPEN, Status.PENDING, Status.SOLVED):

@@ -117,11 +117,14 @@ MIDDLE_FIRST_RESPONSES = (
 )
 RATINGS_SUMMARY = "SELECT COUNT(*) AS n, COALESCE(SUM(score), 0) AS total FROM ratings"
 # /stats over a period (indexes of migration 0014): each query reads one index's range for
-# the period and nothing else. Percentiles take only the ranks they need (see
-# bot.domain.stats.spread_ranks), ranked by window functions over that range.
+# the period and nothing else. The tickets opened come with their response targets: a
+# target counts once its due time has come, met if answered by then, missed if answered
+# late or not yet answered.
 STATS_OPENED = (
-    "SELECT department, priority, COUNT(*) AS n FROM tickets WHERE created_at >= ?"
-    " GROUP BY department, priority"
+    "SELECT department, priority, COUNT(*) AS n,"
+    " COALESCE(SUM(first_response_at <= first_response_due_at), 0) AS met,"
+    " COALESCE(SUM(first_response_at IS NOT NULL OR first_response_due_at <= ?2), 0) AS due"
+    " FROM tickets WHERE created_at >= ?1 GROUP BY department, priority"
 )
 STATS_SOLVED = (
     "SELECT department, priority, COUNT(*) AS n FROM tickets WHERE solved_at >= ?"
@@ -130,13 +133,6 @@ STATS_SOLVED = (
 STATS_CLOSED = (
     "SELECT department, priority, COUNT(*) AS n FROM tickets WHERE closed_at >= ?"
     " GROUP BY department, priority"
-)
-# A target counts once its due time has come: met if answered by then, missed if answered
-# late or not yet answered.
-STATS_TARGETS = (
-    "SELECT priority, COALESCE(SUM(first_response_at <= first_response_due_at), 0) AS met,"
-    " COUNT(*) AS due FROM tickets WHERE created_at >= ?1"
-    " AND (first_response_at IS NOT NULL OR first_response_due_at <= ?2) GROUP BY priority"
 )
 # The period's durations, read off one covering index each. Ranking them in SQL (window
 # functions, or ORDER BY ... OFFSET per rank) costs several times more than sorting the
@@ -717,15 +713,19 @@ class TicketRepo:
                 return Counts.of((r["department"], r["priority"], int(r["n"])) for r in rows)
 
             async def durations(sql: str) -> Durations:
-                return Durations.of(
-                    (Priority(r["priority"]), r["wall"], r["business"])
-                    for r in await tx.fetch_all(sql, start)
-                )
+                return Durations.of((r[0], r[1], r[2]) for r in await tx.fetch_all(sql, start))
 
             async def quarters(sql: str) -> dict[int, int]:
                 return {int(r["quarter"]): int(r["n"]) for r in await tx.fetch_all(sql, start)}
 
-            opened = await counts(STATS_OPENED)
+            opened_rows = await tx.fetch_all(STATS_OPENED, (to_ts(since), to_ts(until)))
+            opened = Counts.of((r["department"], r["priority"], int(r["n"])) for r in opened_rows)
+            targets: dict[Priority, Compliance] = {}
+            for r in opened_rows:
+                if r["due"]:
+                    key = Priority(r["priority"])
+                    was = targets.get(key, Compliance())
+                    targets[key] = Compliance(was.met + int(r["met"]), was.due + int(r["due"]))
             solved = await counts(STATS_SOLVED)
             closed = await counts(STATS_CLOSED)
             live = {
@@ -733,10 +733,6 @@ class TicketRepo:
             }
             first = await durations(STATS_FIRST_RESPONSES)
             resolution = await durations(STATS_RESOLUTIONS)
-            targets = {
-                Priority(r["priority"]): Compliance(int(r["met"]), int(r["due"]))
-                for r in await tx.fetch_all(STATS_TARGETS, (to_ts(since), to_ts(until)))
-            }
             ratings = await tx.fetch_one(STATS_RATINGS, start)
             blocked = await tx.fetch_one(STATS_BLOCKED)
             opened_quarters = await quarters(STATS_OPENED_PER_QUARTER)
