@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bench.stats import percentile
-from bot.domain.models import Status
+from bot.domain.models import Priority, Status
 from storage import Database
 from storage.repos import OutboxRepo, TicketRepo
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+JAKARTA = ZoneInfo("Asia/Jakarta")
 ADMIN_CHAT = -1001234567890
 HISTORY = timedelta(days=730)
 AUTO_SOLVE_AFTER = timedelta(days=3)  # the defaults of bot.config.Settings
@@ -69,6 +71,10 @@ def _ticket_rows(count: int, customers: int, rng: random.Random) -> Iterator[tup
         )
         changed = created if answered is None else answered
         breach = due if status == "open" and answered is None and due <= now else None
+        # The figures' columns (migration 0012): solved a while after the answer, closed
+        # AUTO_CLOSE_AFTER later; business time taken as a third of the wall clock.
+        solved = changed + rng.randint(3600, 3 * 86400) if status in ("solved", "closed") else None
+        closed = solved + 7 * 86400 if status == "closed" and solved is not None else None
         yield (
             number,
             rng.randint(1, customers),
@@ -85,6 +91,11 @@ def _ticket_rows(count: int, customers: int, rng: random.Random) -> Iterator[tup
             number,  # the card's message id: every ticket has its card
             breach,
             changed,
+            solved,
+            closed,
+            solved,  # resolved when solved
+            None if answered is None else (answered - created) // 3,
+            None if solved is None else (solved - created) // 3,
         )
 
 
@@ -115,8 +126,9 @@ def seed(path: Path, tickets: int, customers: int) -> float:
                 "INSERT INTO tickets (number, customer_id, department, subject, priority,"
                 " status, locale, created_at, updated_at, first_response_due_at,"
                 " first_response_at, admin_chat_id, admin_card_message_id,"
-                " breach_announced_at, status_changed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " breach_announced_at, status_changed_at, solved_at, closed_at, resolved_at,"
+                " first_response_business, resolution_business)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 batch,
             )
             answered = [r for r in batch if r[10] is not None]
@@ -194,6 +206,10 @@ async def measure(
         ("sweeper: unposted cards", lambda: tickets.unposted(ADMIN_CHAT)),
         ("outbox: next items (pending)", lambda: outbox.pending(200)),
         ("/stats (figures)", tickets.figures),
+        (
+            "/stats 90d (desk_stats)",
+            lambda: tickets.desk_stats(NOW - timedelta(days=90), NOW, JAKARTA, [Priority.LOW]),
+        ),
     ]
     statements: list[str] = []
     # The bench reads the SQL the repositories really send (a private door, on purpose).

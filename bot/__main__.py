@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("check", help="validate the settings and message catalogs, then exit")
     commands.add_parser("migrate", help="create or upgrade the database, then exit")
+    stats = commands.add_parser(
+        "stats", help="print the desk's figures for the last days (as /stats does), then exit"
+    )
+    stats.add_argument("--days", type=int, default=7, help="the period in days (default: 7)")
+    stats.add_argument(
+        "--locale", choices=("en", "id", "sv"), help="the language (default: ADMIN_LOCALE)"
+    )
+    export = commands.add_parser(
+        "export", help="write the tickets as CSV (as /export does), then exit"
+    )
+    export.add_argument(
+        "--since",
+        type=date.fromisoformat,
+        help="only tickets created on or after this date"
+        " (YYYY-MM-DD, in TIMEZONE; default: every ticket)",
+    )
+    export.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+    export.add_argument("--full", action="store_true", help="include subjects and messages")
+    forget = commands.add_parser(
+        "forget", help="anonymize a customer at their request (as /forget does), then exit"
+    )
+    forget.add_argument("user_id", type=int, help="the customer's Telegram user id")
     return parser
 
 
@@ -114,6 +137,63 @@ def _check_quarantine(settings: Settings) -> str | None:
     return None
 
 
+async def _print_stats(settings: Settings, days: int, locale: str | None) -> None:
+    """The figures /stats shows, read from the same database without Telegram."""
+    from bot.domain.desk import Desk
+    from bot.i18n import use_locale
+    from bot.stats_text import render_stats
+    from storage import Database
+
+    db = Database(settings.database_path)
+    await db.connect()
+    try:
+        desk = Desk(settings, db)
+        figures = await desk.stats(days)
+        with use_locale(locale or await desk.admin_locale()):
+            print(render_stats(figures, settings, markup=False))  # noqa: T201
+    finally:
+        await db.close()
+
+
+async def _export(settings: Settings, since: date | None, out: Path, full: bool) -> int:
+    """Write the CSV /export sends, straight to a file (no size limit here)."""
+    from bot.domain.desk import utc_now
+    from bot.domain.export import ENCODING, write_csv
+    from storage import Database, TicketRepo
+
+    start = None
+    if since is not None:
+        start = datetime.combine(since, time(0), tzinfo=settings.tz)
+    db = Database(settings.database_path)
+    await db.connect()
+    try:
+        with out.open("w", encoding=ENCODING, newline="") as handle:
+            batches = TicketRepo(db).export_batches(start, full=full)
+            return await write_csv(batches, handle, tz=settings.tz, now=utc_now(), full=full)
+    finally:
+        await db.close()
+
+
+async def _forget(settings: Settings, user_id: int) -> int | None:
+    """Anonymize a customer offline; how many tickets they had (None: unknown customer).
+    They are told the next time the bot runs (the notice waits in the outbox)."""
+    from bot.domain.desk import Desk
+    from bot.i18n import use_locale
+    from bot.texts import forgotten_texts
+    from storage import Database
+
+    db = Database(settings.database_path)
+    await db.connect()
+    try:
+        desk = Desk(settings, db)
+        with use_locale(await desk.admin_locale()):
+            marker, name = forgotten_texts()
+        done = await desk.forget(user_id, None, marker=marker, name=name)
+        return None if done is None else len(done.tickets)
+    finally:
+        await db.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Imports after argument parsing keep `--help` instant and independent of settings.
@@ -149,6 +229,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         except DatabaseUnavailableError as exc:
             return _fail(f"DATABASE_PATH: {exc}")
         print(f"database {settings.database_path} is up to date")  # noqa: T201
+        return 0
+
+    if args.command == "stats":
+        if not 1 <= args.days <= 3660:
+            return _fail("--days: give a number of days from 1 to 3660")
+        try:
+            asyncio.run(_print_stats(settings, args.days, args.locale))
+        except DatabaseUnavailableError as exc:
+            return _fail(f"DATABASE_PATH: {exc}")
+        return 0
+
+    if args.command == "export":
+        try:
+            count = asyncio.run(_export(settings, args.since, args.out, args.full))
+        except DatabaseUnavailableError as exc:
+            return _fail(f"DATABASE_PATH: {exc}")
+        except OSError as exc:
+            return _fail(f"--out {args.out}: {exc.strerror or exc}")
+        print(f"{count} tickets written to {args.out}")  # noqa: T201
+        return 0
+
+    if args.command == "forget":
+        try:
+            tickets = asyncio.run(_forget(settings, args.user_id))
+        except DatabaseUnavailableError as exc:
+            return _fail(f"DATABASE_PATH: {exc}")
+        if tickets is None:
+            return _fail(f"no customer has the user id {args.user_id}")
+        print(  # noqa: T201
+            f"customer {args.user_id} forgotten ({tickets} tickets kept without their texts);"
+            " they are told when the bot next runs"
+        )
         return 0
 
     from bot.app import build_application

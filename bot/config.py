@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -64,6 +64,45 @@ def _split_csv(value: Any) -> Any:
     if isinstance(value, int):
         return [value]
     return value
+
+
+def _days_off(value: Any) -> Any:
+    """Read company days off: ISO dates and inclusive ranges, comma-separated
+    (`2026-12-24,2026-12-28..2026-12-31`)."""
+    if not isinstance(value, str):
+        return value
+    days: list[date] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        first, _, last = part.partition("..")
+        try:
+            start = date.fromisoformat(first.strip())
+            end = date.fromisoformat(last.strip()) if last else start
+        except ValueError:
+            raise ValueError(
+                f"{part!r} is not a date (2026-12-24) or a range (2026-12-28..2026-12-31)"
+            ) from None
+        if end < start:
+            raise ValueError(f"{part!r} ends before it starts")
+        days.extend(start + timedelta(days=n) for n in range((end - start).days + 1))
+    return days
+
+
+def _country(value: Any) -> Any:
+    """An ISO 3166 country code the `holidays` package knows, or `none` for no holidays."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO country code such as ID")
+    code = value.strip().upper()
+    if code in {"NONE", "-"}:
+        return None
+    import holidays  # imported here: only this setting needs it, and it is not small
+
+    if code not in holidays.list_supported_countries():
+        raise ValueError(f"{value!r} is not a country the holidays package knows (ISO 3166: ID)")
+    return code
 
 
 def _json(value: Any) -> Any:
@@ -192,6 +231,12 @@ class Settings(BaseSettings):
     # The agents' chat's language; unset: DEFAULT_LOCALE (an operator may change either).
     admin_locale: Locale | None = None
     timezone: str = "Asia/Jakarta"
+    # Public holidays are days off for the response targets: the country's ISO code
+    # (`none` for none), plus the company's own days off (dates and `a..b` ranges).
+    holidays: Annotated[str | None, BeforeValidator(_country)] = "ID"
+    extra_holidays: Annotated[list[date], NoDecode, BeforeValidator(_days_off)] = Field(
+        default_factory=list
+    )
     auto_solve_after: Duration = timedelta(days=3)
     auto_close_after: Duration = timedelta(days=7)
 

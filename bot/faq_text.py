@@ -12,6 +12,8 @@ Placeholders, filled in the current locale:
 - `{timezone}`: the zone's name, "Western Indonesia Time", "Waktu Indonesia Barat";
 - `{targets}`: one bullet line per priority, most urgent first, with its response target;
 - `{clock_note}`: which of those targets count business hours only;
+- `{days_off}`: the public holidays and company days off the targets skip, with the next
+  ones on a working weekday ("Coming up: 20 March and 21 March");
 - `{auto_solve_after}`, `{auto_close_after}`: how long a ticket waits for the customer
   before it is solved, and a solved one before it is closed ("3 days").
 """
@@ -19,16 +21,18 @@ Placeholders, filled in the current locale:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time, get_day_names, get_timezone_name
+from babel import Locale
+from babel.dates import format_skeleton, format_time, get_day_names, get_timezone_name
 from babel.lists import format_list
 
 from bot.config import Settings
 from bot.domain.faq import FaqEntry
 from bot.domain.models import Priority
+from bot.domain.sla import WorkCalendar
 from bot.i18n import current_locale, format_duration, gettext, ngettext
 from bot.texts import priority_label, priority_meaning, target_text
 
@@ -40,36 +44,54 @@ _PRIORITY_ORDER: Final[tuple[Priority, ...]] = (
     Priority.LOW,
 )
 _WEEK: Final = 7
+# How far ahead the support-hours answer names the coming days off.
+DAYS_OFF_AHEAD: Final = timedelta(days=60)
+NEXT_DAYS_OFF: Final = 3  # more would make a list nobody reads
 
 
-def render_answer(entry: FaqEntry, settings: Settings, *, in_ticket: bool = False) -> str:
+def render_answer(
+    entry: FaqEntry, settings: Settings, *, in_ticket: bool = False, today: date | None = None
+) -> str:
     """The entry's answer in the current locale, its placeholders filled from `settings`.
 
     `in_ticket`: the reader is already in a ticket (an agent sent the answer), so an
-    entry's in-ticket variant is used where it has one.
+    entry's in-ticket variant is used where it has one. `today` (in `TIMEZONE`) decides
+    which days off are coming; by default it is today.
     """
-    return entry.text(in_ticket=in_ticket).format_map(_values(settings))
+    return entry.text(in_ticket=in_ticket).format_map(_values(settings, today))
 
 
-# Filled values per settings object and locale: Babel's formatting costs a millisecond or
-# two per answer, and the settings never change while the bot runs. The settings object is
-# kept with its values, so its id can't be reused by another one.
-_FILLED: dict[tuple[int, str], tuple[Settings, dict[str, str]]] = {}
+# Filled values per settings object, locale and day: Babel's formatting costs a millisecond
+# or two per answer, and the settings never change while the bot runs (the coming days off
+# do, once a day). The settings object is kept with its values, so its id can't be reused
+# by another one; the calendar is kept too, as building one reads the holiday tables.
+_FILLED: dict[tuple[int, str], tuple[Settings, date, dict[str, str]]] = {}
+_CALENDARS: dict[int, tuple[Settings, WorkCalendar]] = {}
 
 
-def _values(settings: Settings) -> dict[str, str]:
-    locale = current_locale()
-    key = (id(settings), locale)
-    cached = _FILLED.get(key)
+def _calendar(settings: Settings) -> WorkCalendar:
+    cached = _CALENDARS.get(id(settings))
     if cached is None or cached[0] is not settings:
-        cached = (settings, _fill(settings, locale))
-        _FILLED[key] = cached
+        cached = (settings, WorkCalendar.from_settings(settings))
+        _CALENDARS[id(settings)] = cached
     return cached[1]
 
 
-def _fill(settings: Settings, locale: str) -> dict[str, str]:
+def _values(settings: Settings, today: date | None = None) -> dict[str, str]:
+    locale = current_locale()
+    today = today or datetime.now(settings.tz).date()
+    key = (id(settings), locale)
+    cached = _FILLED.get(key)
+    if cached is None or cached[0] is not settings or cached[1] != today:
+        cached = (settings, today, _fill(settings, locale, today))
+        _FILLED[key] = cached
+    return cached[2]
+
+
+def _fill(settings: Settings, locale: str, today: date) -> dict[str, str]:
     hours = settings.business_hours
     return {
+        "days_off": days_off_note(settings, _calendar(settings), today, locale),
         "business_days": business_days(hours.days, locale),
         "opening": _clock(hours.start, locale),
         "closing": _clock(hours.end, locale),
@@ -144,3 +166,32 @@ def _clock_note(settings: Settings) -> str:
         "around the clock, weekends included.",
         len(office),
     ).format(priorities=names)
+
+
+def days_off_note(settings: Settings, calendar: WorkCalendar, today: date, locale: str) -> str:
+    """Which days off the targets skip, and the next ones that fall on a working weekday."""
+    country = settings.holidays
+    company = bool(settings.extra_holidays)
+    if country is not None:
+        name = Locale.parse(locale).territories.get(country, country)
+        if company:
+            note = gettext(
+                "We are closed on public holidays in {country} and on our own days off."
+            ).format(country=name)
+        else:
+            note = gettext("We are closed on public holidays in {country}.").format(country=name)
+    elif company:
+        note = gettext("We are closed on our own days off.")
+    else:
+        return gettext("We work on public holidays too.")
+    coming = calendar.upcoming_days_off(today, within=DAYS_OFF_AHEAD)[:NEXT_DAYS_OFF]
+    if not coming:
+        return note
+    days = [str(format_skeleton("MMMMd", day, locale=locale)) for day in coming]
+    return (
+        note
+        + " "
+        + ngettext("The next one: {days}.", "The next ones: {days}.", len(coming)).format(
+            days=format_list(days, locale=locale)
+        )
+    )

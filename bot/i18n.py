@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -172,6 +172,41 @@ def format_duration(delta: timedelta, locale: str | None = None) -> str:
     """Say how long `delta` is ("2 hours", "2 jam", "2 timmar")."""
     loc = locale or current_locale()
     return str(format_timedelta(delta, locale=loc, threshold=2))
+
+
+_SpanUnit = Literal["day", "hour", "minute", "second"]
+_SPAN_UNITS: Final[tuple[tuple[_SpanUnit, int], ...]] = (
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+    ("second", 1),
+)
+
+
+def format_span(delta: timedelta, locale: str | None = None) -> str:
+    """A measured duration to the two largest units ("4 days 17 hours", "6 jam 30 menit"):
+    figures need more than `format_duration`'s one rounded unit."""
+    loc = locale or current_locale()
+    rest = round(delta.total_seconds())
+    parts: list[str] = []
+    for unit, size in _SPAN_UNITS:
+        count, rest = divmod(rest, size)
+        if count and len(parts) < 2:
+            parts.append(
+                str(
+                    format_timedelta(
+                        timedelta(seconds=count * size),
+                        granularity=unit,
+                        threshold=10**9,
+                        locale=loc,
+                    )
+                )
+            )
+        elif parts:
+            break  # two units at most, and never a gap between them ("1 day 3 minutes")
+    if not parts:
+        return str(format_timedelta(timedelta(0), granularity="second", locale=loc))
+    return " ".join(parts)
 
 
 def format_number(value: float, *, decimals: int = 0, locale: str | None = None) -> str:

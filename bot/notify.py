@@ -6,18 +6,21 @@ here, at delivery, so the customer reads it in the language they use at that mom
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.error import BadRequest
 
 from bot.domain import outbox as kinds
 from bot.domain.desk import Desk
 from bot.domain.lifecycle import Action
 from bot.domain.models import (
+    AnswerFile,
+    AttachmentKind,
     Audience,
     OutboxItem,
     Relay,
@@ -59,6 +62,9 @@ class Notifier:
     async def deliver(self, bot: Bot, item: OutboxItem) -> None:
         if item.kind == kinds.DRAFT_EXPIRED and item.chat_id is not None:
             await self._draft_expired(bot, item.chat_id)
+            return
+        if item.kind == kinds.FORGOTTEN and item.chat_id is not None:
+            await self._forgotten(bot, item.chat_id)
             return
         if item.kind == kinds.AGENT_ANSWER:
             await self._agent_answer(bot, item)
@@ -108,6 +114,19 @@ class Notifier:
                 ),
             )
 
+    async def _forgotten(self, bot: Bot, chat_id: int) -> None:
+        customer = await self.desk.users.get(chat_id)
+        locale = await self.desk.locale_for(customer) if customer else "en"
+        with use_locale(locale):
+            await bot.send_message(
+                chat_id,
+                _(
+                    "As you asked, we have removed your name and the texts of your messages "
+                    "from our support desk. Your ticket numbers remain, without their "
+                    "content. If you write to us again, we will keep what you send then."
+                ),
+            )
+
     async def _agent_answer(self, bot: Bot, item: OutboxItem) -> None:
         """Answer an agent's command where they asked, as a reply to it (or edit a message
         they paged through). An answer about a ticket is a place to reply to it."""
@@ -134,9 +153,23 @@ class Notifier:
             where["reply_parameters"] = ReplyParameters(
                 int(payload["reply_to"]), allow_sending_without_reply=True
             )
+        if payload.get("file"):
+            await self._agent_file(bot, chat_id, AnswerFile.from_json(payload["file"]), item, where)
+            return
         sent = await bot.send_message(chat_id, str(payload["text"]), reply_markup=markup, **where)
         if item.ticket_number is not None:
             await self.relay.remember(item.ticket_number, RelayKind.NOTICE, sent)
+
+    @staticmethod
+    async def _agent_file(
+        bot: Bot, chat_id: int, file: AnswerFile, item: OutboxItem, where: dict[str, Any]
+    ) -> None:
+        upload = InputFile(io.BytesIO(file.data), filename=file.name)
+        caption = str(item.payload["text"]) or None
+        if file.kind is AttachmentKind.PHOTO:
+            await bot.send_photo(chat_id, upload, caption=caption, **where)
+        else:
+            await bot.send_document(chat_id, upload, caption=caption, **where)
 
     async def _folded(self, bot: Bot, item: OutboxItem) -> bool:
         """Send this notice and every other one waiting as one message; False if it is alone.

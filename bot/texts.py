@@ -142,3 +142,8 @@ def target_text(target: ResponseTarget) -> str:
         "low": low_units[0],
         "high": high_units[0],
     }
+
+
+def forgotten_texts() -> tuple[str, str]:
+    """What replaces a forgotten customer's texts and their name, in the current locale."""
+    return gettext("(removed at the customer's request)"), gettext("Forgotten customer")

@@ -18,6 +18,7 @@ from telegram import InlineKeyboardMarkup, Message, ReactionTypeEmoji
 from telegram.error import TelegramError
 
 from bot.context import SupportContext
+from bot.domain.models import AnswerFile
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,10 @@ async def answer_agent(
     *,
     keyboard: InlineKeyboardMarkup | None = None,
     ticket_number: int | None = None,
+    file: AnswerFile | None = None,
 ) -> None:
     """Reply to an agent's message with `text`, through the outbox (a ticket's answer is
-    a place to reply to that ticket)."""
+    a place to reply to that ticket); with `file`, that file with `text` as its caption."""
     await context.desk.answer_agent(
         message.chat_id,
         text,
@@ -42,6 +44,7 @@ async def answer_agent(
         thread_id=message.message_thread_id if message.is_topic_message else None,
         keyboard=keyboard.to_dict() if keyboard is not None else None,
         ticket_number=ticket_number,
+        file=file,
     )
 
 

@@ -51,6 +51,8 @@ OPERATOR_COMMANDS = (
     ("locale", N_("Default language for new users")),
     ("stats", N_("Desk figures")),
     ("export", N_("All tickets as CSV")),
+    ("audit", N_("A ticket's full trail")),
+    ("forget", N_("Forget a customer on request")),
 )
 DESCRIPTION = N_(
     "Our support desk. Open a ticket, follow it and talk to our team right here. We never "

@@ -1,19 +1,27 @@
-"""Operators (`OPERATOR_IDS`): the languages, figures and an export of all tickets."""
+"""Operators (`OPERATOR_IDS`): the languages, the figures, the export, data requests, audits."""
 
 from __future__ import annotations
 
-import csv
+import asyncio
+import html
 import io
+from datetime import timedelta
 
-from telegram import Chat, InputFile, Update
-from telegram.ext import CommandHandler
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.chart import chart_title, render_chart
 from bot.config import SUPPORTED_LOCALES
 from bot.context import SupportApp, SupportContext
-from bot.i18n import format_duration, format_number, format_share, ngettext, use_locale
+from bot.domain.export import ENCODING, EXPORT_PERIODS, write_csv
+from bot.domain.models import AnswerFile, AttachmentKind, Author, Priority, Status
+from bot.domain.stats import parse_period
+from bot.i18n import N_, format_number, format_time, ngettext, use_locale
 from bot.i18n import gettext as _
-from bot.texts import agent_status_label, language_in_text
+from bot.stats_text import render_stats
+from bot.texts import agent_status_label, forgotten_texts, language_in_text, priority_label
 from handlers.answers import answer_agent
+from handlers.callbacks import Callback, pattern, unpack
 from handlers.commands import publish_commands
 
 
@@ -26,15 +34,48 @@ async def _operator(update: Update, context: SupportContext) -> bool:
     return False
 
 
+async def _in_staff_chat(update: Update, context: SupportContext) -> bool:
+    """Whether the desk's data may be shown here: to an operator, in a private chat or the
+    agents' chat, never in a group where others read along."""
+    if not await _operator(update, context):
+        return False
+    chat = update.effective_chat
+    assert chat is not None
+    if chat.type == Chat.PRIVATE or chat.id == await context.desk.admin_chat_id():
+        return True
+    await _answer(
+        update,
+        context,
+        _("Ask me in a private chat or in the agents' chat: others can read along here."),
+    )
+    return False
+
+
 async def _answer(update: Update, context: SupportContext, text: str) -> None:
     """Answer where the operator asked: in the agents' chat through the outbox (a handler
-    there never waits for the group's budget), in a private chat directly."""
+    there never waits for the group's budget), elsewhere directly."""
     message = update.effective_message
     assert message is not None
-    if message.chat.type == Chat.PRIVATE:
-        await message.reply_text(text)
-    else:
+    if message.chat.type != Chat.PRIVATE and message.chat_id == await context.desk.admin_chat_id():
         await answer_agent(context, message, text)
+    else:
+        await message.reply_text(text)
+
+
+async def _send_file(
+    update: Update, context: SupportContext, file: AnswerFile, caption: str
+) -> None:
+    """Send a photo or document where the operator asked (the agents' chat: the outbox)."""
+    message = update.effective_message
+    assert message is not None
+    if message.chat.type != Chat.PRIVATE:
+        await answer_agent(context, message, caption, file=file)
+        return
+    upload = InputFile(io.BytesIO(file.data), filename=file.name)
+    if file.kind is AttachmentKind.PHOTO:
+        await message.reply_photo(upload, caption=caption)
+    else:
+        await message.reply_document(upload, caption=caption)
 
 
 def _locale_usage() -> str:
@@ -74,83 +115,323 @@ async def set_locale(update: Update, context: SupportContext) -> None:
     await _answer(update, context, done)
 
 
+def _stats_usage() -> str:
+    return _("Give the period as 7d, 30d or 90d: /stats 30d. Without one, the last 7 days.")
+
+
 async def stats(update: Update, context: SupportContext) -> None:
-    """Show the desk's figures: tickets by status, first response, targets met, ratings."""
-    message = update.effective_message
-    assert message is not None
-    if not await _operator(update, context):
+    """Show the figures of the last 7, 30 or 90 days (/stats [7d|30d|90d]), with a chart."""
+    if not await _in_staff_chat(update, context):
         return
-    figures = await context.desk.tickets.figures()
-    lines = [_("<b>Desk figures</b>")]
-    # The agents' names for the statuses: "Waiting for your reply" is the customer's view.
-    for status, count in figures.by_status.items():
-        lines.append(f"{agent_status_label(status)}: {format_number(count)}")
-    if figures.median_first_response is not None and figures.answered:
-        lines.append(
-            _("Median first response: {duration}").format(
-                duration=format_duration(figures.median_first_response)
-            )
-        )
-        lines.append(
-            _("Response targets met: {met} of {total} ({share})").format(
-                met=format_number(figures.met),
-                total=format_number(figures.answered),
-                share=format_share(figures.met / figures.answered),
-            )
-        )
-    else:
-        # The line is always there, so the figures read the same before the first answer.
-        lines.append(_("Median first response: —, no ticket answered yet"))
-    if figures.average_rating is not None:
-        lines.append(
-            ngettext(
-                "Average rating: %(average)s from %(count)s rating",
-                "Average rating: %(average)s from %(count)s ratings",
-                figures.ratings,
-            )
-            % {
-                "average": format_number(figures.average_rating, decimals=1),
-                "count": format_number(figures.ratings),
-            }
-        )
-    await message.reply_text("\n".join(lines))
+    args = context.args or []
+    days = parse_period(args[0] if args else None) if len(args) <= 1 else None
+    if days is None:
+        await _answer(update, context, _stats_usage())
+        return
+    figures = await context.desk.stats(days)
+    settings = context.desk.settings
+    await _answer(update, context, render_stats(figures, settings))
+    # Drawing takes a few hundred milliseconds of CPU: off the event loop (the locale's
+    # context variable goes along).
+    png = await asyncio.to_thread(render_chart, figures, settings)
+    if png is not None:
+        chart = AnswerFile(AttachmentKind.PHOTO, "desk-figures.png", png)
+        await _send_file(update, context, chart, chart_title(figures))
+
+
+# Telegram takes documents up to 50 MB from a bot; a larger export is for the command line.
+MAX_EXPORT_BYTES = 45 * 1024 * 1024
+
+
+def _export_usage() -> str:
+    return _(
+        "Give the period as 7d, 30d or all, and add full for the messages too: "
+        "/export 30d full. Without a period, every ticket."
+    )
 
 
 async def export(update: Update, context: SupportContext) -> None:
-    """Send every ticket as a CSV file."""
+    """Send the tickets as a CSV file (/export [7d|30d|all] [full])."""
+    if not await _in_staff_chat(update, context):
+        return
+    args = [arg.lower() for arg in context.args or []]
+    full = "full" in args
+    periods = [arg for arg in args if arg != "full"]
+    if len(periods) > 1 or any(p not in EXPORT_PERIODS for p in periods):
+        await _answer(update, context, _export_usage())
+        return
+    days = EXPORT_PERIODS[periods[0]] if periods else None
+    desk = context.desk
+    now = desk.clock()
+    since = None if days is None else now - timedelta(days=days)
+    buffer = io.StringIO(newline="")
+    count = await write_csv(
+        desk.tickets.export_batches(since, full=full),
+        buffer,
+        tz=desk.settings.tz,
+        now=now,
+        full=full,
+    )
+    data = buffer.getvalue().encode(ENCODING)
+    if len(data) > MAX_EXPORT_BYTES:
+        await _answer(
+            update,
+            context,
+            _(
+                "That export is too large to send here. Choose a shorter period, or run "
+                "python -m bot export on the server."
+            ),
+        )
+        return
+    caption = ngettext("%(count)s ticket", "%(count)s tickets", count) % {
+        "count": format_number(count)
+    }
+    name = f"tickets-{now.astimezone(desk.settings.tz):%Y-%m-%d}.csv"
+    await _send_file(update, context, AnswerFile(AttachmentKind.DOCUMENT, name, data), caption)
+
+
+# Callback data of the operators' buttons: confirm or keep a /forget, turn an /audit page.
+CB = "op1"
+FORGET, KEEP, AUDIT = "forget", "keep", "audit"
+CB_ACTIONS = frozenset({FORGET, KEEP, AUDIT})
+AUDIT_PAGE = 10  # events a page: a page stays well within one message
+
+
+async def _show(
+    update: Update,
+    context: SupportContext,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Show `text` in place of the pressed button's message (the agents' chat: outbox)."""
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    chat_id = query.message.chat.id
+    if query.message.chat.type == Chat.PRIVATE:
+        await context.bot.edit_message_text(
+            text, chat_id=chat_id, message_id=query.message.message_id, reply_markup=keyboard
+        )
+    else:
+        await context.desk.answer_agent(
+            chat_id,
+            text,
+            keyboard=keyboard.to_dict() if keyboard is not None else None,
+            edit_message_id=query.message.message_id,
+        )
+
+
+async def _reply(
+    update: Update, context: SupportContext, text: str, keyboard: InlineKeyboardMarkup
+) -> None:
     message = update.effective_message
     assert message is not None
-    if not await _operator(update, context):
+    if message.chat.type == Chat.PRIVATE:
+        await message.reply_text(text, reply_markup=keyboard)
+    else:
+        await answer_agent(context, message, text, keyboard=keyboard)
+
+
+def _forget_usage() -> str:
+    return _("Give the customer's user id: /forget 123456789.")
+
+
+async def forget(update: Update, context: SupportContext) -> None:
+    """Ask to confirm anonymizing a customer (/forget <user id>)."""
+    if not await _in_staff_chat(update, context):
         return
-    rows = await context.desk.tickets.export_rows()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
+    args = context.args or []
+    if len(args) != 1 or not args[0].isdigit():
+        await _answer(update, context, _forget_usage())
+        return
+    user_id = int(args[0])
+    customer = await context.desk.users.get(user_id)
+    if customer is None:
+        await _answer(update, context, _("No customer has the user id {id}.").format(id=user_id))
+        return
+    count = await context.desk.tickets.count_for_customer(user_id)
+    question = ngettext(
+        "Forget {name} (user id {id}, %(count)s ticket)? Their name, username and the text "
+        "of every message are replaced and their files dropped; the ticket and the figures "
+        "stay. This can't be undone.",
+        "Forget {name} (user id {id}, %(count)s tickets)? Their name, username and the text "
+        "of every message are replaced and their files dropped; the tickets and the figures "
+        "stay. This can't be undone.",
+        count,
+    ) % {"count": format_number(count)}
+    keyboard = InlineKeyboardMarkup(
         [
-            "number",
-            "status",
-            "priority",
-            "department",
-            "subject",
-            "customer_id",
-            "locale",
-            "created_at",
-            "first_response_due_at",
-            "first_response_at",
-            "assignee_id",
-            "follow_up_of",
-            "rating",
+            [
+                InlineKeyboardButton(
+                    _("Forget them"), callback_data=Callback(CB, FORGET, str(user_id)).pack()
+                ),
+                InlineKeyboardButton(
+                    _("Keep"), callback_data=Callback(CB, KEEP, str(user_id)).pack()
+                ),
+            ]
         ]
     )
-    writer.writerows(rows)
-    data = buffer.getvalue().encode("utf-8-sig")  # with a BOM, so spreadsheets read UTF-8
-    await message.reply_document(
-        InputFile(io.BytesIO(data), filename="tickets.csv"),
-        caption=ngettext("%(count)d ticket", "%(count)d tickets", len(rows)) % {"count": len(rows)},
+    text = question.format(name=html.escape(customer.display_name), id=user_id)
+    await _reply(update, context, text, keyboard)
+
+
+async def _operator_pressed(update: Update, context: SupportContext) -> bool:
+    query = update.callback_query
+    assert query is not None
+    user = update.effective_user
+    if user is None or not context.desk.is_operator(user.id) or query.message is None:
+        await query.answer(_("Only operators can do that."), show_alert=True)
+        return False
+    return True
+
+
+async def operator_pressed(update: Update, context: SupportContext) -> None:
+    """Confirm or keep a /forget, or turn an /audit page."""
+    query = update.callback_query
+    assert query is not None
+    callback = unpack(query.data, CB, CB_ACTIONS)
+    if callback is None:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    if not await _operator_pressed(update, context):
+        return
+    if callback.action == AUDIT:
+        number, _sep, page = callback.arg.partition(".")
+        if not number.isdigit() or not page.isdigit():
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        await query.answer()
+        text, keyboard = await _audit_page(context, int(number), int(page))
+        await _show(update, context, text, keyboard)
+        return
+    if not callback.arg.isdigit():
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    user_id = int(callback.arg)
+    if callback.action == KEEP:
+        await query.answer()
+        await _show(update, context, _("Nothing was changed."))
+        return
+    marker, name = forgotten_texts()
+    assert update.effective_user is not None
+    done = await context.desk.forget(user_id, update.effective_user.id, marker=marker, name=name)
+    await query.answer()
+    if done is None:
+        await _show(update, context, _("No customer has the user id {id}.").format(id=user_id))
+        return
+    await _show(
+        update,
+        context,
+        ngettext(
+            "Customer %(id)s is forgotten: %(count)s ticket kept without their texts. "
+            "They are told, if they can still be reached.",
+            "Customer %(id)s is forgotten: %(count)s tickets kept without their texts. "
+            "They are told, if they can still be reached.",
+            len(done.tickets),
+        )
+        % {"id": user_id, "count": format_number(len(done.tickets))},
     )
+
+
+def _audit_usage() -> str:
+    return _("Give the ticket number: /audit 1001.")
+
+
+_EVENT_TEXTS = {
+    "created": N_("opened the ticket"),
+    "first_response": N_("answered for the first time"),
+    "note": N_("added an internal note"),
+    "edit": N_("edited a message"),
+    "unreachable": N_("found the customer unreachable (the bot is blocked)"),
+    "forgotten": N_("forgot the customer at their request"),
+}
+
+
+async def _who(context: SupportContext, actor: Author, actor_id: int | None) -> str:
+    if actor is Author.CUSTOMER:
+        return _("the customer")
+    if actor is Author.SYSTEM or actor_id is None:
+        return _("the desk")
+    user = await context.desk.users.get(actor_id)
+    name = user.display_name if user is not None else str(actor_id)
+    return f"{name} ({actor_id})"
+
+
+def _what(kind: str, after: str | None) -> str:
+    """The event in words; an unknown kind (a newer bot's) by its name."""
+    if kind == "status" and after is not None and after in set(Status):
+        return _("changed the status to {status}").format(status=agent_status_label(Status(after)))
+    if kind == "priority" and after is not None and after in set(Priority):
+        return _("changed the priority to {priority}").format(
+            priority=priority_label(Priority(after))
+        )
+    if kind == "assignee":
+        return _("assigned the ticket to {agent}").format(agent=after or "—")
+    if kind == "rating":
+        return _("rated it {score} of 5").format(score=after or "—")
+    known = _EVENT_TEXTS.get(kind)
+    return _(known) if known else kind
+
+
+async def _audit_page(
+    context: SupportContext, number: int, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    events = await context.desk.tickets.events(number)
+    if not events:
+        return _("There is no ticket #{number}.").format(number=number), None
+    pages = -(-len(events) // AUDIT_PAGE)
+    page = min(max(page, 0), pages - 1)
+    shown = events[page * AUDIT_PAGE : (page + 1) * AUDIT_PAGE]
+    tz = context.desk.timezone
+    lines = [
+        "<b>"
+        + html.escape(
+            _("Ticket #{number}: its trail, page {page} of {pages}").format(
+                number=number, page=page + 1, pages=pages
+            )
+        )
+        + "</b>"
+    ]
+    for event in shown:
+        who = await _who(context, event.actor, event.actor_id)
+        what = _what(event.kind, event.to_value)
+        lines.append(html.escape(f"{format_time(event.created_at, tz)} · {who}: {what}"))
+    buttons = []
+    if page > 0:
+        buttons.append(
+            InlineKeyboardButton(
+                _("‹ Earlier"), callback_data=Callback(CB, AUDIT, f"{number}.{page - 1}").pack()
+            )
+        )
+    if page < pages - 1:
+        buttons.append(
+            InlineKeyboardButton(
+                _("Later ›"), callback_data=Callback(CB, AUDIT, f"{number}.{page + 1}").pack()
+            )
+        )
+    return "\n".join(lines), InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+async def audit(update: Update, context: SupportContext) -> None:
+    """Show a ticket's full trail of events, who and when, paged (/audit <number>)."""
+    if not await _in_staff_chat(update, context):
+        return
+    args = context.args or []
+    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        await _answer(update, context, _audit_usage())
+        return
+    text, keyboard = await _audit_page(context, int(args[0].lstrip("#")), 0)
+    message = update.effective_message
+    assert message is not None
+    if keyboard is None:
+        await _answer(update, context, text)
+    else:
+        await _reply(update, context, text, keyboard)
 
 
 def register(application: SupportApp) -> None:
     application.add_handler(CommandHandler("locale", set_locale))
     application.add_handler(CommandHandler("stats", stats))
     application.add_handler(CommandHandler("export", export))
+    application.add_handler(CommandHandler("forget", forget))
+    application.add_handler(CommandHandler("audit", audit))
+    application.add_handler(CallbackQueryHandler(operator_pressed, pattern=pattern(CB)))

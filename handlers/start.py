@@ -44,8 +44,10 @@ async def show_help(update: Update, context: SupportContext) -> None:
             "<b>Operators</b>\n"
             "/locale &lt;en|id|sv&gt;: the language for users whose own we don't speak\n"
             "/locale admin &lt;en|id|sv&gt;: the language of the agents' chat\n"
-            "/stats: the desk's figures\n"
-            "/export: all tickets as a CSV file\n"
+            "/stats [7d|30d|90d]: the desk's figures, with a chart\n"
+            "/export [7d|30d|all] [full]: tickets as a CSV file (full: with the messages)\n"
+            "/audit &lt;number&gt;: a ticket's full trail, who and when\n"
+            "/forget &lt;user id&gt;: forget a customer who asks for it\n"
             "/bind (in a group): make it the agents' chat"
         )
     await update.effective_message.reply_text(text, reply_markup=main_menu())

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import median
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.domain.export import ExportMessage, ExportRow
 from bot.domain.models import (
     Attachment,
     AttachmentKind,
@@ -32,6 +34,7 @@ from bot.domain.models import (
     User,
 )
 from bot.domain.outbox import DRAFT_EXPIRED, admin_lane
+from bot.domain.stats import Compliance, Counts, DeskStats, Durations, per_day
 from storage.db import Database, Params, Transaction
 from storage.retention import Retention
 
@@ -113,6 +116,63 @@ MIDDLE_FIRST_RESPONSES = (
     " LIMIT ? OFFSET ?"
 )
 RATINGS_SUMMARY = "SELECT COUNT(*) AS n, COALESCE(SUM(score), 0) AS total FROM ratings"
+# /stats over a period (indexes of migration 0012): each query reads one index's range for
+# the period and nothing else. The tickets opened come with their response targets: a
+# target counts once its due time has come, met if answered by then, missed if answered
+# late or not yet answered.
+STATS_OPENED = (
+    "SELECT department, priority, COUNT(*) AS n,"
+    " COALESCE(SUM(first_response_at <= first_response_due_at), 0) AS met,"
+    " COALESCE(SUM(first_response_at IS NOT NULL OR first_response_due_at <= ?2), 0) AS due"
+    " FROM tickets WHERE created_at >= ?1 GROUP BY department, priority"
+)
+STATS_SOLVED = (
+    "SELECT department, priority, COUNT(*) AS n FROM tickets WHERE solved_at >= ?"
+    " GROUP BY department, priority"
+)
+STATS_CLOSED = (
+    "SELECT department, priority, COUNT(*) AS n FROM tickets WHERE closed_at >= ?"
+    " GROUP BY department, priority"
+)
+# The period's durations, read off one covering index each. Ranking them in SQL (window
+# functions, or ORDER BY ... OFFSET per rank) costs several times more than sorting the
+# fetched integers (bench/storage_bench.py: 90 days of a 1M-ticket desk).
+STATS_FIRST_RESPONSES = (
+    "SELECT priority, first_response_at - created_at AS wall,"
+    " first_response_business AS business FROM tickets WHERE first_response_at >= ?"
+)
+STATS_RESOLUTIONS = (
+    "SELECT priority, resolved_at - created_at AS wall, resolution_business AS business"
+    " FROM tickets WHERE resolved_at >= ?"
+)
+STATS_OPENED_PER_QUARTER = (
+    "SELECT created_at / 900 AS quarter, COUNT(*) AS n FROM tickets WHERE created_at >= ?"
+    " GROUP BY quarter"
+)
+STATS_SOLVED_PER_QUARTER = (
+    "SELECT solved_at / 900 AS quarter, COUNT(*) AS n FROM tickets WHERE solved_at >= ?"
+    " GROUP BY quarter"
+)
+STATS_RATINGS = (
+    "SELECT COUNT(*) AS n, COALESCE(SUM(score), 0) AS total FROM ratings WHERE created_at >= ?"
+)
+STATS_BLOCKED = (
+    "SELECT COUNT(DISTINCT customer_id) AS n FROM tickets WHERE customer_unreachable = 1"
+)
+# /export: the tickets in number order, a batch at a time (the number is the key to go on
+# from, so a batch costs the same however far in it is).
+EXPORT_BATCH = (
+    "SELECT t.number, t.created_at, t.department, t.priority, t.status, t.subject,"
+    " t.first_response_due_at, t.first_response_at, t.solved_at, t.closed_at,"
+    " r.score, a.first_name AS assignee_first, a.last_name AS assignee_last, t.assignee_id"
+    " FROM tickets t LEFT JOIN ratings r ON r.ticket_number = t.number"
+    " LEFT JOIN users a ON a.id = t.assignee_id"
+    " WHERE t.number > ? AND t.created_at >= ? ORDER BY t.number LIMIT ?"
+)
+EXPORT_MESSAGES = (
+    "SELECT ticket_number, author, internal, body, created_at FROM ticket_messages"
+    " WHERE ticket_number BETWEEN ? AND ? AND edit_of IS NULL ORDER BY ticket_number, id"
+)
 EXPIRED_DRAFTS = "SELECT user_id FROM drafts WHERE updated_at <= ?"
 # The outbox's next items: each customer's oldest, and the agents' chat's next by lane
 # (indexes of migration 0008).
@@ -473,7 +533,9 @@ class TicketRepo:
             (number, int(include_internal)),
         )
         files = await self._db.fetch_all(
-            "SELECT * FROM attachments WHERE ticket_number = ? ORDER BY id", (number,)
+            # A forgotten customer's files have no file id left: nothing to send.
+            "SELECT * FROM attachments WHERE ticket_number = ? AND file_id != '' ORDER BY id",
+            (number,),
         )
         by_message: dict[int, list[Attachment]] = {}
         for f in files:
@@ -603,7 +665,8 @@ class TicketRepo:
         if row is None:
             return None
         files = await self._db.fetch_all(
-            "SELECT * FROM attachments WHERE message_id = ? ORDER BY id", (message_id,)
+            "SELECT * FROM attachments WHERE message_id = ? AND file_id != '' ORDER BY id",
+            (message_id,),
         )
         return _message(row, [_attachment(f) for f in files])
 
@@ -636,36 +699,95 @@ class TicketRepo:
             rating_total=int(ratings["total"]),
         )
 
-    async def export_rows(self) -> list[tuple[object, ...]]:
-        rows = await self._db.fetch_all(
-            "SELECT t.number, t.status, t.priority, t.department, t.subject, t.customer_id,"
-            " t.locale, t.created_at, t.first_response_due_at, t.first_response_at,"
-            " t.assignee_id, t.follow_up_of, r.score"
-            " FROM tickets t LEFT JOIN ratings r ON r.ticket_number = t.number"
-            " ORDER BY t.number"
+    async def desk_stats(
+        self,
+        since: datetime,
+        until: datetime,
+        tz: ZoneInfo,
+        business_priorities: Collection[Priority] = (),
+    ) -> DeskStats:
+        """The period's figures (see `bot.domain.stats`), read in one snapshot.
+
+        `business_priorities`: the priorities whose target counts business hours; their
+        first responses are measured in business hours against it.
+        """
+        start = (to_ts(since),)
+        async with self._db.snapshot() as tx:
+
+            async def counts(sql: str) -> Counts:
+                rows = await tx.fetch_all(sql, start)
+                return Counts.of((r["department"], r["priority"], int(r["n"])) for r in rows)
+
+            async def durations(sql: str) -> Durations:
+                return Durations.of((r[0], r[1], r[2]) for r in await tx.fetch_all(sql, start))
+
+            async def quarters(sql: str) -> dict[int, int]:
+                return {int(r["quarter"]): int(r["n"]) for r in await tx.fetch_all(sql, start)}
+
+            opened_rows = await tx.fetch_all(STATS_OPENED, (to_ts(since), to_ts(until)))
+            opened = Counts.of((r["department"], r["priority"], int(r["n"])) for r in opened_rows)
+            targets: dict[Priority, Compliance] = {}
+            for r in opened_rows:
+                if r["due"]:
+                    key = Priority(r["priority"])
+                    was = targets.get(key, Compliance())
+                    targets[key] = Compliance(was.met + int(r["met"]), was.due + int(r["due"]))
+            solved = await counts(STATS_SOLVED)
+            closed = await counts(STATS_CLOSED)
+            live = {
+                Status(r["status"]): int(r["n"]) for r in await tx.fetch_all(COUNT_LIVE_BY_STATUS)
+            }
+            first = await durations(STATS_FIRST_RESPONSES)
+            resolution = await durations(STATS_RESOLUTIONS)
+            ratings = await tx.fetch_one(STATS_RATINGS, start)
+            blocked = await tx.fetch_one(STATS_BLOCKED)
+            opened_quarters = await quarters(STATS_OPENED_PER_QUARTER)
+            solved_quarters = await quarters(STATS_SOLVED_PER_QUARTER)
+        assert ratings is not None and blocked is not None
+        by_priority = {
+            p: first.spread(priority=p, business=p in business_priorities) for p in Priority
+        }
+        return DeskStats(
+            since=since,
+            until=until,
+            days=round((until - since) / timedelta(days=1)),
+            opened=opened,
+            solved=solved,
+            closed=closed,
+            backlog={s: live.get(s, 0) for s in (Status.OPEN, Status.PENDING, Status.SOLVED)},
+            first_response=first.spread(),
+            first_response_business=first.spread(business=True),
+            resolution=resolution.spread(),
+            resolution_business=resolution.spread(business=True),
+            first_response_by_priority=by_priority,
+            targets=targets,
+            ratings=int(ratings["n"]),
+            rating_total=int(ratings["total"]),
+            blocked_customers=int(blocked["n"]),
+            days_counted=per_day(opened_quarters, solved_quarters, since, until, tz),
         )
 
-        def when(value: int | None) -> str:
-            return "" if value is None else from_ts(value).isoformat()
-
-        return [
-            (
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                when(r[7]),
-                when(r[8]),
-                when(r[9]),
-                r[10] or "",
-                r[11] or "",
-                r[12] or "",
-            )
-            for r in rows
-        ]
+    async def export_batches(
+        self, since: datetime | None, *, full: bool, batch: int = 2000
+    ) -> AsyncIterator[list[ExportRow]]:
+        """The tickets created since `since` (all if None), `batch` at a time, in order."""
+        after, start = 0, 0 if since is None else to_ts(since)
+        while True:
+            rows = await self._db.fetch_all(EXPORT_BATCH, (after, start, batch))
+            if not rows:
+                return
+            messages: dict[int, list[ExportMessage]] = {}
+            if full:
+                for m in await self._db.fetch_all(
+                    EXPORT_MESSAGES, (rows[0]["number"], rows[-1]["number"])
+                ):
+                    messages.setdefault(m["ticket_number"], []).append(
+                        ExportMessage(
+                            from_ts(m["created_at"]), m["author"], bool(m["internal"]), m["body"]
+                        )
+                    )
+            yield [_export_row(r, messages.get(r["number"], ()), full) for r in rows]
+            after = int(rows[-1]["number"])
 
     async def events(self, number: int) -> list[TicketEvent]:
         rows = await self._db.fetch_all(
@@ -700,6 +822,28 @@ class Figures:
         return self.rating_total / self.ratings if self.ratings else None
 
 
+def _export_row(row: sqlite3.Row, messages: Sequence[ExportMessage], full: bool) -> ExportRow:
+    assignee = None
+    if row["assignee_id"] is not None:
+        name = " ".join(p for p in (row["assignee_first"], row["assignee_last"]) if p)
+        assignee = name or str(row["assignee_id"])
+    return ExportRow(
+        number=row["number"],
+        created_at=from_ts(row["created_at"]),
+        department=row["department"],
+        priority=row["priority"],
+        status=row["status"],
+        first_response_due_at=from_ts(row["first_response_due_at"]),
+        first_response_at=_opt_ts(row["first_response_at"]),
+        solved_at=_opt_ts(row["solved_at"]),
+        closed_at=_opt_ts(row["closed_at"]),
+        rating=row["score"],
+        assignee=assignee,
+        subject=row["subject"] if full else "",
+        messages=messages,
+    )
+
+
 def _relay(row: sqlite3.Row) -> Relay:
     return Relay(
         ticket_number=row["ticket_number"],
@@ -727,6 +871,11 @@ _TICKET_FIELDS = frozenset(
         "status_changed_at",
         "solve_reminder_at",
         "customer_unreachable",
+        "solved_at",
+        "closed_at",
+        "resolved_at",
+        "first_response_business",
+        "resolution_business",
     }
 )
 

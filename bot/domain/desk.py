@@ -12,9 +12,10 @@ from bot.config import SUPPORTED_LOCALES, Department, ResponseTarget, Settings
 from bot.domain.faq import Faq
 from bot.domain.flood import FloodGuard
 from bot.domain.fraud import Guarded, guard
-from bot.domain.models import Attachment, Audience, Draft, Priority, Ticket, User
+from bot.domain.models import AnswerFile, Attachment, Audience, Draft, Priority, Ticket, User
 from bot.domain.outbox import AGENT_ANSWER
-from bot.domain.sla import first_response_due
+from bot.domain.sla import WorkCalendar
+from bot.domain.stats import DeskStats
 from bot.domain.tickets import TicketService
 from bot.domain.validation import FileProblem, check_attachment, check_file_kind
 from bot.i18n import negotiate_locale
@@ -33,6 +34,7 @@ from storage import (
     TicketRepo,
     UserRepo,
 )
+from storage.forget import Forgotten, forget_customer
 
 Clock = Callable[[], datetime]
 
@@ -70,7 +72,11 @@ class Desk:
         self.quarantine = Quarantine(db)
         self.retention = Retention(db)
         self.held = HeldMessageRepo(db)
-        self.service = TicketService(self.tickets, self.ratings, clock, self.due_at)
+        # One calendar for every clock that counts working time (due times, figures, FAQ).
+        self.calendar = WorkCalendar.from_settings(settings)
+        self.service = TicketService(
+            self.tickets, self.ratings, clock, self.due_at, self.calendar.between
+        )
         self.flood = FloodGuard(settings.customer_rate_limit)
         self._default_locale: str | None = None
         self._admin_locale: str | None = None
@@ -164,11 +170,13 @@ class Desk:
         keyboard: dict[str, Any] | None = None,
         ticket_number: int | None = None,
         edit_message_id: int | None = None,
+        file: AnswerFile | None = None,
     ) -> None:
         """Owe an agent the answer to what they asked, in the agents' chat's first lane.
 
         It goes through the outbox like everything else said there: the chat has one budget
-        of messages a minute, and an update's handler never waits for it.
+        of messages a minute, and an update's handler never waits for it. With `file`, the
+        answer is that photo or document and `text` its caption.
         """
         await self.outbox.add(
             AGENT_ANSWER,
@@ -182,7 +190,24 @@ class Desk:
                 "thread_id": thread_id,
                 "keyboard": keyboard,
                 "edit_message_id": edit_message_id,
+                **({"file": file.to_json()} if file is not None else {}),
             },
+        )
+
+    async def stats(self, days: int) -> DeskStats:
+        """The figures of the last `days` days, on the desk's calendar."""
+        now = self.clock().astimezone(self.settings.tz)
+        business = [p for p in Priority if self.target(p).business_hours]
+        return await self.tickets.desk_stats(
+            now - timedelta(days=days), now, self.settings.tz, business
+        )
+
+    async def forget(
+        self, user_id: int, operator_id: int | None, *, marker: str, name: str
+    ) -> Forgotten | None:
+        """Anonymize a customer at their request (None if unknown); see storage.forget."""
+        return await forget_customer(
+            self.db, user_id, operator_id=operator_id, marker=marker, name=name, now=self.clock()
         )
 
     def is_operator(self, user_id: int) -> bool:
@@ -233,12 +258,7 @@ class Desk:
     # Tickets
 
     def due_at(self, priority: Priority, created_at: datetime) -> datetime:
-        return first_response_due(
-            created_at,
-            self.settings.response_targets[priority.value],
-            self.settings.business_hours,
-            self.settings.tz,
-        )
+        return self.calendar.due(created_at, self.settings.response_targets[priority.value])
 
     async def submit(self, draft: Draft, locale: str) -> Ticket:
         """Turn a complete draft into a ticket (and drop the draft in the same transaction)."""

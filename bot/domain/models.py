@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -257,3 +258,23 @@ class HeldMessage:
     body: str
     attachment: Attachment | None = None
     media_group_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerFile:
+    """A photo or document owed to an agent (a chart, an export), carried in the outbox."""
+
+    kind: AttachmentKind
+    name: str
+    data: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "name": self.name,
+            "data": base64.b64encode(self.data).decode("ascii"),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AnswerFile:
+        return cls(AttachmentKind(data["kind"]), str(data["name"]), base64.b64decode(data["data"]))

@@ -28,6 +28,7 @@ UNDELIVERABLE = "undeliverable"
 CUSTOMER_STATUS = "customer_status"
 TEXT_PART = "text_part"  # a further part of a text too long for one message
 DRAFT_EXPIRED = "draft_expired"  # a form left idle past its timeout
+FORGOTTEN = "forgotten"  # the customer's data was anonymized at their request
 
 
 class AdminLane(IntEnum):

@@ -31,6 +31,14 @@ from storage.repos import RatingRepo, TicketRepo, TicketUnit
 
 Clock = Callable[[], datetime]
 DueAt = Callable[[Priority, datetime], datetime]
+# Working time between two moments on the desk's calendar (bot.domain.sla.WorkCalendar).
+BusinessTime = Callable[[datetime, datetime], timedelta]
+RESOLVED = frozenset({Status.SOLVED, Status.CLOSED})
+
+
+def _no_business_time(start: datetime, end: datetime) -> timedelta:
+    return end - start
+
 
 STATUS_EVENT = "status"
 
@@ -77,12 +85,37 @@ class Change:
 
 class TicketService:
     def __init__(
-        self, tickets: TicketRepo, ratings: RatingRepo, clock: Clock, due_at: DueAt
+        self,
+        tickets: TicketRepo,
+        ratings: RatingRepo,
+        clock: Clock,
+        due_at: DueAt,
+        business_time: BusinessTime = _no_business_time,
     ) -> None:
         self._tickets = tickets
         self._ratings = ratings
         self._clock = clock
         self._due_at = due_at
+        self._business_time = business_time
+
+    def _business_seconds(self, start: datetime, end: datetime) -> int:
+        return int(self._business_time(start, end).total_seconds())
+
+    def _resolution_marks(self, ticket: Ticket, status: Status, now: datetime) -> dict[str, Any]:
+        """The figures' timestamps for a change of status (see migration 0012)."""
+        marks: dict[str, Any] = {}
+        if status is Status.SOLVED:
+            marks["solved_at"] = now
+        if status is Status.CLOSED:
+            marks["closed_at"] = now
+        if status in RESOLVED and ticket.status not in RESOLVED:
+            marks["resolved_at"] = now
+            marks["resolution_business"] = self._business_seconds(ticket.created_at, now)
+        elif status not in RESOLVED:
+            # Reopened: it is unresolved again, and its resolution is counted when it is.
+            marks.update(solved_at=None, closed_at=None, resolved_at=None)
+            marks["resolution_business"] = None
+        return marks
 
     async def _load(self, unit: TicketUnit, number: int) -> Ticket:
         note_ticket(number)
@@ -124,7 +157,11 @@ class TicketService:
         status = next_status(ticket.status, action)
         if status is not ticket.status:
             await unit.update(
-                ticket.number, status=status, status_changed_at=now, solve_reminder_at=None
+                ticket.number,
+                status=status,
+                status_changed_at=now,
+                solve_reminder_at=None,
+                **self._resolution_marks(ticket, status, now),
             )
             await unit.add_event(
                 ticket.number, STATUS_EVENT, actor, actor_id, ticket.status, status, now
@@ -203,7 +240,11 @@ class TicketService:
             before = await self._load(unit, number)
             await self._move(unit, before, Action.AGENT_REPLY, Author.AGENT, agent_id, now)
             if before.first_response_at is None:
-                await unit.update(number, first_response_at=now)
+                await unit.update(
+                    number,
+                    first_response_at=now,
+                    first_response_business=self._business_seconds(before.created_at, now),
+                )
                 await unit.add_event(
                     number, "first_response", Author.AGENT, agent_id, None, None, now
                 )

@@ -222,9 +222,10 @@ async def test_a_flood_is_answered_once_kept_whole_and_batched_for_the_agents(
             assert all(f"message number {n}" in bodies for n in range(60))
             relayed = "\n".join(m.text for m in desk.agents_read())
             assert all(f"message number {n}\n" in relayed + "\n" for n in range(60))
-            # Some arrive one by one while the group's budget has room; once a backlog forms
-            # the rest come in batches: never more messages than a minute's budget.
-            assert len(desk.agents_read()) <= 20
+            # Some arrive one by one while the group's budget has room (20 a minute); once a
+            # backlog forms the rest come in batches of up to 50: 60 messages make at most
+            # the minute's 20 and two batches, however fast the bot is.
+            assert len(desk.agents_read()) <= 22
             assert any(" messages\n" in m.text for m in desk.agents_read())
             assert fake.throttled == []
 

@@ -20,7 +20,7 @@ async def test_stats_before_any_answer_still_has_the_median_line(
     settings = make_settings(telegram_api_url=fake.url, operator_ids=[operator.id])
     async with running(settings):
         figures = await operator.says("/stats")
-    assert "Median first response: —, no ticket answered yet" in figures.text.splitlines()
+    assert "• On the clock: —" in figures.text.splitlines()
 
 
 async def test_stats_speak_the_agents_language_and_the_operators_numbers(
@@ -46,7 +46,7 @@ async def test_stats_speak_the_agents_language_and_the_operators_numbers(
         figures = await operator.says("/stats")
     lines = figures.text.splitlines()
     # The agents' word for a pending ticket, not the customer's "Waiting for your reply".
-    assert f"{tr('Waiting for the customer', 'sv')}: 1" in lines
+    assert f"• {tr('Waiting for the customer', 'sv')}: 1" in lines
     assert tr("Waiting for your reply", "sv") not in figures.text
     assert "(100\xa0%)" in figures.text  # Swedish writes a space before the percent sign
     assert "5,0" in figures.text and "5.0" not in figures.text

@@ -146,3 +146,29 @@ async def test_the_plan_check_catches_a_scan_and_a_sort(stocked: Database) -> No
     assert "USE TEMP B-TREE FOR ORDER BY" in plan
     plan = await _plan(stocked, "SELECT * FROM tickets WHERE subject = 'x'", ())
     assert plan == ["SCAN tickets"]
+
+
+# /stats over a period: each query seeks its covering index to the period's start and reads
+# no table row. Their GROUP BY sorts a temporary B-tree of a handful of groups (or of the
+# period's quarter hours), which is allowed here, unlike a sort of the rows themselves.
+PERIOD_QUERIES: dict[str, tuple[str, tuple[Any, ...], str]] = {
+    "opened and targets": (repos.STATS_OPENED, (0, 2_000_000), "tickets_created (created_at>?)"),
+    "solved": (repos.STATS_SOLVED, (0,), "tickets_solved (solved_at>?)"),
+    "closed": (repos.STATS_CLOSED, (0,), "tickets_closed (closed_at>?)"),
+    "first responses": (repos.STATS_FIRST_RESPONSES, (0,), "tickets_answered"),
+    "resolutions": (repos.STATS_RESOLUTIONS, (0,), "tickets_resolved (resolved_at>?)"),
+    "opened per quarter hour": (repos.STATS_OPENED_PER_QUARTER, (0,), "tickets_created"),
+    "solved per quarter hour": (repos.STATS_SOLVED_PER_QUARTER, (0,), "tickets_solved"),
+    "ratings": (repos.STATS_RATINGS, (0,), "ratings_by_time (created_at>?)"),
+    "blocked customers": (repos.STATS_BLOCKED, (), "tickets_unreachable"),
+}
+
+
+@pytest.mark.parametrize("name", PERIOD_QUERIES)
+async def test_a_period_query_reads_only_its_covering_index(stocked: Database, name: str) -> None:
+    sql, params, index = PERIOD_QUERIES[name]
+    plan = await _plan(stocked, sql, params)
+    reads = [step for step in plan if step.startswith(("SCAN", "SEARCH"))]
+    assert len(reads) == 1 and index in reads[0], plan
+    assert "INDEX" in reads[0], plan
+    assert [s for s in plan if "TEMP B-TREE FOR ORDER BY" in s] == [], plan

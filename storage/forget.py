@@ -1,0 +1,190 @@
+"""A customer's request to be forgotten: every trace of what they wrote and who they are is
+replaced, in one transaction, while their tickets and the desk's figures stay.
+
+What is replaced: the user's name and username; the subject, every message (theirs and
+the agents' answers, which quote them) and the rating comment of each of their tickets;
+their attachments' file ids and names. What goes: their draft, their messages held for a
+choice of ticket, their conversation states. Copies elsewhere (updates in the inbox and
+the quarantine, outbox payloads) are scrubbed: every string that holds one of their texts
+or names is replaced, so a queued update can still be handled and a queued notice still
+delivered, saying nothing of them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.domain.models import Audience, Author
+from bot.domain.outbox import FORGOTTEN
+from storage.db import Database, Transaction
+from storage.repos import TicketRepo, enqueue, to_ts
+
+# A text shorter than this is matched only whole ("Ok" must not blank every "Ok, thanks").
+SHORTEST_PART = 4
+FORGOTTEN_EVENT = "forgotten"
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    user_id: int
+    tickets: list[int]
+    messages: int
+    attachments: int
+    scrubbed: int  # rows of the inbox, quarantine and outbox that held their words
+
+
+class _Scrubber:
+    def __init__(self, needles: Iterable[str], marker: str) -> None:
+        found = {n.strip() for n in needles if n and n.strip()}
+        self._whole = {n.casefold() for n in found}
+        self._parts = [n.casefold() for n in found if len(n) >= SHORTEST_PART]
+        self._marker = marker
+
+    def _hit(self, text: str) -> bool:
+        folded = text.casefold()
+        return folded.strip() in self._whole or any(p in folded for p in self._parts)
+
+    def scrub(self, value: Any) -> tuple[Any, bool]:
+        """`value` with every string that holds a needle replaced; whether any was."""
+        if isinstance(value, str):
+            return (self._marker, True) if self._hit(value) else (value, False)
+        if isinstance(value, list):
+            pairs = [self.scrub(v) for v in value]
+            return [v for v, _ in pairs], any(hit for _, hit in pairs)
+        if isinstance(value, dict):
+            pairs_d = {k: self.scrub(v) for k, v in value.items()}
+            return {k: v for k, (v, _) in pairs_d.items()}, any(h for _, h in pairs_d.values())
+        return value, False
+
+
+async def _texts(tx: Transaction, user_id: int, numbers: list[int]) -> list[str]:
+    """Everything the person wrote or is called, to find its copies by."""
+    texts: list[str] = []
+    user = await tx.fetch_one(
+        "SELECT first_name, last_name, username FROM users WHERE id = ?", (user_id,)
+    )
+    assert user is not None
+    texts.extend(v for v in (user["first_name"], user["last_name"], user["username"]) if v)
+    if user["first_name"] and user["last_name"]:
+        texts.append(f"{user['first_name']} {user['last_name']}")
+    for number in numbers:
+        rows = await tx.fetch_all(
+            "SELECT body FROM ticket_messages WHERE ticket_number = ?", (number,)
+        )
+        texts.extend(r["body"] for r in rows)
+        ticket = await tx.fetch_one("SELECT subject FROM tickets WHERE number = ?", (number,))
+        if ticket is not None:
+            texts.append(ticket["subject"])
+        rating = await tx.fetch_one(
+            "SELECT comment FROM ratings WHERE ticket_number = ?", (number,)
+        )
+        if rating is not None and rating["comment"]:
+            texts.append(rating["comment"])
+    held = await tx.fetch_all("SELECT body FROM held_messages WHERE customer_id = ?", (user_id,))
+    texts.extend(r["body"] for r in held)
+    draft = await tx.fetch_one("SELECT data FROM drafts WHERE user_id = ?", (user_id,))
+    if draft is not None:
+        data = json.loads(draft["data"])
+        texts.extend(str(data.get(k)) for k in ("subject", "message") if data.get(k))
+    # A long message is also copied in parts (Telegram's 4096-character limit), so each
+    # line counts as well.
+    return texts + [line for t in texts for line in t.splitlines() if line.strip()]
+
+
+async def _scrub_json_rows(
+    tx: Transaction, scrubber: _Scrubber, table: str, key: str, column: str
+) -> int:
+    # Table and column names come from the fixed calls below, never from input.
+    rows = await tx.fetch_all(f"SELECT {key}, {column} FROM {table}")
+    changed = 0
+    for row in rows:
+        value, hit = scrubber.scrub(json.loads(row[column]))
+        if hit:
+            await tx.execute(
+                f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
+                (json.dumps(value, ensure_ascii=False), row[key]),
+            )
+            changed += 1
+    return changed
+
+
+async def _drop_conversations(tx: Transaction, user_id: int) -> None:
+    for row in await tx.fetch_all("SELECT name, key FROM ptb_conversations"):
+        if user_id in json.loads(row["key"]):
+            await tx.execute(
+                "DELETE FROM ptb_conversations WHERE name = ? AND key = ?",
+                (row["name"], row["key"]),
+            )
+
+
+async def forget_customer(
+    db: Database,
+    user_id: int,
+    *,
+    operator_id: int | None,
+    marker: str,
+    name: str,
+    now: datetime,
+) -> Forgotten | None:
+    """Anonymize `user_id` (None if unknown): see the module's docstring.
+
+    `marker` replaces every text, `name` the person's name (both in the agents' language,
+    since agents read them); `operator_id` is recorded as the actor (None: the command line).
+    """
+    ts = to_ts(now)
+    async with db.transaction() as tx:
+        if await tx.fetch_one("SELECT 1 FROM users WHERE id = ?", (user_id,)) is None:
+            return None
+        numbers = [
+            int(r["number"])
+            for r in await tx.fetch_all(
+                "SELECT number FROM tickets WHERE customer_id = ? ORDER BY number", (user_id,)
+            )
+        ]
+        scrubber = _Scrubber(await _texts(tx, user_id, numbers), marker)
+        messages = attachments = 0
+        for number in numbers:
+            messages += await tx.execute(
+                "UPDATE ticket_messages SET body = ? WHERE ticket_number = ?", (marker, number)
+            )
+            attachments += await tx.execute(
+                "UPDATE attachments SET file_id = '', file_unique_id = '', file_name = NULL"
+                " WHERE ticket_number = ?",
+                (number,),
+            )
+            await tx.execute(
+                "UPDATE tickets SET subject = ?, updated_at = ? WHERE number = ?",
+                (marker, ts, number),
+            )
+            await tx.execute("UPDATE ratings SET comment = NULL WHERE ticket_number = ?", (number,))
+            await TicketRepo._add_event(
+                tx, number, FORGOTTEN_EVENT, Author.AGENT, operator_id, None, None, ts
+            )
+        await tx.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+        await tx.execute("DELETE FROM held_messages WHERE customer_id = ?", (user_id,))
+        await _drop_conversations(tx, user_id)
+        scrubbed = 0
+        scrubbed += await _scrub_json_rows(tx, scrubber, "inbox", "update_id", "payload")
+        scrubbed += await _scrub_json_rows(
+            tx, scrubber, "quarantined_updates", "update_id", "payload"
+        )
+        scrubbed += await _scrub_json_rows(tx, scrubber, "outbox", "id", "payload")
+        # What was still owed to them would now say nothing (or quote the marker).
+        await tx.execute(
+            "UPDATE outbox SET state = 'failed', last_error = ?, done_at = ?"
+            " WHERE state = 'pending' AND audience = 'customer' AND chat_id = ?",
+            ("forgotten at the customer's request", ts, user_id),
+        )
+        await tx.execute(
+            "UPDATE users SET first_name = ?, last_name = NULL, username = NULL,"
+            " reply_ticket = NULL, reply_since = NULL, updated_at = ? WHERE id = ?",
+            (name, ts, user_id),
+        )
+        # They are told, in the same transaction: if they blocked the bot, the outbox
+        # records it as undeliverable and stops.
+        await enqueue(tx, FORGOTTEN, Audience.CUSTOMER, now, chat_id=user_id)
+    return Forgotten(user_id, numbers, messages, attachments, scrubbed)
