@@ -44,8 +44,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=f"{fake.url}/bot",
-                   base_file_url=f"{fake.url}/file/bot") as bot:
+    async with Bot(TOKEN, base_url=f"{fake.url}/bot", base_file_url=f"{fake.url}/file/bot") as bot:
         yield bot
 
 
@@ -54,8 +53,10 @@ def keyboard(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
 
 
 async def post_raw(fake: FakeTelegram, path: str, **kwargs: Any) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as session, session.post(f"{fake.url}{path}",
-                                                                **kwargs) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{fake.url}{path}", **kwargs) as response,
+    ):
         return response.status, await response.json()
 
 
@@ -63,23 +64,32 @@ async def post_raw(fake: FakeTelegram, path: str, **kwargs: Any) -> tuple[int, A
 async def test_get_me(fake: FakeTelegram, bot: Bot) -> None:
     me = await bot.get_me()
     assert (me.id, me.username, me.is_bot, me.can_join_groups) == (
-        7000001, "support_desk_bot", True, True)
+        7000001,
+        "support_desk_bot",
+        True,
+        True,
+    )
     assert [c.method for c in fake.calls] == ["getMe", "getMe"]  # initialize() + ours
 
 
 async def test_wrong_token_and_unknown_method_raw(fake: FakeTelegram) -> None:
     assert await post_raw(fake, "/bot1:WRONG/getMe") == (
-        401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+        401,
+        {"ok": False, "error_code": 401, "description": "Unauthorized"},
+    )
     assert await post_raw(fake, f"/bot{TOKEN}/sendTelepathy") == (
-        404, {"ok": False, "error_code": 404, "description": "Not Found"})
+        404,
+        {"ok": False, "error_code": 404, "description": "Not Found"},
+    )
     status, body = await post_raw(fake, f"/bot{TOKEN}/GETME")  # names are case-insensitive
     assert (status, body["result"]["username"]) == (200, "support_desk_bot")
 
 
 async def test_json_body_is_accepted(fake: FakeTelegram) -> None:
     alice = fake.user("Alice")
-    status, body = await post_raw(fake, f"/bot{TOKEN}/sendMessage",
-                                  json={"chat_id": alice.id, "text": "hi"})
+    status, body = await post_raw(
+        fake, f"/bot{TOKEN}/sendMessage", json={"chat_id": alice.id, "text": "hi"}
+    )
     assert (status, body["result"]["text"]) == (200, "hi")
 
 
@@ -112,8 +122,12 @@ async def test_chat_not_found(bot: Bot) -> None:
 # -- sending and formatting ---------------------------------------------------------------------
 async def test_send_message_with_html_and_buttons(fake: FakeTelegram, bot: Bot) -> None:
     alice = fake.user("Alice")
-    first = await bot.send_message(alice.id, "<b>Ticket</b> &amp; more", parse_mode="HTML",
-                                   reply_markup=keyboard(("Close", "t1:close:7")))
+    first = await bot.send_message(
+        alice.id,
+        "<b>Ticket</b> &amp; more",
+        parse_mode="HTML",
+        reply_markup=keyboard(("Close", "t1:close:7")),
+    )
     second = await bot.send_message(alice.id, "again")
     assert (first.text, second.message_id) == ("Ticket & more", first.message_id + 1)
     assert first.entities[0].type == "bold"
@@ -155,25 +169,29 @@ async def test_blocked_user_gives_forbidden(fake: FakeTelegram, bot: Bot) -> Non
 async def test_replies(fake: FakeTelegram, bot: Bot) -> None:
     alice = fake.user("Alice")
     question = alice.send("help?")
-    answer = await bot.send_message(alice.id, "sure",
-                                    reply_parameters=ReplyParameters(question["message_id"]))
+    answer = await bot.send_message(
+        alice.id, "sure", reply_parameters=ReplyParameters(question["message_id"])
+    )
     assert answer.reply_to_message is not None
     assert answer.reply_to_message.text == "help?"
     assert fake.last(alice).reply_to_message_id == question["message_id"]
     with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
         await bot.send_message(alice.id, "x", reply_parameters=ReplyParameters(999))
-    await bot.send_message(alice.id, "x", reply_parameters=ReplyParameters(
-        999, allow_sending_without_reply=True))
+    await bot.send_message(
+        alice.id, "x", reply_parameters=ReplyParameters(999, allow_sending_without_reply=True)
+    )
 
 
 async def test_edits(fake: FakeTelegram, bot: Bot) -> None:
     alice = fake.user("Alice")
     message = await bot.send_message(alice.id, "v1", reply_markup=keyboard(("OK", "ok")))
-    await bot.edit_message_text("v2", alice.id, message.message_id,
-                                reply_markup=keyboard(("OK", "ok")))
+    await bot.edit_message_text(
+        "v2", alice.id, message.message_id, reply_markup=keyboard(("OK", "ok"))
+    )
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
-        await bot.edit_message_text("v2", alice.id, message.message_id,
-                                    reply_markup=keyboard(("OK", "ok")))
+        await bot.edit_message_text(
+            "v2", alice.id, message.message_id, reply_markup=keyboard(("OK", "ok"))
+        )
     await bot.edit_message_text("v3", alice.id, message.message_id)  # drops the keyboard
     with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
         await bot.edit_message_text("v3", alice.id, 999)
@@ -222,7 +240,8 @@ async def test_customer_media_edits_and_misc_methods(fake: FakeTelegram, bot: Bo
     alice.edit(alice.send("typo"), "fixed")
     updates = await bot.get_updates()
     assert [u.message.media_group_id for u in updates[:2] if u.message] == [
-        album[0]["media_group_id"]] * 2
+        album[0]["media_group_id"]
+    ] * 2
     assert updates[-1].edited_message is not None
     assert updates[-1].edited_message.text == "fixed"
     photo_file = await bot.get_file(album[0]["photo"][-1]["file_id"])
@@ -244,7 +263,9 @@ async def test_members_and_chats(fake: FakeTelegram, bot: Bot) -> None:
     assert (await bot.get_chat_member(desk.id, stranger.id)).status == "left"
     assert (await bot.get_chat_member(desk.id, fake.bot_id)).status == "administrator"
     assert {m.user.id for m in await bot.get_chat_administrators(desk.id)} == {
-        agent.id, fake.bot_id}
+        agent.id,
+        fake.bot_id,
+    }
     info = await bot.get_chat(desk.id)
     assert (info.title, info.is_forum) == ("Agents", True)
     await bot.leave_chat(desk.id)
@@ -276,7 +297,8 @@ async def test_commands_and_descriptions(fake: FakeTelegram, bot: Bot) -> None:
     scope = BotCommandScopeAllPrivateChats()
     await bot.set_my_commands([BotCommand("start", "Start")], scope=scope, language_code="de")
     assert [c.command for c in await bot.get_my_commands(scope=scope, language_code="de")] == [
-        "start"]
+        "start"
+    ]
     assert await bot.get_my_commands() == ()
     with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand("Start", "Start")])
@@ -299,8 +321,9 @@ async def test_fault_injection(
     fake.fail_next("sendMessage")
     with pytest.raises(NetworkError):
         await bot.send_message(alice.id, "hi")
-    fake.fail_next("sendMessage", status=403, description="Forbidden: user is deactivated",
-                   chat_id=bob)
+    fake.fail_next(
+        "sendMessage", status=403, description="Forbidden: user is deactivated", chat_id=bob
+    )
     await bot.send_message(alice.id, "only Bob's chat fails")
     with pytest.raises(Forbidden, match=r"(?i)user is deactivated"):
         await bot.send_message(bob.id, "hi")
@@ -354,7 +377,8 @@ async def test_private_chat_allows_a_burst_of_three_then_one_a_second(
     assert retry.value.retry_after == dt.timedelta(seconds=1)
     assert [m.text for m in fake.sent(alice)] == ["burst 0", "burst 1", "burst 2"]
     assert [(t.method, t.chat_id, t.at, t.retry_after) for t in fake.throttled] == [
-        ("sendMessage", alice.id, 1000.0, 1)]
+        ("sendMessage", alice.id, 1000.0, 1)
+    ]
     clock.now += 0.5
     with pytest.raises(RetryAfter):  # half a token is not a message
         await bot.send_message(alice.id, "too early")
@@ -363,8 +387,7 @@ async def test_private_chat_allows_a_burst_of_three_then_one_a_second(
     bob = fake.user("Bob")  # another chat has its own bucket
     await bot.send_message(bob.id, "hi Bob")
     report = fake.rate_report()
-    assert (report.messages, report.throttled, report.min_private_gap) == (
-        5, 2, {alice.id: 0.0})
+    assert (report.messages, report.throttled, report.min_private_gap) == (5, 2, {alice.id: 0.0})
     clock.now += 10  # the bucket refills to three, not more
     for n in range(3):
         await bot.send_message(alice.id, f"again {n}")
@@ -372,9 +395,7 @@ async def test_private_chat_allows_a_burst_of_three_then_one_a_second(
         await bot.send_message(alice.id, "no fourth")
 
 
-async def test_group_allows_twenty_a_minute(
-    fake: FakeTelegram, bot: Bot, clock: Clock
-) -> None:
+async def test_group_allows_twenty_a_minute(fake: FakeTelegram, bot: Bot, clock: Clock) -> None:
     agents = fake.group("Agents")
     for n in range(18):
         await bot.send_message(agents.id, f"card {n}")
@@ -456,13 +477,21 @@ async def test_limits_switch_on_in_a_running_fake_with_the_real_history(
 async def test_refusal_is_telegrams_429_payload(fake: FakeTelegram, clock: Clock) -> None:
     alice = fake.user("Alice")
     for n in range(3):
-        status, _ = await post_raw(fake, f"/bot{TOKEN}/sendMessage",
-                                   data={"chat_id": str(alice.id), "text": str(n)})
+        status, _ = await post_raw(
+            fake, f"/bot{TOKEN}/sendMessage", data={"chat_id": str(alice.id), "text": str(n)}
+        )
         assert status == 200
-    assert await post_raw(fake, f"/bot{TOKEN}/sendMessage",
-                          data={"chat_id": str(alice.id), "text": "4"}) == (
-        429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-              "parameters": {"retry_after": 1}})
+    assert await post_raw(
+        fake, f"/bot{TOKEN}/sendMessage", data={"chat_id": str(alice.id), "text": "4"}
+    ) == (
+        429,
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 1",
+            "parameters": {"retry_after": 1},
+        },
+    )
     assert len(fake.sent(alice)) == 3
 
 
@@ -496,8 +525,9 @@ async def test_get_updates_wakes_up_on_new_update(fake: FakeTelegram, bot: Bot) 
 
 async def test_press_and_answer(fake: FakeTelegram, bot: Bot) -> None:
     alice = fake.user("Alice")
-    await bot.send_message(alice.id, "Rate us", reply_markup=keyboard(("Good", "r:1"),
-                                                                      ("Bad", "r:0")))
+    await bot.send_message(
+        alice.id, "Rate us", reply_markup=keyboard(("Good", "r:1"), ("Bad", "r:0"))
+    )
     query_id = alice.press(fake.last(alice), "Good")
     with pytest.raises(AssertionError, match="no button"):
         alice.press(fake.last(alice), "Meh")
@@ -539,8 +569,12 @@ async def test_real_application_polls_and_replies(fake: FakeTelegram) -> None:
         await update.effective_message.reply_text(f"echo: {update.effective_message.text}")
 
     app: Application[Any, Any, Any, Any, Any, Any] = (
-        ApplicationBuilder().token(TOKEN).base_url(f"{fake.url}/bot")
-        .base_file_url(f"{fake.url}/file/bot").build())
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(f"{fake.url}/bot")
+        .base_file_url(f"{fake.url}/file/bot")
+        .build()
+    )
     app.add_handler(MessageHandler(filters.TEXT, echo))
     alice = fake.user("Alice")
     async with app:

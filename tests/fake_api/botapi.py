@@ -32,24 +32,60 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64  # bytes, not characters
 BOT_FILE_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files for bots
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
-_CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note",
-    "upload_video_note",
-})
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 # Content fields a copy keeps (service messages have none of them and cannot be copied).
-_COPYABLE = ("text", "entities", "caption", "caption_entities", "photo", "document", "video",
-             "animation", "voice", "audio", "video_note", "sticker", "location", "venue",
-             "contact", "dice", "poll", "has_media_spoiler", "show_caption_above_media")
-_MEDIA_PARAMS = {"sendPhoto": "photo", "sendDocument": "document", "sendVideo": "video",
-                 "sendAnimation": "animation", "sendVoice": "voice", "sendAudio": "audio",
-                 "sendVideoNote": "video_note", "sendSticker": "sticker"}
+_COPYABLE = (
+    "text",
+    "entities",
+    "caption",
+    "caption_entities",
+    "photo",
+    "document",
+    "video",
+    "animation",
+    "voice",
+    "audio",
+    "video_note",
+    "sticker",
+    "location",
+    "venue",
+    "contact",
+    "dice",
+    "poll",
+    "has_media_spoiler",
+    "show_caption_above_media",
+)
+_MEDIA_PARAMS = {
+    "sendPhoto": "photo",
+    "sendDocument": "document",
+    "sendVideo": "video",
+    "sendAnimation": "animation",
+    "sendVoice": "voice",
+    "sendAudio": "audio",
+    "sendVideoNote": "video_note",
+    "sendSticker": "sticker",
+}
 
 
 def api(name: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         HANDLERS[name] = handler
         return handler
+
     return register
 
 
@@ -109,23 +145,35 @@ def inline_markup(markup: Any) -> JSON | None:
         return None  # reply keyboards are shown to the user but not part of the Message
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an "
-                          "Object")
+        raise bad_request(
+            "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
+        )
     for button in (b for row in rows for b in row):
         if not isinstance(button, dict) or not button.get("text"):
-            raise bad_request("can't parse inline keyboard button: Text buttons are unallowed "
-                              "in the inline keyboard")
+            raise bad_request(
+                "can't parse inline keyboard button: Text buttons are unallowed "
+                "in the inline keyboard"
+            )
         data = button.get("callback_data")
         if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
             raise bad_request("BUTTON_DATA_INVALID")
         if len(set(button) - {"text", "style", "icon_custom_emoji_id"}) != 1:
-            raise bad_request("can't parse inline keyboard button: Text buttons are unallowed "
-                              "in the inline keyboard")
+            raise bad_request(
+                "can't parse inline keyboard button: Text buttons are unallowed "
+                "in the inline keyboard"
+            )
     return {"inline_keyboard": rows}
 
 
-def deliver(fake: FakeTelegram, chat: FakeChat, method: str, p: JSON, content: JSON, *,
-            media_group_id: str | None = None) -> JSON:
+def deliver(
+    fake: FakeTelegram,
+    chat: FakeChat,
+    method: str,
+    p: JSON,
+    content: JSON,
+    *,
+    media_group_id: str | None = None,
+) -> JSON:
     """Store a message the bot sends and return it as Telegram would."""
     content = {k: v for k, v in content.items() if v is not None}
     markup = inline_markup(p.get("reply_markup"))
@@ -133,16 +181,19 @@ def deliver(fake: FakeTelegram, chat: FakeChat, method: str, p: JSON, content: J
         content["reply_markup"] = markup
     reply = p.get("reply_parameters") or {}
     message = fake.build_message(
-        chat, dict(fake.bot_user), content, thread_id=p.get("message_thread_id"),
+        chat,
+        dict(fake.bot_user),
+        content,
+        thread_id=p.get("message_thread_id"),
         reply_to=reply.get("message_id"),
         allow_without_reply=bool(reply.get("allow_sending_without_reply")),
-        media_group_id=media_group_id)
+        media_group_id=media_group_id,
+    )
     fake.record_sent(message, method, p)
     return copy.deepcopy(message)
 
 
-def resolve_file(fake: FakeTelegram, value: Any, kind: str,
-                 files: Files) -> StoredFile:
+def resolve_file(fake: FakeTelegram, value: Any, kind: str, files: Files) -> StoredFile:
     """A file parameter: an upload, ``attach://name``, an HTTP URL or a known file_id."""
     if isinstance(value, str) and value.startswith("attach://"):
         value = files.get(value.removeprefix("attach://"))
@@ -185,9 +236,11 @@ def editable(fake: FakeTelegram, p: JSON) -> tuple[JSON, SentMessage]:
 def apply_edit(message: JSON, sent: SentMessage, p: JSON, changes: JSON) -> JSON:
     """Update the stored message, refusing no-op edits like Telegram does."""
     if all(message.get(key) == value for key, value in changes.items()):
-        raise bad_request("message is not modified: specified new message content and reply "
-                          "markup are exactly the same as a current content and reply markup "
-                          "of the message")
+        raise bad_request(
+            "message is not modified: specified new message content and reply "
+            "markup are exactly the same as a current content and reply markup "
+            "of the message"
+        )
     for key, value in changes.items():
         if value is None:
             message.pop(key, None)
@@ -214,11 +267,27 @@ def member_json(user: JSON, status: str) -> JSON:
         return {"status": status, "user": user, "is_anonymous": False}
     if status != "administrator":
         return {"status": status, "user": user}
-    rights = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-              "can_restrict_members", "can_change_info", "can_invite_users", "can_post_stories",
-              "can_edit_stories", "can_delete_stories", "can_pin_messages", "can_manage_topics")
-    return {"status": status, "user": user, "can_be_edited": False, "is_anonymous": False,
-            "can_promote_members": False, **dict.fromkeys(rights, True)}
+    rights = (
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_manage_video_chats",
+        "can_restrict_members",
+        "can_change_info",
+        "can_invite_users",
+        "can_post_stories",
+        "can_edit_stories",
+        "can_delete_stories",
+        "can_pin_messages",
+        "can_manage_topics",
+    )
+    return {
+        "status": status,
+        "user": user,
+        "can_be_edited": False,
+        "is_anonymous": False,
+        "can_promote_members": False,
+        **dict.fromkeys(rights, True),
+    }
 
 
 def member_status(fake: FakeTelegram, chat: FakeChat, user_id: int) -> str:
@@ -237,8 +306,10 @@ def get_me(fake: FakeTelegram, p: JSON, files: Files) -> Any:
 
 @api("setWebhook")
 def set_webhook(fake: FakeTelegram, p: JSON, files: Files) -> Any:
-    fake.webhook = {"url": p["url"], **{k: p[k] for k in ("allowed_updates", "max_connections")
-                                          if k in p}}
+    fake.webhook = {
+        "url": p["url"],
+        **{k: p[k] for k in ("allowed_updates", "max_connections") if k in p},
+    }
     if p.get("drop_pending_updates"):
         fake.drop_updates()
     return True
@@ -254,8 +325,11 @@ def delete_webhook(fake: FakeTelegram, p: JSON, files: Files) -> Any:
 
 @api("getWebhookInfo")
 def get_webhook_info(fake: FakeTelegram, p: JSON, files: Files) -> Any:
-    return {"has_custom_certificate": False, "pending_update_count": len(fake.pending_updates),
-            **fake.webhook}
+    return {
+        "has_custom_certificate": False,
+        "pending_update_count": len(fake.pending_updates),
+        **fake.webhook,
+    }
 
 
 # -- sending --------------------------------------------------------------------------------
@@ -275,6 +349,7 @@ def send_media(fake: FakeTelegram, p: JSON, files: Files, method: str) -> Any:
 def _media_handler(method: str) -> Handler:
     def handler(fake: FakeTelegram, p: JSON, files: Files) -> Any:
         return send_media(fake, p, files, method)
+
     return handler
 
 
@@ -297,8 +372,10 @@ def send_media_group(fake: FakeTelegram, p: JSON, files: Files) -> Any:
         stored = resolve_file(fake, item.get("media"), str(item.get("type")), files)
         contents.append({**file_content(stored), **checked_caption(item)})
     group_id = fake.new_media_group_id()
-    return [deliver(fake, chat, "sendMediaGroup", p, content, media_group_id=group_id)
-            for content in contents]
+    return [
+        deliver(fake, chat, "sendMediaGroup", p, content, media_group_id=group_id)
+        for content in contents
+    ]
 
 
 @api("sendChatAction")
@@ -320,12 +397,16 @@ def copy_source(fake: FakeTelegram, p: JSON, message_id: int) -> JSON | None:
     return message
 
 
-def copied(fake: FakeTelegram, chat: FakeChat, method: str, p: JSON, source: JSON, *,
-           forward: bool) -> JSON:
+def copied(
+    fake: FakeTelegram, chat: FakeChat, method: str, p: JSON, source: JSON, *, forward: bool
+) -> JSON:
     content = {k: copy.deepcopy(v) for k, v in source.items() if k in _COPYABLE}
     if forward:  # forwards keep the original and show where it came from
-        content["forward_origin"] = {"type": "user", "sender_user": source["from"],
-                                     "date": source["date"]}
+        content["forward_origin"] = {
+            "type": "user",
+            "sender_user": source["from"],
+            "date": source["date"],
+        }
     elif "caption" in p and message_kind(source) != "text":
         content.update(checked_caption(p))
     elif p.get("remove_caption"):
@@ -340,8 +421,7 @@ def copy_message(fake: FakeTelegram, p: JSON, files: Files) -> Any:
     source = copy_source(fake, p, int(p["message_id"]))
     if source is None:
         raise bad_request("message to copy not found")
-    return {"message_id": copied(fake, chat, "copyMessage", p, source, forward=False)
-            ["message_id"]}
+    return {"message_id": copied(fake, chat, "copyMessage", p, source, forward=False)["message_id"]}
 
 
 @api("forwardMessage")
@@ -358,8 +438,10 @@ def copy_messages(fake: FakeTelegram, p: JSON, files: Files) -> Any:
     chat = target_chat(fake, p)
     # Messages that cannot be found are skipped, as the Bot API documents.
     sources = [s for i in sorted(p["message_ids"]) if (s := copy_source(fake, p, int(i)))]
-    return [{"message_id": copied(fake, chat, "copyMessages", p, s, forward=False)["message_id"]}
-            for s in sources]
+    return [
+        {"message_id": copied(fake, chat, "copyMessages", p, s, forward=False)["message_id"]}
+        for s in sources
+    ]
 
 
 # -- editing and deleting -------------------------------------------------------------------------
@@ -387,8 +469,7 @@ def edit_message_caption(fake: FakeTelegram, p: JSON, files: Files) -> Any:
 
 
 @api("editMessageReplyMarkup")
-def edit_message_reply_markup(fake: FakeTelegram, p: JSON,
-                              files: Files) -> Any:
+def edit_message_reply_markup(fake: FakeTelegram, p: JSON, files: Files) -> Any:
     if "inline_message_id" in p:
         return True
     message, sent = editable(fake, p)
@@ -429,10 +510,22 @@ def answer_callback_query(fake: FakeTelegram, p: JSON, files: Files) -> Any:
 @api("getChat")
 def get_chat(fake: FakeTelegram, p: JSON, files: Files) -> Any:
     chat = fake.find_chat(p["chat_id"])
-    gifts = dict.fromkeys(("unlimited_gifts", "limited_gifts", "unique_gifts",
-                           "premium_subscription", "gifts_from_channels"), False)
-    return {**chat.to_dict(), "accent_color_id": 0, "max_reaction_count": 11,
-            "accepted_gift_types": gifts}
+    gifts = dict.fromkeys(
+        (
+            "unlimited_gifts",
+            "limited_gifts",
+            "unique_gifts",
+            "premium_subscription",
+            "gifts_from_channels",
+        ),
+        False,
+    )
+    return {
+        **chat.to_dict(),
+        "accent_color_id": 0,
+        "max_reaction_count": 11,
+        "accepted_gift_types": gifts,
+    }
 
 
 @api("getChatMember")
@@ -565,14 +658,12 @@ def get_my_description(fake: FakeTelegram, p: JSON, files: Files) -> Any:
 
 
 @api("setMyShortDescription")
-def set_my_short_description(fake: FakeTelegram, p: JSON,
-                             files: Files) -> Any:
+def set_my_short_description(fake: FakeTelegram, p: JSON, files: Files) -> Any:
     return _set_text(fake.short_descriptions, p, "short_description", 120)
 
 
 @api("getMyShortDescription")
-def get_my_short_description(fake: FakeTelegram, p: JSON,
-                             files: Files) -> Any:
+def get_my_short_description(fake: FakeTelegram, p: JSON, files: Files) -> Any:
     language = str(p.get("language_code") or "")
     return {"short_description": fake.short_descriptions.get(language, "")}
 
@@ -593,5 +684,9 @@ def get_file(fake: FakeTelegram, p: JSON, files: Files) -> Any:
         raise bad_request("invalid file_id")
     if stored.file_size > BOT_FILE_LIMIT:
         raise bad_request("file is too big")
-    return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-            "file_size": stored.file_size, "file_path": stored.file_path}
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": stored.file_size,
+        "file_path": stored.file_path,
+    }

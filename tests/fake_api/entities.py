@@ -34,7 +34,9 @@ _TAGS: dict[str, str] = {
 }
 # Telegram only knows these named entities; all numeric ones are fine.
 _ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
-_START_TAG_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s=>]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>")
+_START_TAG_RE = re.compile(
+    r"<([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s=>]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>"
+)
 _ATTR_RE = re.compile(r"([^\s=>]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+)))?")
 
 
@@ -90,7 +92,9 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
                 raise HtmlError(f"Unclosed end tag at byte offset {_byte_offset(text, i)}")
             name = text[i + 2 : end].strip().lower()
             if not stack:
-                raise HtmlError(f'Unexpected end tag "{name}" at byte offset {_byte_offset(text, i)}')
+                raise HtmlError(
+                    f'Unexpected end tag "{name}" at byte offset {_byte_offset(text, i)}'
+                )
             top = stack.pop()
             if top.tag != name:
                 raise HtmlError(

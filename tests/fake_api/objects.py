@@ -16,8 +16,21 @@ JSON = dict[str, Any]
 # Message kinds in the order Telegram's own clients check them ("animation" messages also
 # carry a "document" field, so it must come first).
 KINDS = (
-    "text", "animation", "photo", "document", "video", "video_note", "voice", "audio",
-    "sticker", "location", "venue", "contact", "dice", "poll", "forum_topic_created",
+    "text",
+    "animation",
+    "photo",
+    "document",
+    "video",
+    "video_note",
+    "voice",
+    "audio",
+    "sticker",
+    "location",
+    "venue",
+    "contact",
+    "dice",
+    "poll",
+    "forum_topic_created",
 )
 
 
@@ -46,7 +59,9 @@ class Call:
         return self.status == 200
 
     def __repr__(self) -> str:
-        outcome = "pending" if not self.done else ("ok" if self.ok else f"{self.status} {self.error}")
+        outcome = (
+            "pending" if not self.done else ("ok" if self.ok else f"{self.status} {self.error}")
+        )
         return f"Call({self.method}, {self.params!r} -> {outcome})"
 
 
@@ -194,44 +209,92 @@ class FakeChat:
 
     # -- people acting in this chat ---------------------------------------------------------
     def send(
-        self, user: FakeUser, text: str, *, reply_to: MessageRef | None = None,
+        self,
+        user: FakeUser,
+        text: str,
+        *,
+        reply_to: MessageRef | None = None,
         thread_id: int | None = None,
     ) -> JSON:
         """``user`` sends a text message here; "/cmd" gets a bot_command entity."""
-        return self.fake.post_incoming(self, user, self.fake.text_content(text),
-                                       reply_to=reply_to, thread_id=thread_id)
+        return self.fake.post_incoming(
+            self, user, self.fake.text_content(text), reply_to=reply_to, thread_id=thread_id
+        )
 
     def send_photo(
-        self, user: FakeUser, *, caption: str | None = None, file_size: int = 50_000,
-        media_group_id: str | None = None, reply_to: MessageRef | None = None,
+        self,
+        user: FakeUser,
+        *,
+        caption: str | None = None,
+        file_size: int = 50_000,
+        media_group_id: str | None = None,
+        reply_to: MessageRef | None = None,
         thread_id: int | None = None,
     ) -> JSON:
         content = self.fake.media_content("photo", file_size=file_size, caption=caption)
-        return self.fake.post_incoming(self, user, content, reply_to=reply_to,
-                                       thread_id=thread_id, media_group_id=media_group_id)
+        return self.fake.post_incoming(
+            self,
+            user,
+            content,
+            reply_to=reply_to,
+            thread_id=thread_id,
+            media_group_id=media_group_id,
+        )
 
     def send_document(
-        self, user: FakeUser, *, file_name: str = "receipt.pdf",
-        mime_type: str = "application/pdf", file_size: int = 120_000,
-        caption: str | None = None, media_group_id: str | None = None,
-        reply_to: MessageRef | None = None, thread_id: int | None = None,
+        self,
+        user: FakeUser,
+        *,
+        file_name: str = "receipt.pdf",
+        mime_type: str = "application/pdf",
+        file_size: int = 120_000,
+        caption: str | None = None,
+        media_group_id: str | None = None,
+        reply_to: MessageRef | None = None,
+        thread_id: int | None = None,
     ) -> JSON:
-        content = self.fake.media_content("document", file_size=file_size, caption=caption,
-                                          file_name=file_name, mime_type=mime_type)
-        return self.fake.post_incoming(self, user, content, reply_to=reply_to,
-                                       thread_id=thread_id, media_group_id=media_group_id)
+        content = self.fake.media_content(
+            "document",
+            file_size=file_size,
+            caption=caption,
+            file_name=file_name,
+            mime_type=mime_type,
+        )
+        return self.fake.post_incoming(
+            self,
+            user,
+            content,
+            reply_to=reply_to,
+            thread_id=thread_id,
+            media_group_id=media_group_id,
+        )
 
     def send_media(
-        self, user: FakeUser, kind: str, *, reply_to: MessageRef | None = None,
-        thread_id: int | None = None, media_group_id: str | None = None, **fields: Any,
+        self,
+        user: FakeUser,
+        kind: str,
+        *,
+        reply_to: MessageRef | None = None,
+        thread_id: int | None = None,
+        media_group_id: str | None = None,
+        **fields: Any,
     ) -> JSON:
         """Any other kind: sticker, voice, video, audio, animation, location, contact."""
         content = self.fake.media_content(kind, **fields)
-        return self.fake.post_incoming(self, user, content, reply_to=reply_to,
-                                       thread_id=thread_id, media_group_id=media_group_id)
+        return self.fake.post_incoming(
+            self,
+            user,
+            content,
+            reply_to=reply_to,
+            thread_id=thread_id,
+            media_group_id=media_group_id,
+        )
 
     def send_album(
-        self, user: FakeUser, items: list[tuple[str, dict[str, Any]]], *,
+        self,
+        user: FakeUser,
+        items: list[tuple[str, dict[str, Any]]],
+        *,
         thread_id: int | None = None,
     ) -> list[JSON]:
         """Several messages sharing one media_group_id, one update each (as Telegram does)."""
@@ -281,19 +344,33 @@ class FakeUser:
         return self.chat.send(self, text, reply_to=reply_to)
 
     def send_photo(
-        self, *, caption: str | None = None, file_size: int = 50_000,
+        self,
+        *,
+        caption: str | None = None,
+        file_size: int = 50_000,
         media_group_id: str | None = None,
     ) -> JSON:
-        return self.chat.send_photo(self, caption=caption, file_size=file_size,
-                                    media_group_id=media_group_id)
+        return self.chat.send_photo(
+            self, caption=caption, file_size=file_size, media_group_id=media_group_id
+        )
 
     def send_document(
-        self, *, file_name: str = "receipt.pdf", mime_type: str = "application/pdf",
-        file_size: int = 120_000, caption: str | None = None, media_group_id: str | None = None,
+        self,
+        *,
+        file_name: str = "receipt.pdf",
+        mime_type: str = "application/pdf",
+        file_size: int = 120_000,
+        caption: str | None = None,
+        media_group_id: str | None = None,
     ) -> JSON:
-        return self.chat.send_document(self, file_name=file_name, mime_type=mime_type,
-                                       file_size=file_size, caption=caption,
-                                       media_group_id=media_group_id)
+        return self.chat.send_document(
+            self,
+            file_name=file_name,
+            mime_type=mime_type,
+            file_size=file_size,
+            caption=caption,
+            media_group_id=media_group_id,
+        )
 
     def send_album(self, items: list[tuple[str, dict[str, Any]]]) -> list[JSON]:
         return self.chat.send_album(self, items)
@@ -305,18 +382,29 @@ class FakeUser:
         return self.chat.send_media(self, "voice", duration=duration, file_size=file_size)
 
     def send_video(
-        self, *, caption: str | None = None, duration: int = 10, file_size: int = 2_000_000,
+        self,
+        *,
+        caption: str | None = None,
+        duration: int = 10,
+        file_size: int = 2_000_000,
         media_group_id: str | None = None,
     ) -> JSON:
-        return self.chat.send_media(self, "video", caption=caption, duration=duration,
-                                    file_size=file_size, media_group_id=media_group_id)
+        return self.chat.send_media(
+            self,
+            "video",
+            caption=caption,
+            duration=duration,
+            file_size=file_size,
+            media_group_id=media_group_id,
+        )
 
     def send_location(self, *, latitude: float = 52.37, longitude: float = 4.89) -> JSON:
         return self.chat.send_media(self, "location", latitude=latitude, longitude=longitude)
 
     def send_contact(self, *, phone_number: str = "+31600000000") -> JSON:
-        return self.chat.send_media(self, "contact", phone_number=phone_number,
-                                    first_name=self.first_name, user_id=self.id)
+        return self.chat.send_media(
+            self, "contact", phone_number=phone_number, first_name=self.first_name, user_id=self.id
+        )
 
     def edit(self, message: MessageRef, text: str) -> JSON:
         return self.chat.edit(self, message, text)

@@ -102,7 +102,9 @@ def decode_value(param: Param, value: Any) -> Any:
             return int(value)
         except ValueError:
             if "str" not in types:
-                raise bad_request(f"can't parse parameter {param.name}: expected an Integer") from None
+                raise bad_request(
+                    f"can't parse parameter {param.name}: expected an Integer"
+                ) from None
     if "float" in types:
         try:
             return float(value)

@@ -47,11 +47,25 @@ _MEDIA_DEFAULTS: dict[str, JSON] = {
     "voice": {"duration": 3, "mime_type": "audio/ogg"},
     "audio": {"duration": 180, "mime_type": "audio/mpeg"},
     "video_note": {"length": 240, "duration": 5},
-    "sticker": {"type": "regular", "width": 512, "height": 512, "is_animated": False,
-                "is_video": False, "emoji": "👍"},
+    "sticker": {
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "emoji": "👍",
+    },
 }
-_FILE_PREFIX = {"photo": "AgAC", "document": "BQAC", "video": "BAAC", "animation": "CgAC",
-                "voice": "AwAC", "audio": "CQAC", "video_note": "DQAC", "sticker": "CAAC"}
+_FILE_PREFIX = {
+    "photo": "AgAC",
+    "document": "BQAC",
+    "video": "BAAC",
+    "animation": "CgAC",
+    "voice": "AwAC",
+    "audio": "CQAC",
+    "video_note": "DQAC",
+    "sticker": "CAAC",
+}
 
 
 def chat_id_of(ref: ChatRef) -> int:
@@ -77,8 +91,13 @@ class FakeTelegram:
     """An in-process Bot API server that a real PTB ``Application`` or ``Bot`` talks to."""
 
     def __init__(
-        self, token: str = "123456:TEST-TOKEN", *, bot_username: str = "support_desk_bot",
-        bot_name: str = "Support Desk", bot_id: int = 7000001, port: int = 0,
+        self,
+        token: str = "123456:TEST-TOKEN",
+        *,
+        bot_username: str = "support_desk_bot",
+        bot_name: str = "Support Desk",
+        bot_id: int = 7000001,
+        port: int = 0,
         limits: bool = False,
     ) -> None:
         self.token = token
@@ -87,8 +106,12 @@ class FakeTelegram:
         # paced; set ``fake.limits = True`` (also on a running fake) to enforce them.
         self.rate = RateLimits(enabled=limits)
         self.bot_user: JSON = {
-            "id": bot_id, "is_bot": True, "first_name": bot_name, "username": bot_username,
-            "can_join_groups": True, "can_read_all_group_messages": True,
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": bot_name,
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": True,
             "supports_inline_queries": False,
         }
         self.url = ""
@@ -146,14 +169,17 @@ class FakeTelegram:
             self._runner = None
         if check and self.internal_errors:
             raise AssertionError(f"the fake crashed: {self.internal_errors!r}") from (
-                self.internal_errors[0])
+                self.internal_errors[0]
+            )
 
     async def __aenter__(self) -> Self:
         await self.start()
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.stop(check=exc is None)
@@ -325,8 +351,11 @@ class FakeTelegram:
 
     async def _get_updates(self, params: JSON) -> list[JSON]:
         if self.webhook["url"]:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset", 0))
         if offset > 0:  # confirms (forgets) every update below offset
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
@@ -340,8 +369,14 @@ class FakeTelegram:
 
     # -- fault injection ------------------------------------------------------------------
     def fail_next(
-        self, method: str, *, status: int | None = None, description: str | None = None,
-        retry_after: int | None = None, times: int = 1, chat_id: ChatRef | None = None,
+        self,
+        method: str,
+        *,
+        status: int | None = None,
+        description: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: ChatRef | None = None,
     ) -> None:
         """Make the next ``times`` calls of ``method`` (optionally only for one chat) fail.
 
@@ -352,12 +387,15 @@ class FakeTelegram:
         status = status or (429 if retry_after is not None else 500)
         if description is None:
             description = {
-                400: "Bad Request", 403: "Forbidden: bot was blocked by the user",
-                429: f"Too Many Requests: retry after {retry_after}", 502: "Bad Gateway",
+                400: "Bad Request",
+                403: "Forbidden: bot was blocked by the user",
+                429: f"Too Many Requests: retry after {retry_after}",
+                502: "Bad Gateway",
             }.get(status, "Internal Server Error")
         target = None if chat_id is None else chat_id_of(chat_id)
         self._faults.append(
-            _Fault(method.lower(), ApiError(status, description, retry_after), times, target))
+            _Fault(method.lower(), ApiError(status, description, retry_after), times, target)
+        )
 
     def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
         """Sleep ``seconds`` before answering the next ``times`` calls of ``method``.
@@ -388,26 +426,35 @@ class FakeTelegram:
 
     # -- people and chats -----------------------------------------------------------------
     def user(
-        self, first_name: str = "Alice", *, last_name: str | None = None,
-        username: str | None = None, language_code: str | None = "en",
+        self,
+        first_name: str = "Alice",
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
     ) -> FakeUser:
         """A new user who has started the bot; their private chat is created too."""
         user = FakeUser(self, self._next_user_id, first_name, last_name, username, language_code)
         self._next_user_id += 1
         self._users[user.id] = user
-        self._chats[user.id] = FakeChat(self, user.id, "private", username=username,
-                                        first_name=first_name, last_name=last_name)
+        self._chats[user.id] = FakeChat(
+            self, user.id, "private", username=username, first_name=first_name, last_name=last_name
+        )
         return user
 
     def group(
-        self, title: str = "Agents", *, forum: bool = False, members: Iterable[FakeUser] = (),
-        admins: Iterable[FakeUser] = (), username: str | None = None,
+        self,
+        title: str = "Agents",
+        *,
+        forum: bool = False,
+        members: Iterable[FakeUser] = (),
+        admins: Iterable[FakeUser] = (),
+        username: str | None = None,
     ) -> FakeChat:
         """A supergroup (id -100...) where the bot is an administrator."""
         chat_id = -(1_000_000_000_000 + self._next_group_id)
         self._next_group_id += 1
-        chat = FakeChat(self, chat_id, "supergroup", title=title, username=username,
-                        is_forum=forum)
+        chat = FakeChat(self, chat_id, "supergroup", title=title, username=username, is_forum=forum)
         chat.members.update({u.id: "member" for u in members})
         chat.members.update({u.id: "administrator" for u in admins})
         self._chats[chat_id] = chat
@@ -427,8 +474,14 @@ class FakeTelegram:
         """Resolve a ``chat_id`` parameter (an id or "@username" of a public chat)."""
         if isinstance(chat_id, str) and chat_id.startswith("@"):
             name = chat_id[1:].lower()
-            found = next((c for c in self._chats.values()
-                          if c.type != "private" and (c.username or "").lower() == name), None)
+            found = next(
+                (
+                    c
+                    for c in self._chats.values()
+                    if c.type != "private" and (c.username or "").lower() == name
+                ),
+                None,
+            )
         else:
             try:
                 found = self._chats.get(int(chat_id))
@@ -453,8 +506,14 @@ class FakeTelegram:
 
     # -- messages ---------------------------------------------------------------------------
     def build_message(
-        self, chat: FakeChat, sender: JSON, content: JSON, *, thread_id: int | None = None,
-        reply_to: int | None = None, allow_without_reply: bool = False,
+        self,
+        chat: FakeChat,
+        sender: JSON,
+        content: JSON,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        allow_without_reply: bool = False,
         media_group_id: str | None = None,
     ) -> JSON:
         """Validate threading and replies, then store a new message in ``chat``."""
@@ -463,8 +522,12 @@ class FakeTelegram:
             raise bad_request("message to be replied not found")
         if thread_id is None and replied is not None and chat.is_forum:
             thread_id = replied.get("message_thread_id")  # a reply lands in the replied topic
-        message: JSON = {"message_id": 0, "from": sender, "chat": chat.to_dict(),
-                         "date": int(time.time())}
+        message: JSON = {
+            "message_id": 0,
+            "from": sender,
+            "chat": chat.to_dict(),
+            "date": int(time.time()),
+        }
         if thread_id is not None:
             if thread_id not in chat.topics:
                 raise bad_request("message thread not found")
@@ -474,8 +537,9 @@ class FakeTelegram:
             # reply_to_message = the topic's "forum_topic_created" service message.
             replied = replied or chat.messages.get(thread_id)
         if replied is not None:
-            message["reply_to_message"] = {k: v for k, v in replied.items()
-                                           if k != "reply_to_message"}
+            message["reply_to_message"] = {
+                k: v for k, v in replied.items() if k != "reply_to_message"
+            }
         message.update(content)
         if media_group_id is not None:
             message["media_group_id"] = media_group_id
@@ -499,8 +563,9 @@ class FakeTelegram:
         if sent is not None:
             sent.deleted = True
 
-    def create_topic(self, chat: FakeChat, name: str, *, icon_color: int = 7322096,
-                     creator: JSON | None = None) -> int:
+    def create_topic(
+        self, chat: FakeChat, name: str, *, icon_color: int = 7322096, creator: JSON | None = None
+    ) -> int:
         """Create a forum topic; its id is the id of its "forum_topic_created" message."""
         if not chat.is_forum:
             raise bad_request("the chat is not a forum")
@@ -509,8 +574,11 @@ class FakeTelegram:
         thread_id = int(message["message_id"])
         message["message_thread_id"] = thread_id
         message["is_topic_message"] = True
-        chat.topics[thread_id] = {"message_thread_id": thread_id, "name": name,
-                                  "icon_color": icon_color}
+        chat.topics[thread_id] = {
+            "message_thread_id": thread_id,
+            "name": name,
+            "icon_color": icon_color,
+        }
         return thread_id
 
     def delete_topic(self, chat: FakeChat, thread_id: int) -> None:
@@ -530,23 +598,31 @@ class FakeTelegram:
         content: JSON = {"text": text}
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
-            content["entities"] = [{"type": "bot_command", "offset": 0,
-                                    "length": utf16_len(command)}]
+            content["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
+            ]
         return content
 
-    def new_file(self, kind: str, *, file_size: int, content: bytes | None = None,
-                 **attrs: Any) -> StoredFile:
+    def new_file(
+        self, kind: str, *, file_size: int, content: bytes | None = None, **attrs: Any
+    ) -> StoredFile:
         """Register a file; photos get three PhotoSize entries (the largest is returned)."""
+
         def register(size: int, media: Any, extra: JSON) -> StoredFile:
             n = next(self._ids)
             suffix = PurePosixPath(str(attrs.get("file_name", ""))).suffix or ".bin"
             stored = StoredFile(
                 file_id=f"{_FILE_PREFIX.get(kind, 'BQAC')}AgIAAxkBAAI{n:08d}",
-                file_unique_id=f"AQAD{n:08d}", kind=kind, file_size=size,
+                file_unique_id=f"AQAD{n:08d}",
+                kind=kind,
+                file_size=size,
                 file_path=f"{kind}s/file_{n}{'.jpg' if kind == 'photo' else suffix}",
-                content=content, media=media)
-            extra.update(file_id=stored.file_id, file_unique_id=stored.file_unique_id,
-                         file_size=size)
+                content=content,
+                media=media,
+            )
+            extra.update(
+                file_id=stored.file_id, file_unique_id=stored.file_unique_id, file_size=size
+            )
             self.files[stored.file_id] = stored
             return stored
 
@@ -564,8 +640,9 @@ class FakeTelegram:
         media: JSON = {**_MEDIA_DEFAULTS.get(kind, {}), **attrs}
         return register(file_size, media, media)
 
-    def media_content(self, kind: str, *, caption: str | None = None,
-                      file_size: int = 50_000, **fields: Any) -> JSON:
+    def media_content(
+        self, kind: str, *, caption: str | None = None, file_size: int = 50_000, **fields: Any
+    ) -> JSON:
         """Message content a person sends: a fresh file, or a location or contact."""
         if kind in ("location", "contact"):
             return {kind: fields}
@@ -575,17 +652,26 @@ class FakeTelegram:
         return content
 
     def post_incoming(
-        self, chat: FakeChat, user: FakeUser, content: JSON, *,
-        reply_to: MessageRef | None = None, thread_id: int | None = None,
+        self,
+        chat: FakeChat,
+        user: FakeUser,
+        content: JSON,
+        *,
+        reply_to: MessageRef | None = None,
+        thread_id: int | None = None,
         media_group_id: str | None = None,
     ) -> JSON:
         """A person posts a message: store it, enqueue the update, return a copy."""
         self._check_presence(chat, user)
         try:
             message = self.build_message(
-                chat, user.to_dict(), content, thread_id=thread_id,
+                chat,
+                user.to_dict(),
+                content,
+                thread_id=thread_id,
                 reply_to=None if reply_to is None else message_id_of(reply_to),
-                media_group_id=media_group_id)
+                media_group_id=media_group_id,
+            )
         except ApiError as exc:
             raise AssertionError(f"Telegram would not let a person do that: {exc}") from None
         self.enqueue("message", message)
@@ -600,8 +686,9 @@ class FakeTelegram:
         self.enqueue("edited_message", message)
         return snapshot(message)
 
-    def press(self, user: FakeUser, ref: MessageRef, *, button: str | None = None,
-              data: str | None = None) -> str:
+    def press(
+        self, user: FakeUser, ref: MessageRef, *, button: str | None = None, data: str | None = None
+    ) -> str:
         """Enqueue a callback_query from ``user`` on a bot message; return the query id."""
         if isinstance(ref, SentMessage):
             chat = self.chat(ref.chat_id)
@@ -612,23 +699,31 @@ class FakeTelegram:
         self._check_presence(chat, user)
         message = chat.messages.get(message_id_of(ref))
         if message is None:
-            raise AssertionError(f"message {message_id_of(ref)} is not (or no longer) in chat "
-                                 f"{chat.id}:\n{self.dump(chat.id)}")
+            raise AssertionError(
+                f"message {message_id_of(ref)} is not (or no longer) in chat "
+                f"{chat.id}:\n{self.dump(chat.id)}"
+            )
         if button is not None:
             rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-            found = [b for row in rows for b in row if button in (b["text"], b.get("callback_data"))]
+            found = [
+                b for row in rows for b in row if button in (b["text"], b.get("callback_data"))
+            ]
             if len(found) != 1:
                 problem = "no button" if not found else f"{len(found)} buttons"
-                raise AssertionError(f"{problem} match {button!r} on message "
-                                     f"{message['message_id']}: {rows}")
+                raise AssertionError(
+                    f"{problem} match {button!r} on message {message['message_id']}: {rows}"
+                )
             if "callback_data" not in found[0]:
                 raise AssertionError(f"button {button!r} has no callback_data: {found[0]}")
             data = found[0]["callback_data"]
         query_id = str(4_200_000_000_000_000 + next(self._ids))
         query = {
-            "id": query_id, "from": user.to_dict(), "message": snapshot(message),
+            "id": query_id,
+            "from": user.to_dict(),
+            "message": snapshot(message),
             # chat_instance is an opaque per-chat string (PTB requires it).
-            "chat_instance": str(-(7 * 10**18) - abs(chat.id)), "data": data,
+            "chat_instance": str(-(7 * 10**18) - abs(chat.id)),
+            "data": data,
         }
         self.callback_queries[query_id] = query
         self.enqueue("callback_query", query)
@@ -656,12 +751,20 @@ class FakeTelegram:
 
     def answers_to(self, query_id: str) -> list[Call]:
         """The answerCallbackQuery calls for one callback query (refused ones included)."""
-        return [c for c in self.calls_to("answerCallbackQuery")
-                if c.params.get("callback_query_id") == query_id]
+        return [
+            c
+            for c in self.calls_to("answerCallbackQuery")
+            if c.params.get("callback_query_id") == query_id
+        ]
 
     async def wait_for(
-        self, chat: ChatRef, predicate: Callable[[SentMessage], bool] | None = None, *,
-        count: int = 1, timeout: float = 5.0, since: int | None = None,
+        self,
+        chat: ChatRef,
+        predicate: Callable[[SentMessage], bool] | None = None,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,
+        since: int | None = None,
     ) -> SentMessage:
         """Wait for the ``count``-th new matching message the bot sends to ``chat``.
 
@@ -671,29 +774,44 @@ class FakeTelegram:
         start = len(self._sent.get(chat_id, [])) if since is None else since
 
         def matches() -> list[SentMessage]:
-            return [m for m in self._sent.get(chat_id, [])[start:]
-                    if predicate is None or predicate(m)]
+            return [
+                m for m in self._sent.get(chat_id, [])[start:] if predicate is None or predicate(m)
+            ]
 
         if not await self._wait(lambda: len(matches()) >= count, timeout):
-            raise AssertionError(f"timed out after {timeout}s waiting for {count} new matching "
-                                 f"message(s) in chat {chat_id}\n{self.dump(chat_id)}")
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {count} new matching "
+                f"message(s) in chat {chat_id}\n{self.dump(chat_id)}"
+            )
         return matches()[count - 1]
 
     async def wait_for_call(
-        self, method: str, predicate: Callable[[Call], bool] | None = None, *,
-        timeout: float = 5.0, since: int | None = None,
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        *,
+        timeout: float = 5.0,
+        since: int | None = None,
     ) -> Call:
         """Wait for an answered call of ``method`` made after this call started (or ``since``)."""
         start = len(self.calls) if since is None else since
 
         def first() -> Call | None:
-            return next((c for c in self.calls[start:] if c.done
-                         and c.method.lower() == method.lower()
-                         and (predicate is None or predicate(c))), None)
+            return next(
+                (
+                    c
+                    for c in self.calls[start:]
+                    if c.done
+                    and c.method.lower() == method.lower()
+                    and (predicate is None or predicate(c))
+                ),
+                None,
+            )
 
         if not await self._wait(lambda: first() is not None, timeout):
-            raise AssertionError(f"timed out after {timeout}s waiting for a {method} call\n"
-                                 f"{self.dump()}")
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for a {method} call\n{self.dump()}"
+            )
         found = first()
         assert found is not None
         return found
@@ -705,7 +823,8 @@ class FakeTelegram:
             if time.monotonic() >= deadline:
                 raise AssertionError(
                     f"not idle after {timeout}s: {len(self._updates)} unconfirmed update(s) "
-                    f"(is the bot polling?), {self._inflight} request(s) in flight\n{self.dump()}")
+                    f"(is the bot polling?), {self._inflight} request(s) in flight\n{self.dump()}"
+                )
             await asyncio.sleep(0.02)
 
     def dump(self, chat_id: int | None = None, *, last_calls: int = 15) -> str:
