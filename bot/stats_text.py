@@ -42,7 +42,8 @@ def period_title(stats: DeskStats) -> str:
 
 def _spread(stats_spread: Spread) -> str:
     if not stats_spread.count:
-        return _NONE
+        # The line says what it would measure, so the figures read the same when empty.
+        return gettext("median —, none in this period")
     return gettext("median {median}, 90% within {p90} ({count})").format(
         median=_duration(stats_spread.median),
         p90=_duration(stats_spread.p90),
