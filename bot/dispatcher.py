@@ -30,6 +30,7 @@ from bot.domain.outbox import CARD
 from bot.faults import StorageHealth, Trouble, describe
 from bot.logcontext import note_ticket
 from bot.notify import Notifier
+from bot.ratelimit import sending_from_outbox
 from storage import storage_fault
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,8 @@ class Dispatcher:
     async def _deliver(self, bot: Bot, item: OutboxItem, key: object) -> None:
         try:
             async with self._slots:
-                await self._attempt(bot, item)
+                with sending_from_outbox():
+                    await self._attempt(bot, item)
         except Exception as exc:  # a delivery task has no one to raise to
             if storage_fault(exc) is not None:
                 self._storage_failed(exc, f"delivering outbox item {item.id}")

@@ -18,16 +18,21 @@ busy group's budget, and a 429 pauses every request of the bot (or, with the def
   second), so direct answers keep the pace the outbox keeps;
 - counts every item of an album, as Telegram does;
 - waits out a 429 and sends again, for that request only, so no answer is dropped and
-  other chats do not stop.
+  other chats do not stop;
+- lets what a person is waiting for right now (a direct answer) go before what the outbox
+  owes: both share Telegram's 30 a second, and the outbox can always wait a moment.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +79,21 @@ MESSAGE_ENDPOINTS = frozenset(
 )
 
 MAX_RETRIES = 5
+OUTBOX_YIELDS_AT_MOST = 1.0  # seconds an outbox send stands back for direct answers
+
+_from_outbox: ContextVar[bool] = ContextVar("from_outbox", default=False)
+
+
+@contextmanager
+def sending_from_outbox() -> Iterator[None]:
+    """Mark the requests made inside as the outbox's: they give way to direct answers."""
+    token = _from_outbox.set(True)
+    try:
+        yield
+    finally:
+        _from_outbox.reset(token)
+
+
 _MAX_PRIVATE_LIMITERS = 1024  # idle ones are dropped past this many
 
 Callback = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]]
@@ -178,6 +198,8 @@ class DeskRateLimiter(AIORateLimiter):
         self._private_burst = limits.private_burst
         self._private_period = limits.private_burst / limits.private_per_second
         self._private: dict[int, AsyncLimiter] = {}
+        self._direct_waiting = 0  # direct answers waiting for (or in) the overall budget
+        self._direct_done = asyncio.Event()
 
     def _private_limiter(self, chat_id: int) -> AsyncLimiter:
         if len(self._private) > _MAX_PRIVATE_LIMITERS:
@@ -230,6 +252,33 @@ class DeskRateLimiter(AIORateLimiter):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         if endpoint not in MESSAGE_ENDPOINTS:
             return await callback(*args, **kwargs)
+        if _from_outbox.get():
+            await self._give_way()
+            return await self._send(callback, args, kwargs, endpoint, data, rate_limit_args)
+        self._direct_waiting += 1
+        try:
+            return await self._send(callback, args, kwargs, endpoint, data, rate_limit_args)
+        finally:
+            self._direct_waiting -= 1
+            if not self._direct_waiting:
+                self._direct_done.set()
+
+    async def _give_way(self) -> None:
+        """Wait while direct answers are waiting, for a second at most (no starving)."""
+        if self._direct_waiting:
+            self._direct_done.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._direct_done.wait(), OUTBOX_YIELDS_AT_MOST)
+
+    async def _send(
+        self,
+        callback: Callback,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat_id = _chat_id(data)
         retries = self._retries if rate_limit_args is None else rate_limit_args
         for attempt in range(retries + 1):

@@ -39,28 +39,12 @@ def line_of(update: object) -> Hashable:
     if chat.type == chat.PRIVATE:
         return ("chat", chat.id)
     # A group: in a forum each topic is a ticket (or the general topic) and keeps its own
-    # order; a plain group is one line. A command that names its ticket ("/close 1001") is
-    # that ticket's line: an agent closing many tickets in a row is served side by side.
+    # order; a plain group is one line. One line for the agents' general chat also means an
+    # agent's burst of commands takes one place among the running updates at a time, so it
+    # never crowds out the customers'.
     message = update.effective_message
-    if message is not None and update.message is not None:
-        number = _ticket_argument(message.text)
-        if number is not None:
-            return ("ticket", chat.id, number)
     thread = message.message_thread_id if message is not None and message.is_topic_message else None
     return ("chat", chat.id, thread)
-
-
-def _ticket_argument(text: str | None) -> int | None:
-    """The ticket number a command starts with ("/close 1001", "/ticket #1001")."""
-    if not text or not text.startswith("/"):
-        return None
-    words = text.split(maxsplit=2)
-    if len(words) < 2:
-        return None
-    number = words[1].removeprefix("#")
-    if not (number.isascii() and number.isdigit()) or len(number) > 15:
-        return None
-    return int(number)
 
 
 @dataclass

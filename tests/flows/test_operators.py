@@ -20,7 +20,7 @@ async def test_stats_before_any_answer_still_has_the_median_line(
     settings = make_settings(telegram_api_url=fake.url, operator_ids=[operator.id])
     async with running(settings):
         figures = await operator.says("/stats")
-    assert "• On the clock: —" in figures.text.splitlines()
+    assert "• On the clock: median —, none in this period" in figures.text.splitlines()
 
 
 async def test_stats_speak_the_agents_language_and_the_operators_numbers(

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.ratelimit import DeskRateLimiter, SlidingWindow, TelegramLimits, message_count
+from bot.ratelimit import (
+    DeskRateLimiter,
+    SlidingWindow,
+    TelegramLimits,
+    message_count,
+    sending_from_outbox,
+)
 
 
 class Recorder:
@@ -78,3 +84,35 @@ async def test_a_sliding_window_never_holds_more_than_its_limit() -> None:
     # Any 0.2-second window holds at most three.
     for i in range(len(times) - 3):
         assert times[i + 3] - times[i] >= 0.2 - 0.01
+
+
+async def test_the_outbox_gives_way_to_a_direct_answer() -> None:
+    limiter = DeskRateLimiter()
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def direct(*args: Any, **kwargs: Any) -> bool:
+        order.append("direct starts")
+        await release.wait()
+        order.append("direct done")
+        return True
+
+    async def owed(*args: Any, **kwargs: Any) -> bool:
+        order.append("outbox sends")
+        return True
+
+    answer = asyncio.create_task(
+        limiter.process_request(direct, (), {}, "sendMessage", {"chat_id": 5}, None)
+    )
+    await asyncio.sleep(0.05)
+
+    async def from_outbox() -> object:
+        with sending_from_outbox():
+            return await limiter.process_request(owed, (), {}, "sendMessage", {"chat_id": 6}, None)
+
+    notice = asyncio.create_task(from_outbox())
+    await asyncio.sleep(0.2)
+    assert order == ["direct starts"]  # the outbox waits while a person is being answered
+    release.set()
+    await asyncio.gather(answer, notice)
+    assert order == ["direct starts", "direct done", "outbox sends"]

@@ -37,18 +37,6 @@ def test_lines_are_private_chats_and_forum_topics() -> None:
     assert line_of("not an update") == ("other",)
 
 
-def test_a_command_naming_its_ticket_is_that_tickets_line() -> None:
-    def command(update_id: int, text: str) -> Update:
-        update = _update(update_id, -100).to_dict()
-        update["message"]["text"] = text
-        return Update.de_json(update, None)
-
-    assert line_of(command(1, "/close 1001")) == line_of(command(2, "/solve #1001"))
-    assert line_of(command(1, "/close 1001")) != line_of(command(2, "/close 1002"))
-    assert line_of(command(1, "/queue")) == line_of(_update(2, -100))
-    assert line_of(command(1, "/close ²")) == line_of(_update(2, -100))
-
-
 async def test_a_held_chat_does_not_hold_the_others_and_keeps_its_own_order() -> None:
     processor = PerChatUpdateProcessor(max_running=8)
     await processor.initialize()
