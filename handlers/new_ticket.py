@@ -41,7 +41,6 @@ from bot.domain.models import (
 from bot.domain.validation import (
     MESSAGE_MIN_CHARS,
     SUBJECT_MAX_CHARS,
-    FileProblem,
     SubjectProblem,
     check_subject,
     normalise_subject,
@@ -59,7 +58,7 @@ from bot.texts import (
 from handlers.callbacks import Callback, pattern, unpack
 from handlers.customer_replies import customer_reply
 from handlers.keyboards import MENU, main_menu
-from handlers.media import ALBUM_ACK_DELAY, attachment_of, fraud_notice
+from handlers.media import ALBUM_ACK_DELAY, attachment_of, file_problem_text, fraud_notice
 
 log = logging.getLogger(__name__)
 
@@ -523,23 +522,6 @@ async def _join_paste(update: Update, context: SupportContext, draft: Draft) -> 
 def _add_attachment(draft: Draft, attachment: Attachment) -> None:
     if all(a.file_unique_id != attachment.file_unique_id for a in draft.attachments):
         draft.attachments.append(attachment)
-
-
-def file_problem_text(context: SupportContext, problem: FileProblem) -> str:
-    if problem is FileProblem.TOO_BIG:
-        return _("That file is too large: the limit is {size} MB per file.").format(
-            size=context.desk.max_attachment_bytes // (1024 * 1024)
-        )
-    if problem is FileProblem.TOO_MANY:
-        return ngettext(
-            "You can attach at most %(count)d file.",
-            "You can attach at most %(count)d files.",
-            context.desk.max_attachments,
-        ) % {"count": context.desk.max_attachments}
-    return _(
-        "I can't accept that type of file. Send a photo, a PDF, a text file, an office "
-        "document or a ZIP archive."
-    )
 
 
 async def file_received(update: Update, context: SupportContext) -> str | int:
