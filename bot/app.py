@@ -42,11 +42,18 @@ SupportApplication = Application[Any, SupportContext, Any, Any, BotData, Any]
 
 
 async def after_update(update: Update, context: SupportContext) -> None:
-    """Finish an update: persist conversation states now and note it done (the outbox's
-    sender is woken by the database when the update queued something)."""
+    """Finish an update: note it done, then persist conversation states now (the outbox's
+    sender is woken by the database when the update queued something).
+
+    In that order: a kill between the two leaves a form's conversation state one step
+    behind its draft, which the form is built to follow (the draft's step wins, see
+    `handlers.new_ticket.still_here`); the other order would replay the update into the
+    next step. An update whose change must never happen twice (a ticket, a message, a
+    status) was recorded as handled already, in that change's own transaction.
+    """
     # Not at PTB's next batch: a kill between two batches would lose a step of a form.
-    await context.application.update_persistence()
     await context.desk.update_handled(update.update_id)
+    await context.application.update_persistence()
 
 
 async def skip_processed(update: Update, context: SupportContext) -> None:

@@ -33,7 +33,14 @@ from bot.fit import CAPTION_BUDGET, MESSAGE_BUDGET, clip_plain, compose, utf16_l
 from bot.i18n import format_time, ngettext, use_locale
 from bot.i18n import gettext as _
 from bot.relay import AdminRelay
-from bot.texts import agent_signature, agent_status_label, priority_label, status_label
+from bot.texts import (
+    agent_signature,
+    agent_status_label,
+    priority_label,
+    receipt_text,
+    status_label,
+)
+from handlers.keyboards import main_menu
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +84,7 @@ class Notifier:
             return
         handler = {
             kinds.NEW_TICKET: self._new_ticket,
+            kinds.RECEIPT: self._receipt,
             kinds.CARD: self._card,
             kinds.STATUS: self._status,
             kinds.AGENT_REPLY: self._agent_reply,
@@ -422,6 +430,21 @@ class Notifier:
         await self.relay.send_to_thread(bot, ticket.number, text, kind=RelayKind.NOTICE)
 
     # The customer's side
+
+    async def _receipt(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
+        desk = self.desk
+        text = receipt_text(
+            ticket,
+            desk.department(ticket.department),
+            desk.target(ticket.priority),
+            desk.timezone,
+        )
+        sent = await bot.send_message(ticket.customer_id, text, reply_markup=main_menu())
+        # A reply to the receipt is a reply to the ticket.
+        await desk.tickets.add_relay(
+            Relay(ticket.number, RelayKind.NOTICE, None, None, None, sent.chat_id, sent.message_id),
+            desk.clock(),
+        )
 
     def _sign(self, ticket: Ticket, agent_name: str) -> str:
         name = agent_signature(self.desk.settings.team_name, agent_name)

@@ -6,10 +6,11 @@ The msgids are marked with `N_()` here and translated when shown, in the current
 from __future__ import annotations
 
 from datetime import timedelta
+from html import escape
 
 from bot.config import BUILTIN_DEPARTMENTS, Department, ResponseTarget
-from bot.domain.models import Priority, Status
-from bot.i18n import N_, current_locale, format_duration, gettext, ngettext
+from bot.domain.models import Priority, Status, Ticket
+from bot.i18n import N_, current_locale, format_duration, format_time, gettext, ngettext
 
 _DEPARTMENT_LABELS = {
     "technical": N_("Technical Support"),
@@ -147,3 +148,32 @@ def target_text(target: ResponseTarget) -> str:
 def forgotten_texts() -> tuple[str, str]:
     """What replaces a forgotten customer's texts and their name, in the current locale."""
     return gettext("(removed at the customer's request)"), gettext("Forgotten customer")
+
+
+def receipt_text(
+    ticket: Ticket, dept: Department | None, target: ResponseTarget, timezone: str
+) -> str:
+    """What a customer is told once their ticket is stored: its number and what to expect."""
+    return "\n".join(
+        [
+            gettext("✅ Thank you! Your ticket <b>{ref}</b> has been received.").format(
+                ref=ticket.ref
+            ),
+            "",
+            gettext("<b>Department:</b> {value}").format(
+                value=escape(department_label(dept)) if dept else ticket.department
+            ),
+            gettext(
+                "<b>Priority:</b> {priority}: we aim to answer within {target}, by {due}."
+            ).format(
+                priority=priority_label(ticket.priority),
+                target=target_text(target),
+                due=format_time(ticket.first_response_due_at, timezone),
+            ),
+            "",
+            gettext(
+                "Every answer from our team will arrive in this chat, marked {ref}. "
+                "Please keep this problem in this ticket rather than opening a new one."
+            ).format(ref=ticket.ref),
+        ]
+    )

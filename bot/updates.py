@@ -23,6 +23,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.logcontext import note_update
+from storage import handling_update
 
 DEFAULT_MAX_RUNNING = 64
 DEFAULT_MAX_PENDING = 4096
@@ -79,15 +80,21 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if self._running is None:
             await self.initialize()
         assert self._running is not None
+        update_id = update.update_id if isinstance(update, Update) else None
         # This task's log lines are about this update (bot/logcontext.py).
-        note_update(update.update_id if isinstance(update, Update) else None)
+        note_update(update_id)
         key = line_of(update)
         line = self._lines.setdefault(key, _Line())
         line.waiting += 1
         try:
             # asyncio.Lock wakes its waiters first come, first served: the line's order.
             async with line.lock, self._running:
-                await coroutine
+                if update_id is None:
+                    await coroutine
+                else:
+                    # The change this update causes records it as handled (storage.db).
+                    with handling_update(update_id):
+                        await coroutine
         finally:
             line.waiting -= 1
             if line.waiting == 0:

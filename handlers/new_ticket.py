@@ -33,10 +33,7 @@ from bot.domain.models import (
     AttachmentKind,
     Draft,
     Priority,
-    Relay,
-    RelayKind,
     Status,
-    Ticket,
 )
 from bot.domain.validation import (
     MESSAGE_MIN_CHARS,
@@ -46,8 +43,8 @@ from bot.domain.validation import (
     normalise_subject,
 )
 from bot.fit import PASTE_PART, PASTE_WINDOW, clip_plain, utf16_len
-from bot.i18n import format_time, ngettext, use_locale
 from bot.i18n import gettext as _
+from bot.i18n import ngettext, use_locale
 from bot.texts import (
     department_hint,
     department_label,
@@ -623,41 +620,10 @@ async def review_action(update: Update, context: SupportContext) -> str | int:
             if not value
         )
         return await ask(update, context, missing, draft, _("One step is still missing."))
-    ticket = await context.desk.submit(draft, context.locale)
-    assert update.effective_chat is not None
-    receipt = await context.bot.send_message(
-        update.effective_chat.id, submitted_text(context, ticket), reply_markup=main_menu()
-    )
-    await context.desk.tickets.add_relay(
-        Relay(
-            ticket.number, RelayKind.NOTICE, None, None, None, receipt.chat_id, receipt.message_id
-        ),
-        context.desk.clock(),
-    )
+    # The receipt is owed in the ticket's own transaction (the outbox sends it at once):
+    # a kill right after the ticket is stored can't lose it, nor a replay send it twice.
+    await context.desk.submit(draft, context.locale)
     return END
-
-
-def submitted_text(context: SupportContext, ticket: Ticket) -> str:
-    dept = context.desk.department(ticket.department)
-    return "\n".join(
-        [
-            _("✅ Thank you! Your ticket <b>{ref}</b> has been received.").format(ref=ticket.ref),
-            "",
-            _("<b>Department:</b> {value}").format(
-                value=escape(department_label(dept)) if dept else ticket.department
-            ),
-            _("<b>Priority:</b> {priority}: we aim to answer within {target}, by {due}.").format(
-                priority=priority_label(ticket.priority),
-                target=target_text(context.desk.target(ticket.priority)),
-                due=format_time(ticket.first_response_due_at, context.desk.timezone),
-            ),
-            "",
-            _(
-                "Every answer from our team will arrive in this chat, marked {ref}. "
-                "Please keep this problem in this ticket rather than opening a new one."
-            ).format(ref=ticket.ref),
-        ]
-    )
 
 
 async def edit_choice(update: Update, context: SupportContext) -> str | int:

@@ -1,6 +1,13 @@
 """Everything that touches SQLite: the database, its migrations and the repositories."""
 
-from storage.db import Database, DatabaseUnavailableError, StorageWriteError, storage_fault
+from storage.db import (
+    Database,
+    DatabaseUnavailableError,
+    Deferred,
+    StorageWriteError,
+    handling_update,
+    storage_fault,
+)
 from storage.repos import (
     DeskSettingsRepo,
     DraftRepo,
@@ -20,6 +27,7 @@ from storage.retention import Retention
 __all__ = [
     "Database",
     "DatabaseUnavailableError",
+    "Deferred",
     "DeskSettingsRepo",
     "DraftRepo",
     "HeldMessageRepo",
@@ -33,6 +41,7 @@ __all__ = [
     "StorageWriteError",
     "TicketRepo",
     "UserRepo",
+    "handling_update",
     "read_quarantine",
     "storage_fault",
 ]

@@ -14,8 +14,9 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,36 @@ log = logging.getLogger(__name__)
 Params = Sequence[Any] | dict[str, Any]
 # Less free space than this (a few pages) counts as a full disk in start-up messages.
 _FULL_BELOW = 64 * 1024
+
+
+# The update being handled in this task (set by the update processor), so that the change it
+# causes records it as handled in the same transaction (`Transaction.settle`).
+_handling: ContextVar[int | None] = ContextVar("handling_update", default=None)
+# Writes held back while a delivery is under way, to be written with its outcome.
+_deferred: ContextVar[Deferred | None] = ContextVar("deferred_writes", default=None)
+
+_SETTLE = (
+    "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+    "DELETE FROM inbox WHERE update_id = ?",
+)
+
+
+@contextmanager
+def handling_update(update_id: int) -> Iterator[None]:
+    """Within the block, a settling transaction records `update_id` as handled."""
+    token = _handling.set(update_id)
+    try:
+        yield
+    finally:
+        _handling.reset(token)
+
+
+class Deferred:
+    """Writes collected during a delivery (see `Database.deferring`)."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, list[Params]]] = []
+        self.queued = False
 
 
 class DatabaseUnavailableError(Exception):
@@ -201,10 +232,36 @@ class Database:
         return self._conn
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        """Run statements atomically: all of them commit, or none (on any exception)."""
+    async def transaction(self, *, deferrable: bool = False) -> AsyncIterator[Transaction]:
+        """Run statements atomically: all of them commit, or none (on any exception).
+
+        A `deferrable` transaction inside `deferring()` is collected instead, to be written
+        with the delivery's outcome (it may not read, or insert for an id).
+        """
+        deferred = _deferred.get() if deferrable else None
+        if deferred is not None:
+            tx: Transaction = _Collector(deferred)
+            yield tx
+            return
         async with self._begin("BEGIN IMMEDIATE") as tx:
             yield tx
+
+    @contextmanager
+    def deferring(self) -> Iterator[Deferred]:
+        """Collect the writes made within the block instead of running them.
+
+        Only transactions opened as `deferrable` are collected. For the outbox's sender:
+        what it writes while delivering an item (the copies'
+        message ids, the other items a folded message delivered, a long text's further
+        parts) goes into the same transaction as the item's new state, so a kill leaves all
+        of it or none.
+        """
+        deferred = Deferred()
+        token = _deferred.set(deferred)
+        try:
+            yield deferred
+        finally:
+            _deferred.reset(token)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Transaction]:
@@ -258,9 +315,9 @@ class Database:
         async with self._lock, self._require().execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
+    async def execute(self, sql: str, params: Params = (), *, deferrable: bool = False) -> int:
         """Run one write in its own transaction; return the affected row count."""
-        async with self.transaction() as tx:
+        async with self.transaction(deferrable=deferrable) as tx:
             return await tx.execute(sql, params)
 
     async def _migrate(self) -> None:
@@ -299,10 +356,34 @@ async def _rollback(conn: aiosqlite.Connection) -> None:
 class Transaction:
     """Statements inside one `Database.transaction()`."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+    def __init__(self, conn: aiosqlite.Connection | None) -> None:
+        self._conn_or_none = conn
         # Set by whoever adds to the outbox in this transaction (storage.repos.enqueue).
         self.queued = False
+
+    @property
+    def _conn(self) -> aiosqlite.Connection:
+        assert self._conn_or_none is not None
+        return self._conn_or_none
+
+    async def settle(self) -> None:
+        """Record the update being handled (if any) as handled, in this transaction.
+
+        Called by the changes that must never happen twice (a ticket, a message, a status,
+        a rating): a replay after a kill then finds the update handled and skips it, and a
+        kill before the commit leaves neither the change nor the mark.
+        """
+        update_id = _handling.get()
+        if update_id is None:
+            return
+        await self.execute(_SETTLE[0], (update_id, int(time.time())))
+        await self.execute(_SETTLE[1], (update_id,))
+
+    async def apply(self, deferred: Deferred) -> None:
+        """Write what a delivery collected (see `Database.deferring`)."""
+        for sql, params in deferred.writes:
+            await self.executemany(sql, params)
+        self.queued = self.queued or deferred.queued
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         async with self._conn.execute(sql, params) as cursor:
@@ -327,6 +408,39 @@ class Transaction:
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         async with self._conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
+
+
+class _Collector(Transaction):
+    """A transaction whose writes are kept for later (see `Database.deferring`)."""
+
+    def __init__(self, deferred: Deferred) -> None:
+        super().__init__(None)
+        self._deferred = deferred
+
+    @property
+    def queued(self) -> bool:
+        return self._deferred.queued
+
+    @queued.setter
+    def queued(self, value: bool) -> None:
+        if hasattr(self, "_deferred"):
+            self._deferred.queued = self._deferred.queued or value
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        self._deferred.writes.append((sql, [params]))
+        return 1
+
+    async def executemany(self, sql: str, params: Iterable[Params]) -> None:
+        self._deferred.writes.append((sql, list(params)))
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        raise RuntimeError("a deferred write can't insert for a row id")
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        raise RuntimeError("a deferred write can't read")
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        raise RuntimeError("a deferred write can't read")
 
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

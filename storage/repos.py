@@ -33,9 +33,9 @@ from bot.domain.models import (
     TicketMessage,
     User,
 )
-from bot.domain.outbox import DRAFT_EXPIRED, admin_lane
+from bot.domain.outbox import DRAFT_EXPIRED, NEW_TICKET, RECEIPT, admin_lane
 from bot.domain.stats import Compliance, Counts, DeskStats, Durations, per_day
-from storage.db import Database, Params, Transaction
+from storage.db import Database, Deferred, Params, Transaction
 from storage.retention import Retention
 
 
@@ -400,6 +400,7 @@ class TicketRepo:
         """
         ts = to_ts(now)
         async with self._db.transaction() as tx:
+            await tx.settle()
             number = await tx.insert(
                 "INSERT INTO tickets (customer_id, department, subject, priority, status, locale,"
                 " created_at, updated_at, first_response_due_at, follow_up_of, status_changed_at)"
@@ -431,14 +432,24 @@ class TicketRepo:
                 tx, number, "created", Author.CUSTOMER, customer_id, None, Status.OPEN.value, ts
             )
             await tx.execute("DELETE FROM drafts WHERE user_id = ?", (customer_id,))
-            # The agents are owed the new ticket's card: in the same transaction.
+            # The agents are owed the new ticket's card and the customer its receipt: in the
+            # same transaction, so a kill right after it loses neither.
             await enqueue(
                 tx,
-                "new_ticket",
+                NEW_TICKET,
                 Audience.ADMIN,
                 now,
                 ticket_number=number,
                 dedupe_key=f"new_ticket:{number}",
+            )
+            await enqueue(
+                tx,
+                RECEIPT,
+                Audience.CUSTOMER,
+                now,
+                chat_id=customer_id,
+                ticket_number=number,
+                dedupe_key=f"receipt:{number}",
             )
             row = await tx.fetch_one(TICKET_BY_NUMBER, (number,))
         assert row is not None
@@ -544,8 +555,13 @@ class TicketRepo:
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[TicketUnit]:
-        """A transaction over tickets: read, decide, write, all or nothing."""
+        """A transaction over tickets: read, decide, write, all or nothing.
+
+        It settles the update being handled: the change and the record that the update
+        was handled commit together, so a replay after a kill never makes it twice.
+        """
         async with self._db.transaction() as tx:
+            await tx.settle()
             yield TicketUnit(tx)
 
     async def by_thread(self, admin_chat_id: int, thread_id: int) -> Ticket | None:
@@ -561,6 +577,7 @@ class TicketRepo:
         return None if row is None else _relay(row)
 
     async def add_relay(self, relay: Relay, now: datetime) -> None:
+        """Map a copy to its ticket's message (during a delivery: written with its outcome)."""
         await self._db.execute(
             "INSERT OR IGNORE INTO relayed_messages (ticket_number, ticket_message_id, kind,"
             " admin_chat_id, admin_message_id, customer_chat_id, customer_message_id,"
@@ -575,6 +592,7 @@ class TicketRepo:
                 relay.customer_message_id,
                 to_ts(now),
             ),
+            deferrable=True,
         )
 
     async def rating_prompt_since(self, chat_id: int, cutoff: datetime) -> int | None:
@@ -1198,7 +1216,7 @@ class OutboxRepo:
         payload: dict[str, Any] | None = None,
         dedupe_key: str | None = None,
     ) -> None:
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(deferrable=True) as tx:
             await enqueue(tx, kind, audience, now, chat_id, ticket_number, payload, dedupe_key)
 
     async def pending(self, limit: int) -> list[OutboxItem]:
@@ -1241,7 +1259,7 @@ class OutboxRepo:
         """Mark items delivered as part of another (a folded message)."""
         if not item_ids:
             return
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(deferrable=True) as tx:
             await tx.executemany(
                 "UPDATE outbox SET state = 'sent', done_at = ?, attempts = attempts + 1"
                 " WHERE id = ? AND state = 'pending'",
@@ -1252,19 +1270,35 @@ class OutboxRepo:
         """Release the item's dedupe key as its delivery starts."""
         await self._db.execute("UPDATE outbox SET dedupe_key = NULL WHERE id = ?", (item_id,))
 
-    async def done(self, item_id: int, state: str = "sent", error: str | None = None) -> None:
-        await self._db.execute(
-            "UPDATE outbox SET state = ?, last_error = ?, done_at = ?, attempts = attempts + 1"
-            " WHERE id = ?",
-            (state, error, int(time.time()), item_id),
-        )
+    async def done(
+        self,
+        item_id: int,
+        state: str = "sent",
+        error: str | None = None,
+        *,
+        with_writes: Deferred | None = None,
+    ) -> None:
+        """Record the item's outcome, with what its delivery wrote (`Database.deferring`)."""
+        async with self._db.transaction() as tx:
+            if with_writes is not None:
+                await tx.apply(with_writes)
+            await tx.execute(
+                "UPDATE outbox SET state = ?, last_error = ?, done_at = ?,"
+                " attempts = attempts + 1 WHERE id = ?",
+                (state, error, int(time.time()), item_id),
+            )
 
-    async def retry(self, item_id: int, at: float, error: str) -> None:
-        await self._db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
-            " WHERE id = ?",
-            (at, error, item_id),
-        )
+    async def retry(
+        self, item_id: int, at: float, error: str, *, with_writes: Deferred | None = None
+    ) -> None:
+        async with self._db.transaction() as tx:
+            if with_writes is not None:
+                await tx.apply(with_writes)
+            await tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?,"
+                " last_error = ? WHERE id = ?",
+                (at, error, item_id),
+            )
 
     async def counts(self) -> dict[str, int]:
         rows = await self._db.fetch_all("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")

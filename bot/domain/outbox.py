@@ -14,6 +14,7 @@ from enum import IntEnum
 
 # Kinds of outbox item (delivered by bot/notify.py).
 NEW_TICKET = "new_ticket"
+RECEIPT = "receipt"  # a new ticket's receipt, to its customer
 CARD = "card"
 TICKET_FILES = "ticket_files"  # the first message's files, under the card
 STATUS = "status"

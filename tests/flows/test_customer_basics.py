@@ -110,13 +110,11 @@ async def test_tickets_are_listed_newest_first_with_paging(
             Draft(person.id, "technical", f"Server {n} is down", Priority.HIGH, "details"), "en"
         )
     await desk.submit(Draft(other.id, "technical", "Not yours", Priority.HIGH, "details"), "en")
-    first = await person.says("/tickets")
-    assert first.text.startswith(
-        tr("<b>Your tickets</b> (page {page} of {pages})")
-        .replace("<b>", "")
-        .replace("</b>", "")
-        .format(page=1, pages=2)
-    )
+    # Each submit owes its receipt (through the outbox): let them arrive first.
+    await fake.wait_for(person.id, lambda m: "#1007" in m.text, timeout=15)
+    page = tr("<b>Your tickets</b> (page {page} of {pages})").replace("<b>", "").replace("</b>", "")
+    first = await person.says("/tickets", expect=page.format(page=1, pages=2))
+    assert first.text.startswith(page.format(page=1, pages=2))
     assert [line.split(" ", 1)[0] for line in first.text.split("\n\n")[1:]] == [
         "#1007",
         "#1006",
@@ -127,7 +125,7 @@ async def test_tickets_are_listed_newest_first_with_paging(
     assert "Not yours" not in first.text and tr("Open") in first.text
     assert first.button_texts()[-1] == tr("Older »")
     assert first.button_texts()[0] == "#1007 · Server 6 is down"
-    second = await person.presses(first, tr("Older »"))
+    second = await person.presses(first, tr("Older »"), expect=page.format(page=2, pages=2))
     assert [line.split(" ", 1)[0] for line in second.text.split("\n\n")[1:]] == ["#1002", "#1001"]
     assert second.button_texts() == [
         "#1002 · Server 1 is down",

@@ -49,6 +49,10 @@ async def _seed_tickets(app: SupportApplication, customers: list[FakeUser]) -> l
     return numbers
 
 
+# The first words of a new ticket's receipt (owed by `desk.submit`, through the outbox).
+RECEIVED = tr("✅ Thank you! Your ticket <b>{ref}</b> has been received.").split("<b>")[0]
+
+
 def _reactions(call: Call) -> list[dict[str, str]]:
     value = call.params["reaction"]
     return json.loads(value) if isinstance(value, str) else list(value)
@@ -143,8 +147,10 @@ async def test_customers_hear_of_every_close_while_the_agents_chat_is_backlogged
         emoji = {_reactions(call)[0]["emoji"] for call in limited.calls_to("setMessageReaction")}
         assert emoji == {"👍"}
     for user, number in zip(owners, numbers, strict=True):
+        # The ticket's receipt, then its close notice: each once.
         notices = [m for m in limited.sent(user.id) if f"#{number}" in m.text]
-        assert len(notices) == 1, [m.text for m in notices]
+        assert len(notices) == 2, [m.text for m in notices]
+        assert sum(RECEIVED in m.text for m in notices) == 1, [m.text for m in notices]
     report = limited.rate_report()
     assert report.max_per_second <= 30
     assert report.busiest_group_minute <= 20

@@ -110,7 +110,7 @@ async def test_the_customers_default_language_leaves_the_agents_chat_alone(
         newcomer = Person(fake, fake.user("Aminah", language_code="ms"))
         review = await walk_to(newcomer, "review", locale="sv")
         await newcomer.presses(review, tr("📨 Submit", "sv"), expect="#1001")
-        card = await fake.wait_for(group.id, lambda m: "#1001" in m.text)
+        card = await fake.wait_for(group.id, lambda m: "#1001" in m.text, since=0)
         assert card.text.startswith("🎫 Ticket #1001")
         assert card.button_texts() == ["🙋 Take it", "✅ Solve", "🔒 Close"]
         mark = len(fake.sent(group.id))
@@ -181,7 +181,7 @@ async def test_admin_locale_sets_the_agents_chats_language_at_start_up(
         assert hello.text.startswith("Halo, Aminah!")  # customers: DEFAULT_LOCALE
         review = await walk_to(customer, "review", locale="id")
         await customer.presses(review, tr("📨 Submit", "id"), expect="#1001")
-        card = await fake.wait_for(group.id, lambda m: "#1001" in m.text)
+        card = await fake.wait_for(group.id, lambda m: "#1001" in m.text, since=0)
         assert card.button_texts() == [
             tr(label, "sv") for label in ("🙋 Take it", "✅ Solve", "🔒 Close")
         ]
