@@ -20,6 +20,9 @@
   shows what was asked. That happens whenever an edit is made twice, as when an update
   handled before a kill is handled again at the start (the form's buttons were removed,
   its next question not yet sent), and must not turn a replay into an apology.
+- A button tap Telegram no longer lets the bot answer ("query is too old", as for a tap
+  answered before a kill and handled again after it) is still handled: the answer only
+  stops the button's spinner.
 """
 
 from __future__ import annotations
@@ -148,6 +151,11 @@ class DeskBot(ExtBot[int]):
         except BadRequest as exc:
             if endpoint in EDITS and is_not_modified(exc):
                 return True  # what Telegram answers for an edit it did not need to make
+            if endpoint == "answerCallbackQuery" and is_stale_query(exc):
+                # The tap was answered before a kill, or long ago: the answer is only the
+                # button's spinner, and the tap itself must still be handled.
+                log.info("A button tap could not be answered any more (%s)", exc.message)
+                return True
             raise
         if endpoint == "getUpdates" and isinstance(result, list):
             # Here the raw JSON is still at hand; PTB's get_updates parses it next.
@@ -189,3 +197,9 @@ class DeskBot(ExtBot[int]):
 
 def is_not_modified(error: BadRequest) -> bool:
     return "message is not modified" in error.message.lower()
+
+
+def is_stale_query(error: BadRequest) -> bool:
+    """Telegram's answer to a second answer for the same tap, or one after 15 minutes."""
+    text = error.message.lower()
+    return "query is too old" in text or "query id is invalid" in text

@@ -71,6 +71,27 @@ async def _context_ticket(message: Message, context: SupportContext) -> Ticket |
         relay = await desk.tickets.relay_by_admin_message(message.chat_id, reply.message_id)
         if relay is not None:
             return await desk.tickets.get(relay.ticket_number)
+        number = _card_number(reply, context.bot.id)
+        if number is not None:
+            return await desk.tickets.get(number)
+    return None
+
+
+def _card_number(reply: Message, bot_id: int) -> int | None:
+    """The ticket of a card the desk does not know it sent, from the card's own buttons.
+
+    A card Telegram accepted is written down a moment later; one sent just before a kill
+    never is, and is sent again after the restart. A reply to it (or to any card in that
+    moment) still reaches its ticket: the card's buttons carry the ticket's number.
+    """
+    if reply.from_user is None or reply.from_user.id != bot_id or reply.reply_markup is None:
+        return None
+    for row in reply.reply_markup.inline_keyboard:
+        for button in row:
+            data = button.callback_data if isinstance(button.callback_data, str) else None
+            callback = unpack(data, CARD, CARD_ACTIONS)
+            if callback is not None:
+                return parse_id(callback.arg)
     return None
 
 

@@ -301,6 +301,10 @@ class FakeTelegram:
                 await asyncio.wait_for(self._event.wait(), remaining)
         return True
 
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Wait until ``predicate()`` holds over the fake's state; False if it timed out."""
+        return await self._wait(predicate, timeout)
+
     # -- updates ----------------------------------------------------------------------------
     def enqueue(self, kind: str, payload: JSON) -> JSON:
         update = {"update_id": self._next_update_id, kind: snapshot(payload)}

@@ -341,6 +341,24 @@ async def test_priority_assign_queue_and_ticket(desk: Desk) -> None:
     assert missing.text == "There is no ticket #999999."
 
 
+async def test_a_reply_to_a_card_the_desk_did_not_write_down_reaches_its_ticket(
+    desk: Desk,
+) -> None:
+    """A card accepted by Telegram is written down a moment later (or never, when a kill
+    comes first, and then sent again): a reply to it still finds the ticket by its buttons."""
+    person = Person(desk.fake, desk.fake.user("Rina"))
+    number = await desk.open_ticket(person)
+    card = await desk.card(number)
+    # As if the bot had been killed right after Telegram accepted the card.
+    await desk.app.bot_data.desk.db.execute(
+        "DELETE FROM relayed_messages WHERE ticket_number = ?", (number,)
+    )
+    mark = len(desk.fake.sent(person.id))
+    desk.group.send(desk.agent, "We are on it.", reply_to=card.message_id)
+    reply = await desk.fake.wait_for(person.id, lambda m: "We are on it." in m.text, since=mark)
+    assert reply.text.startswith(f"💬 #{number}")
+
+
 async def test_a_message_outside_any_ticket_gets_a_hint(desk: Desk) -> None:
     mark = len(desk.fake.sent(desk.group.id))
     desk.group.send(desk.agent, "Morning all, who is on duty?")
