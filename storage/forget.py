@@ -7,7 +7,8 @@ their attachments' file ids and names. What goes: their draft, their messages he
 choice of ticket, their conversation states. Copies elsewhere (updates in the inbox and
 the quarantine, outbox payloads) are scrubbed: every string that holds one of their texts
 or names is replaced, so a queued update can still be handled and a queued notice still
-delivered, saying nothing of them.
+delivered, saying nothing of them. Nor does the file keep them past SQLite: freed space
+is zeroed (`PRAGMA secure_delete`) and the write-ahead log truncated afterwards.
 """
 
 from __future__ import annotations
@@ -187,4 +188,7 @@ async def forget_customer(
         # They are told, in the same transaction: if they blocked the bot, the outbox
         # records it as undeliverable and stops.
         await enqueue(tx, FORGOTTEN, Audience.CUSTOMER, now, chat_id=user_id)
+    # The connection overwrites what it deletes (`secure_delete`), but the WAL's older
+    # frames still hold the pages as they were: fold them in and truncate the log.
+    await db.checkpoint()
     return Forgotten(user_id, numbers, messages, attachments, scrubbed)
