@@ -100,10 +100,11 @@ async def set_locale(update: Update, context: SupportContext) -> None:
         await _answer(update, context, _locale_usage())
         return
     locale = args[0]
+    assert update.effective_user is not None
     if for_agents:
-        await context.desk.set_admin_locale(locale)
+        await context.desk.set_admin_locale(locale, by=update.effective_user.id)
     else:
-        await context.desk.set_default_locale(locale)
+        await context.desk.set_default_locale(locale, by=update.effective_user.id)
     # The menus follow: the agents' and operators' for the one, the customers' for the other.
     await publish_commands(context.bot, context.desk)
     with use_locale(locale):
@@ -187,6 +188,8 @@ async def export(update: Update, context: SupportContext) -> None:
         "count": format_number(count)
     }
     name = f"tickets-{now.astimezone(desk.settings.tz):%Y-%m-%d}.csv"
+    assert update.effective_user is not None
+    await desk.exported(update.effective_user.id, periods[0] if periods else "all", full=full)
     await _send_file(update, context, AnswerFile(AttachmentKind.DOCUMENT, name, data), caption)
 
 

@@ -1,5 +1,6 @@
 """Everything that touches SQLite: the database, its migrations and the repositories."""
 
+from storage.audit import DeskAudit
 from storage.db import Database, DatabaseUnavailableError, StorageWriteError, storage_fault
 from storage.repos import (
     DeskSettingsRepo,
@@ -20,6 +21,7 @@ from storage.retention import Retention
 __all__ = [
     "Database",
     "DatabaseUnavailableError",
+    "DeskAudit",
     "DeskSettingsRepo",
     "DraftRepo",
     "HeldMessageRepo",

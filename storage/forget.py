@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.audit import DeskAction, DeskChange
 from bot.domain.models import Audience, Author
 from bot.domain.outbox import FORGOTTEN
+from storage import audit
 from storage.db import Database, Transaction
 from storage.repos import TicketRepo, enqueue, to_ts
 
@@ -188,6 +190,11 @@ async def forget_customer(
         # They are told, in the same transaction: if they blocked the bot, the outbox
         # records it as undeliverable and stops.
         await enqueue(tx, FORGOTTEN, Audience.CUSTOMER, now, chat_id=user_id)
+        # The desk's trail has it too (a customer without tickets leaves no ticket event).
+        change = DeskChange(
+            DeskAction.FORGET, operator_id, after=str(user_id), command_line=operator_id is None
+        )
+        await audit.record(tx, change, now)
     # The connection overwrites what it deletes (`secure_delete`), but the WAL's older
     # frames still hold the pages as they were: fold them in and truncate the log.
     await db.checkpoint()
