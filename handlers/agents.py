@@ -472,7 +472,7 @@ async def _ban(update: Update, context: SupportContext, *, banned: bool) -> None
     if context.desk.is_operator(user_id):
         await answer_agent(context, message, _("An operator can't be banned."))
         return
-    if not await context.desk.ban(user_id, banned):
+    if not await context.desk.ban(user_id, banned, by=_agent(update)[0]):
         await answer_agent(
             context, message, _("I don't know a customer with the id {id}.").format(id=user_id)
         )

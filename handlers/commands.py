@@ -51,7 +51,7 @@ OPERATOR_COMMANDS = (
     ("locale", N_("Default language for new users")),
     ("stats", N_("Desk figures")),
     ("export", N_("All tickets as CSV")),
-    ("audit", N_("A ticket's full trail")),
+    ("audit", N_("The desk's trail, or a ticket's")),
     ("forget", N_("Forget a customer on request")),
 )
 DESCRIPTION = N_(

@@ -231,7 +231,7 @@ async def bind(update: Update, context: SupportContext) -> None:
     if not context.desk.is_operator(sender.id):
         await message.reply_text(_not_an_operator(sender.id))
         return
-    await context.desk.bind(message.chat_id)
+    await context.desk.bind(message.chat_id, by=sender.id)
     context.relay.forget_chat(message.chat_id)
     await message.reply_text(
         _("Done: this group is now the agents' chat. New tickets will appear here.")

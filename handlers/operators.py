@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import io
+from collections.abc import Callable
 from datetime import timedelta
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -13,6 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.chart import chart_title, render_chart
 from bot.config import SUPPORTED_LOCALES
 from bot.context import SupportApp, SupportContext
+from bot.domain.audit import DeskAction, DeskActor, DeskEvent
 from bot.domain.export import ENCODING, EXPORT_PERIODS, write_csv
 from bot.domain.models import AnswerFile, AttachmentKind, Author, Priority, Status
 from bot.domain.stats import parse_period
@@ -21,7 +23,7 @@ from bot.i18n import gettext as _
 from bot.stats_text import render_stats
 from bot.texts import agent_status_label, forgotten_texts, language_in_text, priority_label
 from handlers.answers import answer_agent
-from handlers.callbacks import Callback, pattern, unpack
+from handlers.callbacks import Callback, parse_id, pattern, unpack
 from handlers.commands import publish_commands
 
 
@@ -100,10 +102,11 @@ async def set_locale(update: Update, context: SupportContext) -> None:
         await _answer(update, context, _locale_usage())
         return
     locale = args[0]
+    assert update.effective_user is not None
     if for_agents:
-        await context.desk.set_admin_locale(locale)
+        await context.desk.set_admin_locale(locale, by=update.effective_user.id)
     else:
-        await context.desk.set_default_locale(locale)
+        await context.desk.set_default_locale(locale, by=update.effective_user.id)
     # The menus follow: the agents' and operators' for the one, the customers' for the other.
     await publish_commands(context.bot, context.desk)
     with use_locale(locale):
@@ -187,13 +190,16 @@ async def export(update: Update, context: SupportContext) -> None:
         "count": format_number(count)
     }
     name = f"tickets-{now.astimezone(desk.settings.tz):%Y-%m-%d}.csv"
+    assert update.effective_user is not None
+    await desk.exported(update.effective_user.id, periods[0] if periods else "all", full=full)
     await _send_file(update, context, AnswerFile(AttachmentKind.DOCUMENT, name, data), caption)
 
 
-# Callback data of the operators' buttons: confirm or keep a /forget, turn an /audit page.
+# Callback data of the operators' buttons: confirm or keep a /forget, turn an /audit page
+# (a ticket's, or the desk's own trail).
 CB = "op1"
-FORGET, KEEP, AUDIT = "forget", "keep", "audit"
-CB_ACTIONS = frozenset({FORGET, KEEP, AUDIT})
+FORGET, KEEP, AUDIT, DESK_AUDIT = "forget", "keep", "audit", "desk"
+CB_ACTIONS = frozenset({FORGET, KEEP, AUDIT, DESK_AUDIT})
 AUDIT_PAGE = 10  # events a page: a page stays well within one message
 
 
@@ -294,6 +300,14 @@ async def operator_pressed(update: Update, context: SupportContext) -> None:
         return
     if not await _operator_pressed(update, context):
         return
+    if callback.action == DESK_AUDIT:
+        if callback.number is None:
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        await query.answer()
+        text, keyboard = await _desk_audit_page(context, callback.number)
+        await _show(update, context, text, keyboard)
+        return
     if callback.action == AUDIT:
         number, _sep, page = callback.arg.partition(".")
         if not number.isdigit() or not page.isdigit():
@@ -333,7 +347,10 @@ async def operator_pressed(update: Update, context: SupportContext) -> None:
 
 
 def _audit_usage() -> str:
-    return _("Give the ticket number: /audit 1001.")
+    return _(
+        "Give a ticket's number for its trail (/audit 1001), or nothing for the desk's own "
+        "trail: bans, languages, the agents' chat, forgotten customers, exports."
+    )
 
 
 _EVENT_TEXTS = {
@@ -352,8 +369,7 @@ async def _who(context: SupportContext, actor: Author, actor_id: int | None) -> 
     if actor is Author.SYSTEM or actor_id is None:
         return _("the desk")
     user = await context.desk.users.get(actor_id)
-    name = user.display_name if user is not None else str(actor_id)
-    return f"{name} ({actor_id})"
+    return f"{user.display_name} ({actor_id})" if user is not None else str(actor_id)
 
 
 def _what(kind: str, after: str | None) -> str:
@@ -395,31 +411,134 @@ async def _audit_page(
         who = await _who(context, event.actor, event.actor_id)
         what = _what(event.kind, event.to_value)
         lines.append(html.escape(f"{format_time(event.created_at, tz)} · {who}: {what}"))
+    keyboard = _turn_pages(page, pages, lambda to: Callback(CB, AUDIT, f"{number}.{to}"))
+    return "\n".join(lines), keyboard
+
+
+def _turn_pages(
+    page: int, pages: int, data: Callable[[int], Callback]
+) -> InlineKeyboardMarkup | None:
+    """‹ Earlier and Later › where there is such a page; None on a trail's only page."""
     buttons = []
     if page > 0:
-        buttons.append(
-            InlineKeyboardButton(
-                _("‹ Earlier"), callback_data=Callback(CB, AUDIT, f"{number}.{page - 1}").pack()
-            )
-        )
+        buttons.append(InlineKeyboardButton(_("‹ Earlier"), callback_data=data(page - 1).pack()))
     if page < pages - 1:
-        buttons.append(
-            InlineKeyboardButton(
-                _("Later ›"), callback_data=Callback(CB, AUDIT, f"{number}.{page + 1}").pack()
-            )
+        buttons.append(InlineKeyboardButton(_("Later ›"), callback_data=data(page + 1).pack()))
+    return InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+async def _customer(context: SupportContext, user_id: str | None) -> str:
+    """A customer of the desk's trail by name and id (the trail keeps the id only)."""
+    number = parse_id(user_id)
+    if number is None:
+        return user_id or "—"
+    return await _who(context, Author.AGENT, number)
+
+
+def _language(code: str | None) -> str:
+    return language_in_text(code) if code in SUPPORTED_LOCALES else code or "—"
+
+
+async def _desk_who(context: SupportContext, event: DeskEvent) -> str:
+    if event.actor is DeskActor.COMMAND_LINE:
+        return _("the command line on the server")
+    return await _who(
+        context, Author.AGENT if event.actor is DeskActor.AGENT else Author.SYSTEM, event.actor_id
+    )
+
+
+def _export_what(after: str | None) -> str:
+    period, _sep, full = (after or "").partition(" ")
+    days = EXPORT_PERIODS.get(period)
+    if days is None:
+        if full:
+            return _("exported every ticket, with their messages")
+        return _("exported every ticket")
+    if full:
+        text = ngettext(
+            "exported the tickets of the last %(days)s day, with their messages",
+            "exported the tickets of the last %(days)s days, with their messages",
+            days,
         )
-    return "\n".join(lines), InlineKeyboardMarkup([buttons]) if buttons else None
+    else:
+        text = ngettext(
+            "exported the tickets of the last %(days)s day",
+            "exported the tickets of the last %(days)s days",
+            days,
+        )
+    return text % {"days": format_number(days)}
+
+
+async def _desk_what(context: SupportContext, event: DeskEvent) -> str:
+    """A desk-wide event in words; an unknown kind (a newer bot's) by its name."""
+    before, after = event.from_value, event.to_value
+    match event.kind:
+        case DeskAction.BAN:
+            return _("banned the customer {customer}").format(
+                customer=await _customer(context, after)
+            )
+        case DeskAction.UNBAN:
+            return _("lifted the ban on the customer {customer}").format(
+                customer=await _customer(context, after)
+            )
+        case DeskAction.FORGET:
+            return _("forgot the customer {customer} at their request").format(
+                customer=await _customer(context, after)
+            )
+        case DeskAction.DEFAULT_LOCALE:
+            return _(
+                "set the language for customers whose own we don't speak to {language} "
+                "(it was {before})"
+            ).format(language=_language(after), before=_language(before))
+        case DeskAction.ADMIN_LOCALE:
+            return _("set the agents' chat's language to {language} (it was {before})").format(
+                language=_language(after), before=_language(before)
+            )
+        case DeskAction.BIND if before is None or before == after:
+            return _("made the chat {chat} the agents' chat").format(chat=after)
+        case DeskAction.BIND:
+            return _("made the chat {chat} the agents' chat in place of {old}").format(
+                chat=after, old=before
+            )
+        case DeskAction.EXPORT:
+            return _export_what(after)
+    return event.kind
+
+
+async def _desk_audit_page(
+    context: SupportContext, page: int | None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A page of the desk's own trail, oldest first; None: the last page, the newest."""
+    events, page, pages = await context.desk.audit.page(page, AUDIT_PAGE)
+    if not events:
+        return _("Nothing has been recorded for the desk yet."), None
+    tz = context.desk.timezone
+    title = _("The desk's trail, page {page} of {pages}").format(
+        page=format_number(page + 1), pages=format_number(pages)
+    )
+    lines = [f"<b>{html.escape(title)}</b>"]
+    for event in events:
+        who = await _desk_who(context, event)
+        what = await _desk_what(context, event)
+        lines.append(html.escape(f"{format_time(event.created_at, tz)} · {who}: {what}"))
+    keyboard = _turn_pages(page, pages, lambda to: Callback(CB, DESK_AUDIT, str(to)))
+    return "\n".join(lines), keyboard
 
 
 async def audit(update: Update, context: SupportContext) -> None:
-    """Show a ticket's full trail of events, who and when, paged (/audit <number>)."""
+    """Show a ticket's full trail of events, who and when, paged (/audit <number>); without
+    a number, the desk's own trail, from its newest page."""
     if not await _in_staff_chat(update, context):
         return
     args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+    number = parse_id(args[0]) if len(args) == 1 else None
+    if args and number is None:
         await _answer(update, context, _audit_usage())
         return
-    text, keyboard = await _audit_page(context, int(args[0].lstrip("#")), 0)
+    if number is None:
+        text, keyboard = await _desk_audit_page(context, None)
+    else:
+        text, keyboard = await _audit_page(context, number, 0)
     message = update.effective_message
     assert message is not None
     if keyboard is None:

@@ -46,7 +46,8 @@ async def show_help(update: Update, context: SupportContext) -> None:
             "/locale admin &lt;en|id|sv&gt;: the language of the agents' chat\n"
             "/stats [7d|30d|90d]: the desk's figures, with a chart\n"
             "/export [7d|30d|all] [full]: tickets as a CSV file (full: with the messages)\n"
-            "/audit &lt;number&gt;: a ticket's full trail, who and when\n"
+            "/audit [number]: the desk's trail (bans, languages, the agents' chat, "
+            "forgotten customers, exports), or a ticket's, who and when\n"
             "/forget &lt;user id&gt;: forget a customer who asks for it\n"
             "/bind (in a group): make it the agents' chat"
         )

@@ -1,5 +1,6 @@
 """Everything that touches SQLite: the database, its migrations and the repositories."""
 
+from storage.audit import DeskAudit
 from storage.db import (
     Database,
     DatabaseUnavailableError,
@@ -28,6 +29,7 @@ __all__ = [
     "Database",
     "DatabaseUnavailableError",
     "Deferred",
+    "DeskAudit",
     "DeskSettingsRepo",
     "DraftRepo",
     "HeldMessageRepo",

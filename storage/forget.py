@@ -7,7 +7,8 @@ their attachments' file ids and names. What goes: their draft, their messages he
 choice of ticket, their conversation states. Copies elsewhere (updates in the inbox and
 the quarantine, outbox payloads) are scrubbed: every string that holds one of their texts
 or names is replaced, so a queued update can still be handled and a queued notice still
-delivered, saying nothing of them.
+delivered, saying nothing of them. Nor does the file keep them past SQLite: freed space
+is zeroed (`PRAGMA secure_delete`) and the write-ahead log truncated afterwards.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.audit import DeskAction, DeskChange
 from bot.domain.models import Audience, Author
 from bot.domain.outbox import FORGOTTEN
+from storage import audit
 from storage.db import Database, Transaction
 from storage.repos import TicketRepo, enqueue, to_ts
 
@@ -187,4 +190,12 @@ async def forget_customer(
         # They are told, in the same transaction: if they blocked the bot, the outbox
         # records it as undeliverable and stops.
         await enqueue(tx, FORGOTTEN, Audience.CUSTOMER, now, chat_id=user_id)
+        # The desk's trail has it too (a customer without tickets leaves no ticket event).
+        change = DeskChange(
+            DeskAction.FORGET, operator_id, after=str(user_id), command_line=operator_id is None
+        )
+        await audit.record(tx, change, now)
+    # The connection overwrites what it deletes (`secure_delete`), but the WAL's older
+    # frames still hold the pages as they were: fold them in and truncate the log.
+    await db.checkpoint()
     return Forgotten(user_id, numbers, messages, attachments, scrubbed)

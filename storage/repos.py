@@ -14,6 +14,7 @@ from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.audit import DeskChange
 from bot.domain.export import ExportMessage, ExportRow
 from bot.domain.models import (
     Attachment,
@@ -35,6 +36,7 @@ from bot.domain.models import (
 )
 from bot.domain.outbox import DRAFT_EXPIRED, NEW_TICKET, RECEIPT, admin_lane
 from bot.domain.stats import Compliance, Counts, DeskStats, Durations, per_day
+from storage import audit
 from storage.db import Database, Deferred, Params, Transaction
 from storage.retention import Retention
 
@@ -306,12 +308,18 @@ class UserRepo:
         row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
         return None if row is None else _user(row)
 
-    async def set_banned(self, user_id: int, banned: bool, now: datetime) -> bool:
-        """Ban or unban; False if the user is unknown. Unbanning resets the one-time notice."""
-        count = await self._db.execute(
-            "UPDATE users SET is_banned = ?, ban_notified = 0, updated_at = ? WHERE id = ?",
-            (int(banned), to_ts(now), user_id),
-        )
+    async def set_banned(
+        self, user_id: int, banned: bool, now: datetime, *, change: DeskChange | None = None
+    ) -> bool:
+        """Ban or unban; False if the user is unknown. Unbanning resets the one-time notice.
+        `change` goes to the desk's trail in the same transaction."""
+        async with self._db.transaction() as tx:
+            count = await tx.execute(
+                "UPDATE users SET is_banned = ?, ban_notified = 0, updated_at = ? WHERE id = ?",
+                (int(banned), to_ts(now), user_id),
+            )
+            if count and change is not None:
+                await audit.record(tx, change, now)
         return count > 0
 
     async def set_reply_ticket(self, user_id: int, number: int | None) -> None:
@@ -1145,13 +1153,19 @@ class DeskSettingsRepo:
         row = await self._db.fetch_one("SELECT value FROM desk_settings WHERE key = ?", (key,))
         return None if row is None else str(row["value"])
 
-    async def set(self, key: str, value: str, now: datetime) -> None:
-        await self._db.execute(
-            "INSERT INTO desk_settings (key, value, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
-            " updated_at = excluded.updated_at",
-            (key, value, to_ts(now)),
-        )
+    async def set(
+        self, key: str, value: str, now: datetime, *, change: DeskChange | None = None
+    ) -> None:
+        """Store `value`; `change` goes to the desk's trail in the same transaction."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO desk_settings (key, value, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+                " updated_at = excluded.updated_at",
+                (key, value, to_ts(now)),
+            )
+            if change is not None:
+                await audit.record(tx, change, now)
 
 
 async def enqueue(

@@ -9,6 +9,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from bot.config import SUPPORTED_LOCALES, Department, ResponseTarget, Settings
+from bot.domain.audit import DeskAction, DeskChange
 from bot.domain.faq import Faq
 from bot.domain.flood import FloodGuard
 from bot.domain.fraud import Guarded, guard
@@ -22,6 +23,7 @@ from bot.i18n import negotiate_locale
 from bot.logcontext import note_ticket
 from storage import (
     Database,
+    DeskAudit,
     DeskSettingsRepo,
     DraftRepo,
     HeldMessageRepo,
@@ -72,6 +74,7 @@ class Desk:
         self.quarantine = Quarantine(db)
         self.retention = Retention(db)
         self.held = HeldMessageRepo(db)
+        self.audit = DeskAudit(db)
         # One calendar for every clock that counts working time (due times, figures, FAQ).
         self.calendar = WorkCalendar.from_settings(settings)
         self.service = TicketService(
@@ -117,10 +120,14 @@ class Desk:
             self._default_locale = stored or self.settings.default_locale
         return self._default_locale
 
-    async def set_default_locale(self, locale: str) -> None:
+    async def set_default_locale(self, locale: str, *, by: int | None = None) -> None:
+        """Set the customers' default language; `by` (an operator) goes to the desk's trail."""
         if locale not in SUPPORTED_LOCALES:
             raise ValueError(locale)
-        await self.desk_settings.set(DEFAULT_LOCALE_KEY, locale, self.clock())
+        change = DeskChange(
+            DeskAction.DEFAULT_LOCALE, by, before=await self.default_locale(), after=locale
+        )
+        await self.desk_settings.set(DEFAULT_LOCALE_KEY, locale, self.clock(), change=change)
         self._default_locale = locale
 
     async def admin_locale(self) -> str:
@@ -137,10 +144,14 @@ class Desk:
             )
         return self._admin_locale
 
-    async def set_admin_locale(self, locale: str) -> None:
+    async def set_admin_locale(self, locale: str, *, by: int | None = None) -> None:
+        """Set the agents' chat's language; `by` (an operator) goes to the desk's trail."""
         if locale not in SUPPORTED_LOCALES:
             raise ValueError(locale)
-        await self.desk_settings.set(ADMIN_LOCALE_KEY, locale, self.clock())
+        change = DeskChange(
+            DeskAction.ADMIN_LOCALE, by, before=await self.admin_locale(), after=locale
+        )
+        await self.desk_settings.set(ADMIN_LOCALE_KEY, locale, self.clock(), change=change)
         self._admin_locale = locale
 
     async def locale_for(self, user: User) -> str:
@@ -221,8 +232,14 @@ class Desk:
             self._admin_chat_loaded = True  # none bound is an answer too: read it once
         return self._admin_chat_id
 
-    async def bind(self, chat_id: int) -> None:
-        await self.desk_settings.set(ADMIN_CHAT_KEY, str(chat_id), self.clock())
+    async def bind(self, chat_id: int, *, by: int | None = None) -> None:
+        """Make `chat_id` the agents' chat; `by` (an operator, None: the bot itself) goes to
+        the desk's trail."""
+        before = await self.admin_chat_id()
+        change = DeskChange(
+            DeskAction.BIND, by, before=None if before is None else str(before), after=str(chat_id)
+        )
+        await self.desk_settings.set(ADMIN_CHAT_KEY, str(chat_id), self.clock(), change=change)
         self._admin_chat_id = chat_id
 
     async def move_admin_chat(self, old: int, new: int) -> None:
@@ -230,8 +247,15 @@ class Desk:
         await self.tickets.move_admin_chat(old, new)
         await self.bind(new)
 
-    async def ban(self, user_id: int, banned: bool) -> bool:
-        return await self.users.set_banned(user_id, banned, self.clock())
+    async def ban(self, user_id: int, banned: bool, *, by: int | None = None) -> bool:
+        """Ban or unban a customer (False: unknown); `by` (an agent) goes to the desk's trail."""
+        change = DeskChange(DeskAction.BAN if banned else DeskAction.UNBAN, by, after=str(user_id))
+        return await self.users.set_banned(user_id, banned, self.clock(), change=change)
+
+    async def exported(self, by: int, period: str, *, full: bool) -> None:
+        """Note on the desk's trail that an operator took the tickets out (/export)."""
+        after = f"{period} full" if full else period
+        await self.audit.record(DeskChange(DeskAction.EXPORT, by, after=after), self.clock())
 
     # Drafts
 

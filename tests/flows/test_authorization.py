@@ -54,6 +54,8 @@ class World:
         owner = await desk.users.get(self.owner.id)
         assert owner is not None
         state += [owner.is_banned, await desk.admin_chat_id(), await desk.default_locale()]
+        newest, _page, _pages = await desk.audit.page(None, 1)
+        state.append(newest[-1].id if newest else None)  # the desk's trail
         state.append(await desk.tickets.count_for_customer(self.intruder.id))
         return tuple(state)
 
@@ -129,7 +131,7 @@ def agent_commands(number: int) -> list[str]:
     ]
 
 
-OPERATOR_COMMANDS = ["/locale sv", "/stats", "/export", "/bind"]
+OPERATOR_COMMANDS = ["/locale sv", "/stats", "/export", "/bind", "/audit"]
 
 
 def _nothing_leaked(world: World, chat_id: int) -> None:
@@ -224,3 +226,6 @@ async def test_only_operators_run_operator_commands(world: World, command: str) 
     exports = [c for c in world.fake.calls_to("sendDocument") if "tickets.csv" in str(c.params)]
     assert exports == []
     assert all("Tickets by status" not in m.text for m in world.fake.sent(world.group.id)[mark:])
+    trail = ("The desk's trail", "Nothing has been recorded")
+    for chat_id in (world.group.id, world.owner.id, world.intruder.id):
+        assert not any(t in m.text for m in world.fake.sent(chat_id) for t in trail)

@@ -109,7 +109,7 @@ async def test_no_one_but_an_operator_gets_anything_in_any_chat(
     settings = make_settings(
         telegram_api_url=fake.url, admin_chat_id=group.id, operator_ids=[operator.id]
     )
-    commands = ["/stats", "/stats 90d", "/export", "/export full", "/export all"]
+    commands = ["/stats", "/stats 90d", "/export", "/export full", "/export all", "/audit"]
     refusal = tr("Only operators can do that.")
     async with running(settings):
         customer = Person(fake, fake.user("Rina"))

@@ -1,17 +1,21 @@
 """A customer's request to be forgotten: afterwards no table or column of the SQLite file
-holds their texts, names or file ids, while their tickets and the figures remain."""
+holds their texts, names or file ids, nor do its free pages, freed cells or write-ahead
+log, while their tickets and the figures remain."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 
+import storage.db
 from bot.__main__ import main
 from bot.config import Settings
 from bot.domain.desk import Desk
@@ -54,6 +58,31 @@ SECRETS = [
     "Kenanga",
 ]
 OTHER_TEXT = "Another customer's own words stay."
+
+
+@pytest.fixture(params=["as built", "built without secure delete"])
+def sqlite_build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """SQLite as this machine's build opens it, and as a build whose default leaves deleted
+    content in free space (SQLITE_SECURE_DELETE is a compile-time default: Debian's has it
+    on, python.org's and macOS's off), so the bot must switch it on itself."""
+    if request.param != "as built":
+        connect = aiosqlite.connect
+
+        async def insecure(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
+            conn = await connect(*args, **kwargs)
+            await conn.execute("PRAGMA secure_delete=OFF")
+            return conn
+
+        monkeypatch.setattr(storage.db.aiosqlite, "connect", insecure)
+    return str(request.param)
+
+
+@pytest.fixture
+async def db(settings: Settings, sqlite_build: str) -> AsyncIterator[Database]:
+    database = Database(settings.database_path)
+    await database.connect()
+    yield database
+    await database.close()
 
 
 async def seed(desk: Desk, clock: FakeClock) -> list[int]:
@@ -161,14 +190,37 @@ def scan(path: Path, needles: list[str]) -> list[tuple[str, str, str]]:
     return found
 
 
+def raw_scan(path: Path, needles: list[str]) -> list[tuple[str, str]]:
+    """Every (file, needle) where a needle's bytes are in the database file or its WAL.
+
+    Read as bytes, past SQLite: a deleted row's cell, a freed page and an old frame of the
+    write-ahead log still hold what was written unless they were overwritten.
+    """
+    found = []
+    for file in (path, path.with_name(path.name + "-wal")):
+        if not file.exists():
+            continue
+        data = file.read_bytes().lower()
+        for needle in needles:
+            # As written, and as JSON writes it with its letters escaped ("Sigr\\u00fan").
+            forms = {needle.encode(), json.dumps(needle)[1:-1].encode()}
+            if any(form.lower() in data for form in forms):
+                found.append((file.name, needle))
+    return found
+
+
 async def test_nothing_of_theirs_is_left_in_any_table(
     desk: Desk, clock: FakeClock, settings: Settings, db: Database
 ) -> None:
     first, second, other = await seed(desk, clock)
-    assert scan(settings.database_path, SECRETS)  # the scan does find them before
+    assert scan(settings.database_path, SECRETS)  # the scans do find them before
+    assert raw_scan(settings.database_path, SECRETS)
     done = await desk.forget(CUSTOMER, OPERATOR, marker="(removed)", name="Forgotten")
     assert done is not None and done.tickets == [first, second]
     assert scan(settings.database_path, SECRETS) == []
+    # Nor in the file's bytes, while the bot still has it open (closing the last connection
+    # would fold the WAL into the file on its own): free pages, freed cells, the WAL.
+    assert raw_scan(settings.database_path, SECRETS) == []
     # The tickets and figures are still there; another customer's words too.
     ticket = await desk.tickets.get(first)
     assert ticket is not None and ticket.first_response_at is not None
@@ -213,5 +265,6 @@ async def test_the_command_line_forgets_offline(
     assert await asyncio.to_thread(main, ["--env-file", str(env), "forget", str(CUSTOMER)]) == 0
     assert "forgotten (2 tickets kept" in capsys.readouterr().out
     assert scan(settings.database_path, SECRETS) == []
+    assert raw_scan(settings.database_path, SECRETS) == []
     assert await asyncio.to_thread(main, ["--env-file", str(env), "forget", "31337"]) == 2
     assert "no customer has the user id 31337" in capsys.readouterr().err
