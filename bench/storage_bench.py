@@ -183,12 +183,10 @@ def _plans(path: Path, statements: list[str]) -> list[tuple[str, list[str]]]:
         conn.close()
 
 
-async def measure(
-    path: Path, size: int, customers: int, *, runs: int, budget: float
-) -> list[QueryResult]:
-    """Time each query ``runs`` times (fewer if it exceeds ``budget`` seconds)."""
-    db = Database(path)
-    await db.connect()
+Query = tuple[str, Callable[[], Awaitable[object]]]
+
+
+def _queries(db: Database, size: int, customers: int) -> list[Query]:
     tickets, outbox = TicketRepo(db), OutboxRepo(db)
     rng = random.Random(13)
 
@@ -200,7 +198,7 @@ async def measure(
         await tickets.in_status_since(Status.PENDING, NOW - AUTO_SOLVE_AFTER)
         await tickets.awaiting_reminder(NOW - AUTO_SOLVE_AFTER * REMINDER_AT)
 
-    queries: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+    return [
         (
             "/tickets (for_customer)",
             lambda: tickets.for_customer(rng.randint(1, customers), limit=5, offset=0),
@@ -221,28 +219,60 @@ async def measure(
             lambda: tickets.desk_stats(NOW - timedelta(days=90), NOW, JAKARTA, [Priority.LOW]),
         ),
     ]
+
+
+async def _traced(db: Database, call: Callable[[], Awaitable[object]]) -> list[str]:
+    """The SELECTs one call sends, caught with sqlite3's trace callback."""
     statements: list[str] = []
     # The bench reads the SQL the repositories really send (a private door, on purpose).
     raw = db._require()
-    results: list[QueryResult] = []
+    await raw.set_trace_callback(statements.append)
+    await call()
+    await raw.set_trace_callback(None)  # type: ignore[arg-type]  # sqlite3 takes None
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+async def measure(
+    files: list[tuple[Path, int, int]], *, runs: int, budget: float
+) -> dict[int, list[QueryResult]]:
+    """Time each query ``runs`` times on each file (path, tickets, customers), fewer if it
+    exceeds ``budget`` seconds on a file; by number of tickets.
+
+    The files take turns, one call each, so a change in the machine's load (it is shared)
+    falls on every size alike and the growth from one size to the next stays the query's.
+    """
+    dbs = [Database(path) for path, _, _ in files]
+    for db in dbs:
+        await db.connect()
     try:
-        for name, call in queries:
-            statements.clear()
-            await raw.set_trace_callback(statements.append)
-            await call()
-            await raw.set_trace_callback(None)  # type: ignore[arg-type]  # sqlite3 takes None
-            traced = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-            timings: list[float] = []
-            spent_from = time.perf_counter()
+        queries = [
+            _queries(db, size, customers)
+            for db, (_, size, customers) in zip(dbs, files, strict=True)
+        ]
+        results: dict[int, list[QueryResult]] = {size: [] for _, size, _ in files}
+        for index in range(len(queries[0])):
+            name = queries[0][index][0]
+            calls = [each[index][1] for each in queries]
+            traced = [await _traced(db, call) for db, call in zip(dbs, calls, strict=True)]
+            timings: list[list[float]] = [[] for _ in files]
+            spent = [0.0 for _ in files]
             for _ in range(runs):
-                started = time.perf_counter()
-                await call()
-                timings.append(time.perf_counter() - started)
-                if time.perf_counter() - spent_from > budget:
+                for i, call in enumerate(calls):
+                    if spent[i] > budget:
+                        continue
+                    started = time.perf_counter()
+                    await call()
+                    took = time.perf_counter() - started
+                    timings[i].append(took)
+                    spent[i] += took
+                if all(s > budget for s in spent):
                     break
-            p50, p99 = percentile(timings, 0.5), percentile(timings, 0.99)
-            assert p50 is not None and p99 is not None
-            results.append(QueryResult(name, size, p50, p99, len(timings), _plans(path, traced)))
+            for (path, size, _), times, statements in zip(files, timings, traced, strict=True):
+                p50, p99 = percentile(times, 0.5), percentile(times, 0.99)
+                assert p50 is not None and p99 is not None
+                plans = _plans(path, statements)
+                results[size].append(QueryResult(name, size, p50, p99, len(times), plans))
     finally:
-        await db.close()
+        for db in dbs:
+            await db.close()
     return results
