@@ -293,16 +293,14 @@ async def section_agents(scale: Scale) -> list[Row]:
 
 # -- section 4 -----------------------------------------------------------------------------------
 async def section_storage(scale: Scale, plans: list[str]) -> list[Row]:
-    by_size: dict[int, list[storage_bench.QueryResult]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-storage-") as tmp:
+        files = []
         for tickets, customers in scale.storage_sizes:
             path = Path(tmp) / f"desk-{tickets}.db"
             seeded = await asyncio.to_thread(storage_bench.seed, path, tickets, customers)
             print(f"  seeded {tickets:,} tickets in {seeded:.1f} s", file=sys.stderr)
-            by_size[tickets] = await storage_bench.measure(
-                path, tickets, customers, runs=scale.storage_runs, budget=3.0
-            )
-            path.unlink()
+            files.append((path, tickets, customers))
+        by_size = await storage_bench.measure(files, runs=scale.storage_runs, budget=3.0)
     small, large = (by_size[s] for s, _ in scale.storage_sizes)
     big = scale.storage_sizes[-1][0]
     rows: list[Row] = []

@@ -74,7 +74,11 @@ QUEUE = (
     " ORDER BY status, first_response_at IS NOT NULL, first_response_due_at, number"
     " LIMIT ? OFFSET ?"
 )
-COUNT_QUEUE = "SELECT COUNT(*) AS n FROM tickets WHERE status IN ('open', 'pending')"
+# Counted as tickets change (ticket_counts, migration 0014): the live tickets can be tens
+# of thousands, and a COUNT would walk every one of them.
+COUNT_QUEUE = (
+    "SELECT COALESCE(SUM(n), 0) AS n FROM ticket_counts WHERE status IN ('open', 'pending')"
+)
 BREACHED = (
     "SELECT * FROM tickets WHERE status = 'open' AND first_response_at IS NULL"
     " AND breach_announced_at IS NULL AND first_response_due_at <= ?"
@@ -98,18 +102,12 @@ UNPOSTED = (
     f" UNION ALL {_LIVE} admin_chat_id = ?1 AND admin_card_message_id IS NULL)"
     " ORDER BY number"
 )
-# /stats. Closed tickets are nearly all of them and counting them would walk a whole
-# index: they are the total (which SQLite counts from the pages of its smallest index,
-# reading no entry) less the live ones.
-COUNT_TICKETS = "SELECT COUNT(*) AS n FROM tickets"
+# /stats. Every count is read from the counts migration 0014 keeps (a dozen rows), not
+# from the tickets: the closed ones alone are nearly all of them.
+TICKET_COUNTS = "SELECT status, answered, met, n FROM ticket_counts"
 COUNT_LIVE_BY_STATUS = (
-    "SELECT status, COUNT(*) AS n FROM tickets WHERE status IN ('open', 'pending', 'solved')"
-    " GROUP BY status"
-)
-FIRST_RESPONSES = (
-    "SELECT COUNT(*) AS answered,"
-    " COALESCE(SUM(first_response_at <= first_response_due_at), 0) AS met"
-    " FROM tickets WHERE first_response_at IS NOT NULL"
+    "SELECT status, SUM(n) AS n FROM ticket_counts"
+    " WHERE status IN ('open', 'pending', 'solved') GROUP BY status"
 )
 # The middle one or two answered tickets by response time, read off tickets_first_response.
 MIDDLE_FIRST_RESPONSES = (
@@ -117,7 +115,9 @@ MIDDLE_FIRST_RESPONSES = (
     " WHERE first_response_at IS NOT NULL ORDER BY first_response_at - created_at"
     " LIMIT ? OFFSET ?"
 )
-RATINGS_SUMMARY = "SELECT COUNT(*) AS n, COALESCE(SUM(score), 0) AS total FROM ratings"
+RATINGS_SUMMARY = (
+    "SELECT COALESCE(SUM(n), 0) AS n, COALESCE(SUM(score * n), 0) AS total FROM rating_counts"
+)
 # /stats over a period (indexes of migration 0012): each query reads one index's range for
 # the period and nothing else. The tickets opened come with their response targets: a
 # target counts once its due time has come, met if answered by then, missed if answered
@@ -697,29 +697,28 @@ class TicketRepo:
         return _message(row, [_attachment(f) for f in files])
 
     async def figures(self) -> Figures:
-        """The desk's figures from indexes alone: no ticket row is read but the middle ones."""
-        # One snapshot, so the counts add up even while tickets change.
+        """The desk's figures from the counts kept as tickets change (migration 0014) and
+        the middle first response or two, read off their index."""
+        # One snapshot, so the counts and the middle agree even while tickets change.
         async with self._db.snapshot() as tx:
-            total = await tx.fetch_one(COUNT_TICKETS)
-            live = {
-                Status(r["status"]): int(r["n"]) for r in await tx.fetch_all(COUNT_LIVE_BY_STATUS)
-            }
-            responses = await tx.fetch_one(FIRST_RESPONSES)
+            counts = await tx.fetch_all(TICKET_COUNTS)
             ratings = await tx.fetch_one(RATINGS_SUMMARY)
-            assert total is not None and responses is not None and ratings is not None
-            answered = int(responses["answered"])
+            assert ratings is not None
+            by_status = dict.fromkeys(Status, 0)
+            for r in counts:
+                by_status[Status(r["status"])] += int(r["n"])
+            answered = sum(int(r["n"]) for r in counts if r["answered"])
+            met = sum(int(r["n"]) for r in counts if r["met"])
             middle: list[int] = []
             if answered:
                 # The median of an even count is the mean of the two middle values.
                 count = 2 - answered % 2
                 rows = await tx.fetch_all(MIDDLE_FIRST_RESPONSES, (count, (answered - count) // 2))
                 middle = [int(r["took"]) for r in rows]
-        by_status = {s: live.get(s, 0) for s in Status}
-        by_status[Status.CLOSED] = int(total["n"]) - sum(live.values())
         return Figures(
             by_status=by_status,
             answered=answered,
-            met=int(responses["met"]),
+            met=met,
             median_first_response=(timedelta(seconds=median(middle)) if middle else None),
             ratings=int(ratings["n"]),
             rating_total=int(ratings["total"]),

@@ -121,3 +121,63 @@ async def test_figures_match_a_count_over_every_row(desk: Desk, db: Database) ->
     even = await desk.tickets.figures()
     assert even.median_first_response == timedelta(seconds=median([*took, 45]))
     assert even.answered == 8 and even.by_status[Status.CLOSED] == 6
+
+
+KEPT_COUNTS = (
+    "SELECT status, answered, met, n FROM ticket_counts WHERE n != 0 ORDER BY 1, 2, 3",
+    "SELECT status, first_response_at IS NOT NULL AS answered,"
+    " IFNULL(first_response_at <= first_response_due_at, 0) AS met, COUNT(*) AS n"
+    " FROM tickets GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+)
+KEPT_RATINGS = (
+    "SELECT score, n FROM rating_counts WHERE n != 0 ORDER BY score",
+    "SELECT score, COUNT(*) AS n FROM ratings GROUP BY score ORDER BY score",
+)
+
+
+async def _same(db: Database, pair: tuple[str, str]) -> list[tuple[object, ...]]:
+    kept, counted = [[tuple(r) for r in await db.fetch_all(sql)] for sql in pair]
+    assert kept == counted
+    return kept
+
+
+async def test_the_kept_counts_follow_every_change_of_a_ticket_and_a_rating(
+    desk: Desk, db: Database
+) -> None:
+    numbers = [await add_ticket(db, first_response_due_at=T0 + 600) for _ in range(6)]
+    await add_ticket(db, status="closed", first_response_at=T0 + 60)
+    assert await _same(db, KEPT_COUNTS)
+    steps: list[dict[str, object]] = [
+        {"first_response_at": at(T0 + 300)},  # answered in time
+        {"first_response_at": at(T0 + 900)},  # answered late
+        {"status": Status.PENDING, "first_response_at": at(T0 + 60)},
+        {"status": Status.SOLVED},
+        {"first_response_due_at": at(T0 + 1200)},  # a later target: the late one is met now
+        {"status": Status.OPEN, "first_response_at": None},  # reopened, unanswered again
+        {"status": Status.OPEN},  # no change
+    ]
+    for number, fields in zip([*numbers, *numbers], steps, strict=False):
+        async with desk.tickets.unit() as unit:
+            await unit.update(number, **fields)
+        await _same(db, KEPT_COUNTS)
+    async with desk.tickets.unit() as unit:
+        await unit.update(numbers[1], first_response_due_at=at(T0 + 1200))
+        await unit.update(numbers[2], status=Status.CLOSED)
+    await db.execute("DELETE FROM tickets WHERE number = ?", (numbers[5],))
+    assert len(await _same(db, KEPT_COUNTS)) >= 4
+    async with desk.tickets.unit() as unit:
+        for number, score in ((numbers[0], 5), (numbers[1], 3), (numbers[2], 5)):
+            await unit.rate(number, score, at(T0))
+        await unit.rate(numbers[0], 2, at(T0 + 10))  # changed
+        await unit.rate(numbers[1], 3, at(T0 + 10))  # the same again
+    assert await _same(db, KEPT_RATINGS) == [(2, 1), (3, 1), (5, 1)]
+    await db.execute("DELETE FROM ratings WHERE ticket_number = ?", (numbers[2],))
+    await _same(db, KEPT_RATINGS)
+    assert await desk.tickets.count_queue() == len(await desk.tickets.queue(limit=50, offset=0))
+    figures = await desk.tickets.figures()
+    assert (figures.ratings, figures.rating_total) == (2, 5)
+    row = await db.fetch_one(
+        "SELECT COUNT(*) AS answered, SUM(first_response_at <= first_response_due_at) AS met"
+        " FROM tickets WHERE first_response_at IS NOT NULL"
+    )
+    assert row is not None and (figures.answered, figures.met) == (row["answered"], row["met"])

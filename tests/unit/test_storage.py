@@ -32,6 +32,47 @@ async def test_migrations_run_once(db: Database) -> None:
     await again.close()
 
 
+async def test_the_counts_migration_counts_the_tickets_already_there(tmp_path: Path) -> None:
+    """A desk upgraded with tickets and ratings starts with counts that match them."""
+    path = tmp_path / "desk.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        "CREATE TABLE schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+    )
+    for version, name, script in migrations():
+        if name == "query_speed":
+            break
+        conn.executescript(script)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", (version, name))
+    conn.execute("INSERT INTO users (id, first_name, created_at, updated_at) VALUES (1, 'A', 0, 0)")
+    tickets = [("open", None), ("open", 500), ("pending", 4000), ("closed", 100), ("closed", 90)]
+    for status, answered in tickets:
+        conn.execute(
+            "INSERT INTO tickets (customer_id, department, subject, priority, status, locale,"
+            " created_at, updated_at, first_response_due_at, first_response_at)"
+            " VALUES (1, 'technical', 's', 'high', ?, 'en', 0, 0, 3600, ?)",
+            (status, answered),
+        )
+    conn.executemany(
+        "INSERT INTO ratings (ticket_number, score, created_at, updated_at) VALUES (?, ?, 0, 0)",
+        ((1002, 4), (1004, 4), (1005, 1)),
+    )
+    conn.close()
+    db = Database(path)
+    await db.connect()
+    counts = await db.fetch_all("SELECT * FROM ticket_counts ORDER BY status, answered, met")
+    assert [tuple(r) for r in counts] == [
+        ("closed", 1, 1, 2),
+        ("open", 0, 0, 1),
+        ("open", 1, 1, 1),
+        ("pending", 1, 0, 1),
+    ]
+    ratings = await db.fetch_all("SELECT * FROM rating_counts ORDER BY score")
+    assert [tuple(r) for r in ratings] == [(1, 1), (4, 2)]
+    await db.close()
+
+
 async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         async with db.transaction() as tx:
