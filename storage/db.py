@@ -247,16 +247,18 @@ class Database:
                 break
         return gone
 
+    # A read is one trip to aiosqlite's thread (execute_fetchall), not three (execute, fetch,
+    # close the cursor): each trip is a wake-up of that thread and of the event loop.
+
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        await self.connect()
-        async with self._lock, self._require().execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        """The first row of a query that yields a few at most (a key, a LIMIT, an aggregate)."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         await self.connect()
-        async with self._lock, self._require().execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        async with self._lock:
+            return list(await self._require().execute_fetchall(sql, params))
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one write in its own transaction; return the affected row count."""
