@@ -1283,6 +1283,11 @@ class ProcessedUpdates:
         )
         return row is not None
 
+    async def newest(self) -> int:
+        """The highest update id noted as handled, or 0."""
+        row = await self._db.fetch_one("SELECT MAX(update_id) AS id FROM processed_updates")
+        return 0 if row is None or row["id"] is None else int(row["id"])
+
     async def mark(self, update_id: int) -> None:
         """Note the update as handled and drop it from the inbox, in one transaction."""
         async with self._db.transaction() as tx:
