@@ -306,14 +306,18 @@ class Transaction:
         # Set by whoever adds to the outbox in this transaction (storage.repos.enqueue).
         self.queued = False
 
+    # One trip to aiosqlite's thread a statement (see Database.fetch_all). A write's cursor
+    # is left to Python to close, as BEGIN's and COMMIT's are: SQLite has finished with a
+    # write statement once it has run, and closing it would be a second trip.
+
     async def execute(self, sql: str, params: Params = ()) -> int:
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.rowcount
+        cursor = await self._conn.execute(sql, params)
+        return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row's id."""
-        async with self._conn.execute(sql, params) as cursor:
-            rowid = cursor.lastrowid
+        cursor = await self._conn.execute(sql, params)
+        rowid = cursor.lastrowid
         if rowid is None:
             raise RuntimeError("INSERT produced no row id")
         return rowid
@@ -322,13 +326,12 @@ class Transaction:
         await self._conn.executemany(sql, params)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        """As Database.fetch_one."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
