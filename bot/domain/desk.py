@@ -233,9 +233,18 @@ class Desk:
         self, user_id: int, operator_id: int | None, *, marker: str, name: str
     ) -> Forgotten | None:
         """Anonymize a customer at their request (None if unknown); see storage.forget."""
-        return await forget_customer(
-            self.db, user_id, operator_id=operator_id, marker=marker, name=name, now=self.clock()
-        )
+        self.users.changing(user_id)
+        try:
+            return await forget_customer(
+                self.db,
+                user_id,
+                operator_id=operator_id,
+                marker=marker,
+                name=name,
+                now=self.clock(),
+            )
+        finally:
+            self.users.changing(user_id)
 
     def is_operator(self, user_id: int) -> bool:
         return user_id in self.settings.operator_ids
