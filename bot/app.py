@@ -58,7 +58,7 @@ async def after_update(update: Update, context: SupportContext) -> None:
 
 async def skip_processed(update: Update, context: SupportContext) -> None:
     """Drop an update that was already handled before a restart."""
-    if await context.desk.processed.seen(update.update_id):
+    if await context.desk.handled_before(update.update_id):
         log.info("Update %s was already handled; skipped", update.update_id)
         await context.desk.inbox.handled(update.update_id)
         raise ApplicationHandlerStop

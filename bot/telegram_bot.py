@@ -10,7 +10,8 @@
   would otherwise lose those updates. Customers' texts are stored masked.
 - An update PTB can't read is set aside (quarantined) instead of failing the whole batch:
   PTB would log it and ask for the same batch again at once, forever. It is confirmed with
-  the next request, so it never comes back.
+  the next request, so it never comes back. Each update is parsed once: the check that PTB
+  can read it is the parse whose result is handed over.
 - When the inbox can't be written (a full disk), the batch is handed over all the same, so
   every customer is answered (told to try again where their change can't be saved) instead
   of the bot asking for the same batch again and again. The failure is logged once per
@@ -95,8 +96,9 @@ class DeskBot(ExtBot[int]):
     _polling: Trouble | None = None
     # Every update id up to this one was set aside: the next request confirms them.
     _set_aside_through = 0
-    # The last getUpdates batch as JSON, for the inbox.
+    # The last getUpdates batch as JSON, for the inbox, and its updates as PTB reads them.
     _fetched: list[Any] = []  # noqa: RUF012 - replaced, never changed in place
+    _parsed: tuple[Update, ...] = ()
 
     def keep_fetched_in(
         self,
@@ -125,9 +127,14 @@ class DeskBot(ExtBot[int]):
     ) -> tuple[Update, ...]:
         if self._set_aside_through and (offset or 0) <= self._set_aside_through:
             offset = self._set_aside_through + 1
-        updates = await super().get_updates(offset, *args, **kwargs)
+        # PTB's own get_updates finds nothing left to parse (see _do_post): the updates are
+        # those parsed when the batch was checked.
+        await super().get_updates(offset, *args, **kwargs)
         self._trouble().succeeded()
         fetched, self._fetched = self._fetched, []
+        updates, self._parsed = self._parsed, ()
+        for update in updates:
+            self.insert_callback_data(update)  # what ExtBot.get_updates does with each
         if updates and self._inbox_writer is not None:
             try:
                 # The JSON as Telegram sent it (kept by _do_post): cheaper than to_dict().
@@ -158,24 +165,27 @@ class DeskBot(ExtBot[int]):
                 return True
             raise
         if endpoint == "getUpdates" and isinstance(result, list):
-            # Here the raw JSON is still at hand; PTB's get_updates parses it next.
-            self._fetched = await self._readable(result)
-            return self._fetched
+            # Here the raw JSON is still at hand. PTB's get_updates would parse it next, a
+            # second time: it is given nothing, and get_updates above hands these over.
+            self._fetched, self._parsed = await self._readable(result)
+            return []
         return result
 
-    async def _readable(self, batch: list[Any]) -> list[Any]:
-        """The updates of `batch` PTB can read; the others are set aside."""
+    async def _readable(self, batch: list[Any]) -> tuple[list[Any], tuple[Update, ...]]:
+        """The updates of `batch` PTB can read, as JSON and parsed; the others are set aside."""
         readable: list[Any] = []
+        parsed: list[Update] = []
         for raw in batch:
             try:
-                Update.de_json(raw, self)
+                update = Update.de_json(raw, self)
                 if not isinstance(raw["update_id"], int):
                     raise TypeError("update_id is not an integer")
             except Exception as exc:  # noqa: BLE001 - whatever PTB raises on it, it is set aside
                 await self._set_aside(raw, describe(exc))
             else:
                 readable.append(raw)
-        return readable
+                parsed.append(update)
+        return readable, tuple(parsed)
 
     async def _set_aside(self, raw: Any, error: str) -> None:
         update_id = raw.get("update_id") if isinstance(raw, dict) else None

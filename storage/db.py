@@ -307,16 +307,18 @@ class Database:
                 break
         return gone
 
+    # A read is one trip to aiosqlite's thread (execute_fetchall), not three (execute, fetch,
+    # close the cursor): each trip is a wake-up of that thread and of the event loop.
+
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        await self.connect()
-        async with self._lock, self._require().execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        """The first row of a query that yields a few at most (a key, a LIMIT, an aggregate)."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         await self.connect()
-        async with self._lock, self._require().execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        async with self._lock:
+            return list(await self._require().execute_fetchall(sql, params))
 
     async def execute(self, sql: str, params: Params = (), *, deferrable: bool = False) -> int:
         """Run one write in its own transaction; return the affected row count."""
@@ -402,14 +404,18 @@ class Transaction:
             await self.executemany(sql, params)
         self.queued = self.queued or deferred.queued
 
+    # One trip to aiosqlite's thread a statement (see Database.fetch_all). A write's cursor
+    # is left to Python to close, as BEGIN's and COMMIT's are: SQLite has finished with a
+    # write statement once it has run, and closing it would be a second trip.
+
     async def execute(self, sql: str, params: Params = ()) -> int:
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.rowcount
+        cursor = await self._conn.execute(sql, params)
+        return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row's id."""
-        async with self._conn.execute(sql, params) as cursor:
-            rowid = cursor.lastrowid
+        cursor = await self._conn.execute(sql, params)
+        rowid = cursor.lastrowid
         if rowid is None:
             raise RuntimeError("INSERT produced no row id")
         return rowid
@@ -418,13 +424,12 @@ class Transaction:
         await self._conn.executemany(sql, params)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        """As Database.fetch_one."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
 
 class _Collector(Transaction):

@@ -265,9 +265,41 @@ def _attachment(row: sqlite3.Row) -> Attachment:
     )
 
 
+# Users read lately are kept (most updates come from someone seen a moment ago, and every
+# update reads its sender): a write through this repository replaces or drops the copy, a
+# write by another process (`python -m bot forget`) is seen once the copy is this old.
+USER_KEPT_SECONDS = 60.0
+USERS_KEPT = 10_000
+
+
 class UserRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._kept: dict[int, tuple[float, User]] = {}
+        # Counts writes begun and ended: a read that overlapped one is not kept, since it
+        # may have read the row as it was before.
+        self._writes = 0
+
+    def _copy(self, user_id: int) -> User | None:
+        kept = self._kept.get(user_id)
+        if kept is None:
+            return None
+        at, user = kept
+        if time.monotonic() - at > USER_KEPT_SECONDS:
+            del self._kept[user_id]
+            return None
+        return user
+
+    def _keep(self, user: User) -> User:
+        if len(self._kept) >= USERS_KEPT:
+            self._kept.clear()
+        self._kept[user.id] = (time.monotonic(), user)
+        return user
+
+    def changing(self, user_id: int) -> None:
+        """Drop the copy of a user whose row is being written (call before and after)."""
+        self._writes += 1
+        self._kept.pop(user_id, None)
 
     async def upsert(
         self,
@@ -291,6 +323,7 @@ class UserRepo:
             known.language_code,
         ) == (first_name, last_name, username, language_code):
             return known
+        self.changing(user_id)
         async with self._db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO users (id, first_name, last_name, username, language_code,"
@@ -302,24 +335,44 @@ class UserRepo:
             )
             row = await tx.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
         assert row is not None
-        return _user(row)
+        self.changing(user_id)
+        # Read in the write's own transaction: no other write came between.
+        return self._keep(_user(row))
 
     async def get(self, user_id: int) -> User | None:
+        kept = self._copy(user_id)
+        if kept is not None:
+            return kept
+        writes = self._writes
         row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
-        return None if row is None else _user(row)
+        if row is None:
+            return None
+        user = _user(row)
+        return self._keep(user) if writes == self._writes else user
+
+    async def _write(self, user_id: int, sql: str, params: Params) -> int:
+        self.changing(user_id)
+        try:
+            return await self._db.execute(sql, params)
+        finally:
+            self.changing(user_id)
 
     async def set_banned(
         self, user_id: int, banned: bool, now: datetime, *, change: DeskChange | None = None
     ) -> bool:
         """Ban or unban; False if the user is unknown. Unbanning resets the one-time notice.
         `change` goes to the desk's trail in the same transaction."""
-        async with self._db.transaction() as tx:
-            count = await tx.execute(
-                "UPDATE users SET is_banned = ?, ban_notified = 0, updated_at = ? WHERE id = ?",
-                (int(banned), to_ts(now), user_id),
-            )
-            if count and change is not None:
-                await audit.record(tx, change, now)
+        self.changing(user_id)
+        try:
+            async with self._db.transaction() as tx:
+                count = await tx.execute(
+                    "UPDATE users SET is_banned = ?, ban_notified = 0, updated_at = ? WHERE id = ?",
+                    (int(banned), to_ts(now), user_id),
+                )
+                if count and change is not None:
+                    await audit.record(tx, change, now)
+        finally:
+            self.changing(user_id)
         return count > 0
 
     async def set_reply_ticket(self, user_id: int, number: int | None) -> None:
@@ -341,13 +394,16 @@ class UserRepo:
 
     async def mark_ban_notified(self, user_id: int) -> bool:
         """Record that the ban was explained; True only for the first caller."""
-        count = await self._db.execute(
-            "UPDATE users SET ban_notified = 1 WHERE id = ? AND ban_notified = 0", (user_id,)
+        count = await self._write(
+            user_id,
+            "UPDATE users SET ban_notified = 1 WHERE id = ? AND ban_notified = 0",
+            (user_id,),
         )
         return count > 0
 
     async def set_locale(self, user_id: int, locale: str, now: datetime) -> None:
-        await self._db.execute(
+        await self._write(
+            user_id,
             "UPDATE users SET chosen_locale = ?, updated_at = ? WHERE id = ?",
             (locale, to_ts(now), user_id),
         )
@@ -1329,6 +1385,11 @@ class ProcessedUpdates:
             "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
         )
         return row is not None
+
+    async def newest(self) -> int:
+        """The highest update id noted as handled, or 0."""
+        row = await self._db.fetch_one("SELECT MAX(update_id) AS id FROM processed_updates")
+        return 0 if row is None or row["id"] is None else int(row["id"])
 
     async def mark(self, update_id: int) -> None:
         """Note the update as handled and drop it from the inbox, in one transaction."""

@@ -46,6 +46,8 @@ SAME_SUBJECT = 0.5  # word overlap (or spelling likeness) that makes two subject
 ADMIN_CHAT_KEY = "admin_chat_id"
 # How long after the rating prompt the customer's next text is taken as its comment.
 COMMENT_WINDOW = timedelta(minutes=10)
+# Update ids this process remembers having been given before it leaves them to the database.
+GIVEN_KEPT = 10_000
 
 
 def _words(text: str) -> set[str]:
@@ -86,6 +88,10 @@ class Desk:
         self._admin_chat_id: int | None = None
         self._admin_chat_loaded = False
         self._faq: Faq | None = None
+        # Handled once (see handled_before): ids up to this one are asked of the database;
+        # above it, only those this process was given already can have been handled.
+        self._ask_through: int | None = None
+        self._given: set[int] = set()
 
     @property
     def faq(self) -> Faq:
@@ -165,6 +171,27 @@ class Desk:
             raise ValueError(locale)
         await self.users.set_locale(user_id, locale, self.clock())
 
+    async def handled_before(self, update_id: int) -> bool:
+        """Whether the update was handled already (before a restart, or by this process).
+
+        Only two kinds can have been: one handled by an earlier run (its id is at most the
+        newest noted when this process first asked), and one this process was given before
+        (Telegram sends again what a kill left unconfirmed, the inbox replays what was never
+        handled, a webhook call may come twice). The database is asked about those; any
+        other update is new, and is answered from memory. The ids remembered are bounded:
+        past `GIVEN_KEPT`, all of them up to the newest are left to the database.
+        """
+        if self._ask_through is None:
+            newest = await self.processed.newest()
+            self._ask_through = max(newest, self._ask_through or 0)
+        if update_id <= self._ask_through or update_id in self._given:
+            return await self.processed.seen(update_id)
+        self._given.add(update_id)
+        if len(self._given) > GIVEN_KEPT:
+            self._ask_through = max(self._given)
+            self._given.clear()
+        return False
+
     async def update_handled(self, update_id: int) -> None:
         """Note an incoming update as done: never handled again, gone from the inbox."""
         await self.processed.mark(update_id)
@@ -217,9 +244,18 @@ class Desk:
         self, user_id: int, operator_id: int | None, *, marker: str, name: str
     ) -> Forgotten | None:
         """Anonymize a customer at their request (None if unknown); see storage.forget."""
-        return await forget_customer(
-            self.db, user_id, operator_id=operator_id, marker=marker, name=name, now=self.clock()
-        )
+        self.users.changing(user_id)
+        try:
+            return await forget_customer(
+                self.db,
+                user_id,
+                operator_id=operator_id,
+                marker=marker,
+                name=name,
+                now=self.clock(),
+            )
+        finally:
+            self.users.changing(user_id)
 
     def is_operator(self, user_id: int) -> bool:
         return user_id in self.settings.operator_ids

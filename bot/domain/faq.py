@@ -235,7 +235,9 @@ class _KeyIndex:
     # a one-word keyword counts fully, a word of a longer keyword or of the title partly.
     strong: Mapping[str, float]
     answer: frozenset[str]  # answer words (user's locale)
-    phrases: tuple[tuple[str, ...], ...]  # multi-word keywords (all locales) and the title
+    # Multi-word keywords (all locales) and the title: each one's words, and the bonus it
+    # gives when every one of them is in the query (a set, to check that in one step).
+    phrases: tuple[tuple[frozenset[str], float], ...]
 
 
 @dataclass(frozen=True)
@@ -429,7 +431,11 @@ class Faq:
                 if len(title) > 1:
                     phrases.add(title)
                 answer = frozenset(tokenize(_plain(entry.answer)))
-                keys.append(_KeyIndex(strong, answer, tuple(sorted(phrases))))
+                bonuses = tuple(
+                    (frozenset(phrase), _PHRASE_BONUS * (len(phrase) - 1))
+                    for phrase in sorted(phrases)
+                )
+                keys.append(_KeyIndex(strong, answer, bonuses))
                 vocabulary.update(strong, answer)
             self._index[locale] = _LocaleIndex(
                 keys=tuple(keys),
@@ -448,6 +454,7 @@ class Faq:
         for found in matches:
             for word, sim in found.items():
                 present[word] = max(present.get(word, 0.0), sim)
+        present_words = set(present)
         scored: list[tuple[float, int]] = []
         for pos, key in enumerate(index.keys):
             strong_score = 0.0
@@ -465,11 +472,7 @@ class Faq:
                     strong_score += best_strong
                 else:
                     answer_score += best_answer
-            bonus = sum(
-                _PHRASE_BONUS * (len(phrase) - 1)
-                for phrase in key.phrases
-                if all(word in present for word in phrase)
-            )
+            bonus = sum(gain for words, gain in key.phrases if words <= present_words)
             score = strong_score + bonus + _ANSWER_WEIGHT * answer_score
             if score > 0:
                 scored.append((round(score, 6), pos))

@@ -568,6 +568,33 @@ async def test_fetched_updates_go_to_the_inbox_first(world: World, app: SupportA
     assert stored[0]["message"]["text"] == "hello there"
 
 
+async def test_each_fetched_update_is_parsed_once(
+    world: World, app: SupportApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from telegram import Update
+
+    fake = world.fake
+    assert app.updater is not None
+    await app.updater.stop()  # fetch by hand, as the updater would
+    parsed: list[object] = []
+    real = Update.de_json.__func__  # type: ignore[attr-defined]
+
+    def de_json(cls: type[Update], data: object, bot: object = None) -> object:
+        parsed.append(data.get("update_id") if isinstance(data, dict) else None)
+        return real(cls, data, bot)
+
+    monkeypatch.setattr(Update, "de_json", classmethod(de_json))
+    fake.user("Rina").send("hello there")
+    first = fake.last_update["update_id"]
+    # PTB can't build a message without chat or date: it is set aside, parsed once too.
+    broken = fake.enqueue_raw({"message": {"message_id": 7, "text": "no chat, no date"}})
+    fake.user("Sari").send("and me")
+    second = fake.last_update["update_id"]
+    updates = await app.bot.get_updates(timeout=0)
+    assert [u.update_id for u in updates] == [first, second]
+    assert parsed == [first, broken["update_id"], second]
+
+
 async def test_cancel_ends_reply_mode(world: World, app: SupportApplication) -> None:
     fake = world.fake
     person = Person(fake, fake.user("Rina"))

@@ -99,6 +99,90 @@ async def test_users_keep_their_chosen_locale(desk: Desk) -> None:
     assert user.chosen_locale == "sv" and await desk.locale_for(user) == "sv"
 
 
+class _Reads:
+    """Counts the database's reads of the users table."""
+
+    def __init__(self, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = db.fetch_all
+
+        async def fetch_all(sql: str, params: object = ()) -> list[sqlite3.Row]:
+            if "FROM users" in sql:
+                self.count += 1
+            return await real(sql, params)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(db, "fetch_all", fetch_all)
+
+
+async def test_a_user_seen_a_moment_ago_is_not_read_again(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _customer(desk)
+    reads = _Reads(desk.db, monkeypatch)
+    for _ in range(3):  # three updates from the same customer
+        user = await desk.register_user(42, "Budi", "Santoso", "budi", "id")
+        assert user.first_name == "Budi"
+    assert await desk.users.get(42) == user
+    assert reads.count == 0
+
+
+async def test_every_write_of_a_user_is_seen_at_once(desk: Desk) -> None:
+    await _customer(desk)
+    await desk.choose_locale(42, "sv")
+    assert (await desk.register_user(42, "Budi", "Santoso", "budi", "id")).chosen_locale == "sv"
+    assert await desk.ban(42, True)
+    user = await desk.users.get(42)
+    assert user is not None and user.is_banned and not user.ban_notified
+    assert await desk.users.mark_ban_notified(42)
+    user = await desk.users.get(42)
+    assert user is not None and user.ban_notified
+    renamed = await desk.register_user(42, "Budi", None, "budi_s", "id")
+    assert (renamed.last_name, renamed.username) == (None, "budi_s")
+    assert await desk.users.get(42) == renamed
+    await desk.forget(42, None, marker="(forgotten)", name="Customer")
+    user = await desk.users.get(42)
+    assert user is not None and (user.first_name, user.username) == ("Customer", None)
+
+
+async def test_another_process_writing_a_user_is_seen_once_the_copy_is_old(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.repos
+
+    await _customer(desk)
+    assert (await desk.users.get(42)) is not None
+    with sqlite3.connect(desk.db.path) as other:  # as `python -m bot forget` would
+        other.execute("UPDATE users SET first_name = 'Customer' WHERE id = 42")
+    user = await desk.users.get(42)
+    assert user is not None and user.first_name == "Budi"  # the copy, for a while
+    monkeypatch.setattr(storage.repos, "USER_KEPT_SECONDS", 0.0)
+    user = await desk.users.get(42)
+    assert user is not None and user.first_name == "Customer"
+
+
+async def test_a_read_that_overlaps_a_write_is_not_kept(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _customer(desk)
+    desk.users.changing(42)  # no copy: the next get reads the row
+    real = desk.db.fetch_all
+    overlapped = False
+
+    async def fetch_all(sql: str, params: object = ()) -> list[sqlite3.Row]:
+        nonlocal overlapped
+        rows = await real(sql, params)  # type: ignore[arg-type]
+        if "FROM users" in sql and not overlapped:
+            overlapped = True  # a write lands after the row was read, before it is kept
+            await desk.choose_locale(42, "sv")
+        return rows
+
+    monkeypatch.setattr(desk.db, "fetch_all", fetch_all)
+    before = await desk.users.get(42)
+    assert before is not None and before.chosen_locale is None  # as it was read
+    after = await desk.users.get(42)
+    assert after is not None and after.chosen_locale == "sv"
+
+
 async def test_default_locale_is_the_operators_choice(desk: Desk) -> None:
     await _customer(desk, language_code="ms")
     user = await desk.users.get(42)

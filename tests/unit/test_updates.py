@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from telegram import Update
 
+from bot.config import Settings
+from bot.domain import desk as desk_module
+from bot.domain.desk import Desk
 from bot.updates import PerChatUpdateProcessor, line_of
+from storage import Database
 
 
 def _update(update_id: int, chat_id: int, *, thread: int | None = None) -> Update:
@@ -93,3 +98,51 @@ async def test_the_running_bound_is_kept() -> None:
     gate.set()
     await asyncio.gather(*tasks)
     assert peak == 2
+
+
+class _CountedReads:
+    """Counts how often the desk asks the database whether an update was handled."""
+
+    def __init__(self, desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.asked: list[int] = []
+        real = desk.processed.seen
+
+        async def seen(update_id: int) -> bool:
+            self.asked.append(update_id)
+            return await real(update_id)
+
+        monkeypatch.setattr(desk.processed, "seen", seen)
+
+
+async def test_an_update_handled_before_a_restart_stays_handled_and_a_new_one_is_not_read(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = Desk(settings, db)
+    assert not await before.handled_before(41)
+    await before.update_handled(41)
+    # The restart: Telegram sends 41 again (never confirmed), then 42 and 43.
+    after = Desk(settings, db)
+    reads = _CountedReads(after, monkeypatch)
+    assert [await after.handled_before(i) for i in (41, 42, 43)] == [True, False, False]
+    assert reads.asked == [41]  # the new ones are answered from memory
+
+
+async def test_an_update_given_twice_to_one_process_is_handled_once(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _CountedReads(desk, monkeypatch)
+    assert not await desk.handled_before(7)  # replayed from the inbox at start-up
+    await desk.update_handled(7)
+    assert await desk.handled_before(7)  # and fetched again from Telegram
+    assert not await desk.handled_before(8)
+    assert not await desk.handled_before(8)  # not noted as handled yet: still running
+    assert reads.asked == [7, 8]
+
+
+async def test_the_ids_remembered_are_bounded(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(desk_module, "GIVEN_KEPT", 3)
+    for update_id in range(1, 6):
+        assert not await desk.handled_before(update_id)
+        await desk.update_handled(update_id)
+    assert len(desk._given) <= 3
+    assert [await desk.handled_before(i) for i in range(1, 7)] == [True] * 5 + [False]
