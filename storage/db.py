@@ -32,7 +32,7 @@ _FULL_BELOW = 64 * 1024
 
 # The update being handled in this task (set by the update processor), so that the change it
 # causes records it as handled in the same transaction (`Transaction.settle`).
-_handling: ContextVar[int | None] = ContextVar("handling_update", default=None)
+_handling: ContextVar[_Handling | None] = ContextVar("handling_update", default=None)
 # Writes held back while a delivery is under way, to be written with its outcome.
 _deferred: ContextVar[Deferred | None] = ContextVar("deferred_writes", default=None)
 
@@ -45,11 +45,23 @@ _SETTLE = (
 @contextmanager
 def handling_update(update_id: int) -> Iterator[None]:
     """Within the block, a settling transaction records `update_id` as handled."""
-    token = _handling.set(update_id)
+    token = _handling.set(_Handling(update_id))
     try:
         yield
     finally:
         _handling.reset(token)
+
+
+def update_settled() -> bool:
+    """Whether a committed transaction already recorded the update being handled."""
+    handling = _handling.get()
+    return handling is not None and handling.settled
+
+
+class _Handling:
+    def __init__(self, update_id: int) -> None:
+        self.update_id = update_id
+        self.settled = False
 
 
 class Deferred:
@@ -288,6 +300,8 @@ class Database:
                 raise
             else:
                 await conn.execute("COMMIT")
+                if tx.settles is not None:
+                    tx.settles.settled = True
         if tx.queued and self.on_queued is not None:
             self.on_queued()  # the outbox has something new: its sender looks now
 
@@ -319,6 +333,13 @@ class Database:
         await self.connect()
         async with self._lock:
             return list(await self._require().execute_fetchall(sql, params))
+
+    async def write_alone(self, sql: str, params: Params = ()) -> None:
+        """Run one write as its own implicit transaction: one trip to the database's thread
+        instead of three (BEGIN, the statement, COMMIT)."""
+        await self.connect()
+        async with self._lock:
+            await self._require().execute(sql, params)
 
     async def execute(self, sql: str, params: Params = (), *, deferrable: bool = False) -> int:
         """Run one write in its own transaction; return the affected row count."""
@@ -379,6 +400,8 @@ class Transaction:
         self._conn_or_none = conn
         # Set by whoever adds to the outbox in this transaction (storage.repos.enqueue).
         self.queued = False
+        # The update this transaction records as handled, once it commits (`settle`).
+        self.settles: _Handling | None = None
 
     @property
     def _conn(self) -> aiosqlite.Connection:
@@ -392,11 +415,12 @@ class Transaction:
         a rating): a replay after a kill then finds the update handled and skips it, and a
         kill before the commit leaves neither the change nor the mark.
         """
-        update_id = _handling.get()
-        if update_id is None:
+        handling = _handling.get()
+        if handling is None:
             return
-        await self.execute(_SETTLE[0], (update_id, int(time.time())))
-        await self.execute(_SETTLE[1], (update_id,))
+        await self.execute(_SETTLE[0], (handling.update_id, int(time.time())))
+        await self.execute(_SETTLE[1], (handling.update_id,))
+        self.settles = handling
 
     async def apply(self, deferred: Deferred) -> None:
         """Write what a delivery collected (see `Database.deferring`)."""

@@ -37,7 +37,7 @@ from bot.domain.models import (
 from bot.domain.outbox import DRAFT_EXPIRED, NEW_TICKET, RECEIPT, admin_lane
 from bot.domain.stats import Compliance, Counts, DeskStats, Durations, per_day
 from storage import audit
-from storage.db import Database, Deferred, Params, Transaction
+from storage.db import Database, Deferred, Params, Transaction, update_settled
 from storage.retention import Retention
 
 
@@ -1392,13 +1392,17 @@ class ProcessedUpdates:
         return 0 if row is None or row["id"] is None else int(row["id"])
 
     async def mark(self, update_id: int) -> None:
-        """Note the update as handled and drop it from the inbox, in one transaction."""
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-                (update_id, int(time.time())),
-            )
-            await tx.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+        """Note the update as handled, unless its change did so already (`Transaction.settle`).
+
+        One statement: its inbox row is left to `Inbox.clear_handled` and the sweeper's
+        retention, since the inbox is read without the handled ones anyway.
+        """
+        if update_settled():
+            return
+        await self._db.write_alone(
+            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+            (update_id, int(time.time())),
+        )
 
 
 class Inbox:
