@@ -38,7 +38,7 @@ from bot.domain.models import (
     Ticket,
     User,
 )
-from bot.domain.outbox import TICKET_FILES
+from bot.domain.outbox import OutboxKind
 from bot.fit import clip_plain
 from bot.i18n import format_duration, format_time, language_name, use_locale
 from bot.i18n import gettext as _
@@ -313,12 +313,12 @@ class AdminRelay:
             if messages and messages[0].attachments:
                 # The files are their own delivery: a failure retries them, not the card.
                 await self.desk.outbox.add(
-                    TICKET_FILES,
+                    OutboxKind.TICKET_FILES,
                     Audience.ADMIN,
                     self.desk.clock(),
                     ticket_number=ticket.number,
                     payload={"message_id": messages[0].id},
-                    dedupe_key=f"{TICKET_FILES}:{ticket.number}",
+                    dedupe_key=f"{OutboxKind.TICKET_FILES}:{ticket.number}",
                 )
         posted = await self.desk.tickets.get(ticket.number)
         assert posted is not None

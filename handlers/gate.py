@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot.context import SupportApp, SupportContext
 from bot.domain.models import Audience
+from bot.domain.outbox import OutboxKind
 from bot.i18n import gettext as _
 from bot.i18n import set_locale
 from bot.relay import CARD
@@ -239,11 +240,11 @@ async def bind(update: Update, context: SupportContext) -> None:
     # Tickets filed while no chat was bound (or in the old one) get their cards now.
     for ticket in await context.desk.tickets.unposted(message.chat_id):
         await context.desk.outbox.add(
-            "new_ticket",
+            OutboxKind.NEW_TICKET,
             Audience.ADMIN,
             context.desk.clock(),
             ticket_number=ticket.number,
-            dedupe_key=f"new_ticket:{ticket.number}",
+            dedupe_key=f"{OutboxKind.NEW_TICKET}:{ticket.number}",
         )
 
 

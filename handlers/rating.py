@@ -14,6 +14,7 @@ from telegram.ext import CallbackQueryHandler
 from bot.context import SupportApp, SupportContext
 from bot.domain.desk import COMMENT_WINDOW
 from bot.domain.models import Audience, Relay, RelayKind, Ticket
+from bot.domain.outbox import OutboxKind
 from bot.domain.tickets import TicketNotFoundError
 from bot.i18n import format_duration
 from bot.i18n import gettext as _
@@ -61,11 +62,11 @@ async def comment_given(context: SupportContext, ticket: Ticket, message: Messag
     comment = context.desk.guard_text(message.text).text[:COMMENT_LIMIT]
     await context.desk.ratings.comment(ticket.number, comment, context.desk.clock())
     await context.desk.outbox.add(
-        "card",
+        OutboxKind.CARD,
         Audience.ADMIN,
         context.desk.clock(),
         ticket_number=ticket.number,
-        dedupe_key=f"card:{ticket.number}",
+        dedupe_key=f"{OutboxKind.CARD}:{ticket.number}",
     )
     await message.reply_text(_("Thank you for your feedback!"))
 

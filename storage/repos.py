@@ -34,7 +34,7 @@ from bot.domain.models import (
     TicketMessage,
     User,
 )
-from bot.domain.outbox import DRAFT_EXPIRED, NEW_TICKET, RECEIPT, admin_lane
+from bot.domain.outbox import OutboxKind, admin_lane
 from bot.domain.stats import Compliance, Counts, DeskStats, Durations, per_day
 from storage import audit
 from storage.db import Database, Deferred, Params, Transaction
@@ -379,7 +379,7 @@ class DraftRepo:
             users = [int(r["user_id"]) for r in rows]
             for user_id in users:
                 await tx.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
-                await enqueue(tx, DRAFT_EXPIRED, Audience.CUSTOMER, now, chat_id=user_id)
+                await enqueue(tx, OutboxKind.DRAFT_EXPIRED, Audience.CUSTOMER, now, chat_id=user_id)
         return users
 
 
@@ -444,20 +444,20 @@ class TicketRepo:
             # same transaction, so a kill right after it loses neither.
             await enqueue(
                 tx,
-                NEW_TICKET,
+                OutboxKind.NEW_TICKET,
                 Audience.ADMIN,
                 now,
                 ticket_number=number,
-                dedupe_key=f"new_ticket:{number}",
+                dedupe_key=f"{OutboxKind.NEW_TICKET}:{number}",
             )
             await enqueue(
                 tx,
-                RECEIPT,
+                OutboxKind.RECEIPT,
                 Audience.CUSTOMER,
                 now,
                 chat_id=customer_id,
                 ticket_number=number,
-                dedupe_key=f"receipt:{number}",
+                dedupe_key=f"{OutboxKind.RECEIPT}:{number}",
             )
             row = await tx.fetch_one(TICKET_BY_NUMBER, (number,))
         assert row is not None
@@ -973,7 +973,7 @@ class TicketUnit:
 
     async def enqueue(
         self,
-        kind: str,
+        kind: OutboxKind,
         audience: Audience,
         *,
         now: datetime,
@@ -1169,7 +1169,7 @@ class DeskSettingsRepo:
 
 async def enqueue(
     tx: Transaction,
-    kind: str,
+    kind: OutboxKind,
     audience: Audience,
     now: datetime,
     chat_id: int | None = None,
@@ -1220,7 +1220,7 @@ class OutboxRepo:
 
     async def add(
         self,
-        kind: str,
+        kind: OutboxKind,
         audience: Audience,
         now: datetime,
         *,
@@ -1248,7 +1248,7 @@ class OutboxRepo:
         return items
 
     async def pending_of_kinds(
-        self, kinds: Iterable[str], *, due_by: float, limit: int
+        self, kinds: Iterable[OutboxKind], *, due_by: float, limit: int
     ) -> list[OutboxItem]:
         """The agents' chat's due items of these kinds, oldest first (to fold them)."""
         names = sorted(kinds)
