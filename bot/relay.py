@@ -46,8 +46,10 @@ from bot.texts import agent_status_label, department_label, priority_label
 
 log = logging.getLogger(__name__)
 
-CARD = "ag1"
-CARD_ACTIONS = frozenset({"assign", "solve", "close", "reopen"})
+# The callback prefix of the buttons on a ticket's card (the card itself is RelayKind.CARD,
+# its refresh OutboxKind.CARD).
+CARD_BUTTONS = "ag1"
+CARD_BUTTON_ACTIONS = frozenset({"assign", "solve", "close", "reopen"})
 TOPIC_NAME_LIMIT = 128  # Telegram's limit for a forum topic name
 MEMBER_CACHE_SECONDS = 60.0
 HINT_EVERY_SECONDS = 600.0  # between two "this belongs to no ticket" hints to one agent
@@ -67,7 +69,7 @@ def is_thread_gone(error: BadRequest) -> bool:
 
 
 def card_callback(action: str, number: int) -> str:
-    return f"{CARD}:{action}:{number}"
+    return f"{CARD_BUTTONS}:{action}:{number}"
 
 
 Text = str | Sequence[str] | None

@@ -28,7 +28,7 @@ from bot.domain.tickets import Change, DuplicateMessageError, NothingToChangeErr
 from bot.faq_text import render_answer
 from bot.i18n import format_time, use_locale
 from bot.i18n import gettext as _
-from bot.relay import CARD, CARD_ACTIONS
+from bot.relay import CARD_BUTTON_ACTIONS, CARD_BUTTONS
 from bot.texts import agent_status_label, priority_label
 from handlers.answers import NOTED, acknowledge, answer_agent
 from handlers.callbacks import parse_id, pattern, unpack
@@ -89,7 +89,7 @@ def _card_number(reply: Message, bot_id: int) -> int | None:
     for row in reply.reply_markup.inline_keyboard:
         for button in row:
             data = button.callback_data if isinstance(button.callback_data, str) else None
-            callback = unpack(data, CARD, CARD_ACTIONS)
+            callback = unpack(data, CARD_BUTTONS, CARD_BUTTON_ACTIONS)
             if callback is not None:
                 return parse_id(callback.arg)
     return None
@@ -488,7 +488,7 @@ async def card_pressed(update: Update, context: SupportContext) -> None:
     """Act on a card button: take, solve, close or reopen."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, CARD, CARD_ACTIONS)
+    callback = unpack(query.data, CARD_BUTTONS, CARD_BUTTON_ACTIONS)
     number = None if callback is None else callback.number
     if callback is None or number is None or not await _in_admin_chat(update, context):
         await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -583,7 +583,7 @@ def register(application: SupportApp) -> None:
     add(CommandHandler("unban", unban, filters=GROUPS))
     add(CommandHandler("faq", faq_answer, filters=GROUPS))
     add(CommandHandler("help", agent_help, filters=GROUPS))
-    add(CallbackQueryHandler(card_pressed, pattern=pattern(CARD)))
+    add(CallbackQueryHandler(card_pressed, pattern=pattern(CARD_BUTTONS)))
     add(CallbackQueryHandler(queue_page, pattern=pattern(QUEUE)))
     add(MessageHandler(GROUPS & filters.UpdateType.EDITED_MESSAGE, agent_edit))
     # Service messages (members joining, topics edited, pins) are nobody's reply.

@@ -27,7 +27,7 @@ from bot.domain.models import Audience
 from bot.domain.outbox import OutboxKind
 from bot.i18n import gettext as _
 from bot.i18n import set_locale
-from bot.relay import CARD
+from bot.relay import CARD_BUTTONS
 from handlers.answers import answer_agent
 from handlers.callbacks import is_forged
 from handlers.limits import over_limits
@@ -35,7 +35,7 @@ from handlers.limits import over_limits
 log = logging.getLogger(__name__)
 
 GROUP = -1  # after the middleware (-2), before every feature (0)
-ADMIN_ONLY_PREFIXES = (f"{CARD}:", "q1:")
+ADMIN_ONLY_PREFIXES = (f"{CARD_BUTTONS}:", "q1:")
 _GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
 # The user Telegram names as the sender of an anonymous admin's messages.
 ANONYMOUS_ADMIN_ID = 1087968824
