@@ -49,11 +49,10 @@ from bot.texts import (
     receipt_text,
     status_label,
 )
+from handlers.callbacks import RATING
 from handlers.keyboards import main_menu
 
 log = logging.getLogger(__name__)
-
-RATE = "rt1"
 
 
 def rating_keyboard(number: int) -> InlineKeyboardMarkup:
@@ -61,7 +60,9 @@ def rating_keyboard(number: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(f"{score} ⭐", callback_data=f"{RATE}:rate:{number}:{score}")
+                InlineKeyboardButton(
+                    f"{score} ⭐", callback_data=RATING.pack("rate", number, score)
+                )
                 for score in range(1, 6)
             ]
         ]
