@@ -13,8 +13,7 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.context import SupportApp, SupportContext
 from bot.domain.desk import COMMENT_WINDOW
-from bot.domain.models import Audience, Relay, RelayKind, Ticket
-from bot.domain.outbox import OutboxKind
+from bot.domain.models import Relay, RelayKind, Ticket
 from bot.domain.tickets import TicketNotFoundError
 from bot.i18n import format_duration
 from bot.i18n import gettext as _
@@ -59,14 +58,7 @@ async def comment_given(context: SupportContext, ticket: Ticket, message: Messag
     """Keep a reply to the rating prompt as the rating's comment and show it to the agents."""
     assert message.text is not None
     comment = context.desk.guard_text(message.text).text[:COMMENT_LIMIT]
-    await context.desk.ratings.comment(ticket.number, comment, context.desk.clock())
-    await context.desk.outbox.add(
-        OutboxKind.CARD,
-        Audience.ADMIN,
-        context.desk.clock(),
-        ticket_number=ticket.number,
-        dedupe_key=f"{OutboxKind.CARD}:{ticket.number}",
-    )
+    await context.desk.service.comment_on_rating(ticket.number, comment)
     await message.reply_text(_("Thank you for your feedback!"))
 
 

@@ -199,6 +199,7 @@ RELAY_BY_CUSTOMER_MESSAGE = (
     "SELECT * FROM relayed_messages WHERE customer_chat_id = ? AND customer_message_id = ?"
     " ORDER BY id LIMIT 1"
 )
+RATING_COMMENT = "UPDATE ratings SET comment = ?, updated_at = ? WHERE ticket_number = ?"
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -997,6 +998,10 @@ class TicketUnit:
             (number, score, to_ts(now), to_ts(now)),
         )
 
+    async def comment(self, number: int, comment: str, now: datetime) -> None:
+        """Keep the customer's comment on the ticket's rating."""
+        await self._tx.execute(RATING_COMMENT, (comment, to_ts(now), number))
+
     async def has_telegram_message(self, chat_id: int, message_id: int) -> bool:
         row = await self._tx.fetch_one(
             "SELECT 1 FROM ticket_messages WHERE tg_chat_id = ? AND tg_message_id = ?"
@@ -1443,10 +1448,7 @@ class RatingRepo:
         self._db = db
 
     async def comment(self, number: int, comment: str, now: datetime) -> None:
-        await self._db.execute(
-            "UPDATE ratings SET comment = ?, updated_at = ? WHERE ticket_number = ?",
-            (comment, to_ts(now), number),
-        )
+        await self._db.execute(RATING_COMMENT, (comment, to_ts(now), number))
 
     async def get(self, number: int) -> Rating | None:
         row = await self._db.fetch_one("SELECT * FROM ratings WHERE ticket_number = ?", (number,))

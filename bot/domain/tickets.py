@@ -583,3 +583,11 @@ class TicketService:
             await unit.rate(number, score, now)
             await self._owe_card(unit, number, now)
         return ticket
+
+    async def comment_on_rating(self, number: int, comment: str) -> None:
+        """Keep the customer's comment on their rating and refresh the card that shows it,
+        in one transaction."""
+        now = self._clock()
+        async with self._tickets.unit() as unit:
+            await unit.comment(number, comment, now)
+            await self._owe_card(unit, number, now)
