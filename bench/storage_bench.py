@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from bench.stats import percentile
 from bot.domain.models import Priority, Status
+from bot.domain.outbox import OutboxKind
 from storage import Database
 from storage.repos import OutboxRepo, TicketRepo
 
@@ -154,8 +155,8 @@ def seed(path: Path, tickets: int, customers: int) -> float:
                     item
                     for r in batch
                     for item in (
-                        ("new_ticket", "admin", None, r[0], r[7], r[7], r[7]),
-                        ("status", "customer", r[1], r[0], r[8], r[8], r[8]),
+                        (OutboxKind.NEW_TICKET, "admin", None, r[0], r[7], r[7], r[7]),
+                        (OutboxKind.STATUS, "customer", r[1], r[0], r[8], r[8], r[8]),
                     )
                 ),
             )

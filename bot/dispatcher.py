@@ -26,7 +26,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.domain.desk import Desk
 from bot.domain.models import Audience, OutboxItem
-from bot.domain.outbox import CARD
+from bot.domain.outbox import OutboxKind
 from bot.faults import StorageHealth, Trouble, describe
 from bot.logcontext import note_ticket
 from bot.notify import Notifier
@@ -232,7 +232,7 @@ class Dispatcher:
     async def _attempt(self, bot: Bot, item: OutboxItem) -> None:
         note_ticket(item.ticket_number)  # each delivery is its own task: its own log context
         outbox = self.desk.outbox
-        if item.kind == CARD:
+        if item.kind == OutboxKind.CARD:
             # From now on a new change must queue its own refresh: this one renders now.
             await outbox.claim(item.id)
         # What the delivery writes (the copies' ids, the items a folded message delivered,

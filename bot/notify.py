@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
@@ -15,7 +16,6 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.error import BadRequest
 
-from bot.domain import outbox as kinds
 from bot.domain.desk import Desk
 from bot.domain.lifecycle import Action
 from bot.domain.models import (
@@ -29,6 +29,15 @@ from bot.domain.models import (
     Ticket,
     TicketMessage,
 )
+from bot.domain.outbox import (
+    BATCH_AT_MOST,
+    BATCH_FILES,
+    BATCH_TEXT,
+    FOLD_AT_MOST,
+    FOLDABLE,
+    OutboxKind,
+    admin_lane,
+)
 from bot.fit import CAPTION_BUDGET, MESSAGE_BUDGET, clip_plain, compose, utf16_len
 from bot.i18n import format_time, ngettext, use_locale
 from bot.i18n import gettext as _
@@ -40,11 +49,10 @@ from bot.texts import (
     receipt_text,
     status_label,
 )
+from handlers.callbacks import RATING
 from handlers.keyboards import main_menu
 
 log = logging.getLogger(__name__)
-
-RATE = "rt1"
 
 
 def rating_keyboard(number: int) -> InlineKeyboardMarkup:
@@ -52,11 +60,16 @@ def rating_keyboard(number: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(f"{score} ⭐", callback_data=f"{RATE}:rate:{number}:{score}")
+                InlineKeyboardButton(
+                    f"{score} ⭐", callback_data=RATING.pack("rate", number, score)
+                )
                 for score in range(1, 6)
             ]
         ]
     )
+
+
+Deliverer = Callable[[Bot, Ticket, OutboxItem], Awaitable[None]]
 
 
 class Notifier:
@@ -67,13 +80,13 @@ class Notifier:
         self.relay = relay
 
     async def deliver(self, bot: Bot, item: OutboxItem) -> None:
-        if item.kind == kinds.DRAFT_EXPIRED and item.chat_id is not None:
+        if item.kind == OutboxKind.DRAFT_EXPIRED and item.chat_id is not None:
             await self._draft_expired(bot, item.chat_id)
             return
-        if item.kind == kinds.FORGOTTEN and item.chat_id is not None:
+        if item.kind == OutboxKind.FORGOTTEN and item.chat_id is not None:
             await self._forgotten(bot, item.chat_id)
             return
-        if item.kind == kinds.AGENT_ANSWER:
+        if item.kind == OutboxKind.AGENT_ANSWER:
             await self._agent_answer(bot, item)
             return
         if item.ticket_number is None:
@@ -82,22 +95,24 @@ class Notifier:
         ticket = await self.desk.tickets.get(item.ticket_number)
         if ticket is None:
             return
-        handler = {
-            kinds.NEW_TICKET: self._new_ticket,
-            kinds.RECEIPT: self._receipt,
-            kinds.CARD: self._card,
-            kinds.STATUS: self._status,
-            kinds.AGENT_REPLY: self._agent_reply,
-            kinds.AGENT_EDIT: self._agent_edit,
-            kinds.CUSTOMER_MESSAGE: self._customer_message,
-            kinds.CUSTOMER_EDIT: self._customer_edit,
-            kinds.BREACH: self._breach,
-            kinds.SOLVE_REMINDER: self._solve_reminder,
-            kinds.UNDELIVERABLE: self._undeliverable,
-            kinds.TICKET_FILES: self._ticket_files,
-            kinds.CUSTOMER_STATUS: self._customer_status,
-            kinds.TEXT_PART: self._text_part,
-        }.get(item.kind)
+        # Keyed by the stored kind: a kind this bot does not know is dropped below.
+        deliverers: dict[str, Deliverer] = {
+            OutboxKind.NEW_TICKET: self._new_ticket,
+            OutboxKind.RECEIPT: self._receipt,
+            OutboxKind.CARD: self._card,
+            OutboxKind.STATUS: self._status,
+            OutboxKind.AGENT_REPLY: self._agent_reply,
+            OutboxKind.AGENT_EDIT: self._agent_edit,
+            OutboxKind.CUSTOMER_MESSAGE: self._customer_message,
+            OutboxKind.CUSTOMER_EDIT: self._customer_edit,
+            OutboxKind.BREACH: self._breach,
+            OutboxKind.SOLVE_REMINDER: self._solve_reminder,
+            OutboxKind.UNDELIVERABLE: self._undeliverable,
+            OutboxKind.TICKET_FILES: self._ticket_files,
+            OutboxKind.CUSTOMER_STATUS: self._customer_status,
+            OutboxKind.TEXT_PART: self._text_part,
+        }
+        handler = deliverers.get(item.kind)
         if handler is None:
             log.error("Unknown outbox kind %r (item %s); dropped", item.kind, item.id)
             return
@@ -106,7 +121,7 @@ class Notifier:
                 await handler(bot, ticket, item)
         else:
             with use_locale(await self.relay.admin_locale()):
-                if item.kind in kinds.FOLDABLE and await self._folded(bot, item):
+                if item.kind in FOLDABLE and await self._folded(bot, item):
                     return
                 await handler(bot, ticket, item)
 
@@ -186,7 +201,7 @@ class Notifier:
         tickets) would otherwise spend the agents' chat's whole budget one ticket at a time.
         """
         waiting = await self.desk.outbox.pending_of_kinds(
-            kinds.FOLDABLE, due_by=self.desk.clock().timestamp(), limit=kinds.FOLD_AT_MOST
+            FOLDABLE, due_by=self.desk.clock().timestamp(), limit=FOLD_AT_MOST
         )
         others = [other for other in waiting if other.id != item.id]
         chat_id = await self.desk.admin_chat_id()
@@ -207,9 +222,9 @@ class Notifier:
 
     @staticmethod
     def _fold_heading(notice: OutboxItem) -> str:
-        if notice.kind == kinds.BREACH:
+        if notice.kind == OutboxKind.BREACH:
             return _("⏰ Response target missed:")
-        if notice.kind == kinds.UNDELIVERABLE:
+        if notice.kind == OutboxKind.UNDELIVERABLE:
             return _("⚠️ The customer has blocked the bot:")
         return _("ℹ️ Set to {status} by the customer:").format(
             status=agent_status_label(Status(notice.payload["status"]))
@@ -276,20 +291,20 @@ class Notifier:
         files, text = len(message.attachments), utf16_len(message.body)
         later = await self.desk.outbox.pending_after(
             item.id,
-            lane=kinds.admin_lane(kinds.CUSTOMER_MESSAGE),
+            lane=admin_lane(OutboxKind.CUSTOMER_MESSAGE),
             ticket_number=ticket.number,
-            limit=kinds.BATCH_AT_MOST - 1,
+            limit=BATCH_AT_MOST - 1,
         )
         now = self.desk.clock().timestamp()
         for other in later:
-            if other.kind != kinds.CUSTOMER_MESSAGE or other.next_attempt_at > now:
+            if other.kind != OutboxKind.CUSTOMER_MESSAGE or other.next_attempt_at > now:
                 break
             found = await self.desk.tickets.message(int(other.payload["message_id"]))
             if found is None:
                 break
             files += len(found.attachments)
             text += utf16_len(found.body)
-            if files > kinds.BATCH_FILES or text > kinds.BATCH_TEXT:
+            if files > BATCH_FILES or text > BATCH_TEXT:
                 break
             batch.append((other, found))
         return batch
@@ -364,7 +379,7 @@ class Notifier:
         retries only the part that failed, never the ones already delivered."""
         for index, part in enumerate(parts, start=1):
             await self.desk.outbox.add(
-                kinds.TEXT_PART,
+                OutboxKind.TEXT_PART,
                 item.audience,
                 self.desk.clock(),
                 chat_id=item.chat_id,

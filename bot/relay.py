@@ -38,16 +38,15 @@ from bot.domain.models import (
     Ticket,
     User,
 )
-from bot.domain.outbox import TICKET_FILES
+from bot.domain.outbox import OutboxKind
 from bot.fit import clip_plain
 from bot.i18n import format_duration, format_time, language_name, use_locale
 from bot.i18n import gettext as _
 from bot.texts import agent_status_label, department_label, priority_label
+from handlers.callbacks import CARD_BUTTONS
 
 log = logging.getLogger(__name__)
 
-CARD = "ag1"
-CARD_ACTIONS = frozenset({"assign", "solve", "close", "reopen"})
 TOPIC_NAME_LIMIT = 128  # Telegram's limit for a forum topic name
 MEMBER_CACHE_SECONDS = 60.0
 HINT_EVERY_SECONDS = 600.0  # between two "this belongs to no ticket" hints to one agent
@@ -64,10 +63,6 @@ def is_thread_gone(error: BadRequest) -> bool:
     """Telegram's answer when a forum topic was deleted under us."""
     text = error.message.lower()
     return "thread not found" in text or "topic_deleted" in text or "topic was deleted" in text
-
-
-def card_callback(action: str, number: int) -> str:
-    return f"{CARD}:{action}:{number}"
 
 
 Text = str | Sequence[str] | None
@@ -228,24 +223,29 @@ class AdminRelay:
                 [
                     [
                         InlineKeyboardButton(
-                            _("↩️ Reopen"), callback_data=card_callback("reopen", n)
+                            _("↩️ Reopen"), callback_data=CARD_BUTTONS.pack("reopen", n)
                         ),
                         InlineKeyboardButton(
-                            _("🔒 Close"), callback_data=card_callback("close", n)
+                            _("🔒 Close"), callback_data=CARD_BUTTONS.pack("close", n)
                         ),
                     ]
                 ]
             )
         rows = [
             [
-                InlineKeyboardButton(_("✅ Solve"), callback_data=card_callback("solve", n)),
-                InlineKeyboardButton(_("🔒 Close"), callback_data=card_callback("close", n)),
+                InlineKeyboardButton(_("✅ Solve"), callback_data=CARD_BUTTONS.pack("solve", n)),
+                InlineKeyboardButton(_("🔒 Close"), callback_data=CARD_BUTTONS.pack("close", n)),
             ]
         ]
         if ticket.assignee_id is None:
             # Taken is taken: the card names the assignee, and /assign still reassigns.
             rows.insert(
-                0, [InlineKeyboardButton(_("🙋 Take it"), callback_data=card_callback("assign", n))]
+                0,
+                [
+                    InlineKeyboardButton(
+                        _("🙋 Take it"), callback_data=CARD_BUTTONS.pack("assign", n)
+                    )
+                ],
             )
         return InlineKeyboardMarkup(rows)
 
@@ -313,12 +313,12 @@ class AdminRelay:
             if messages and messages[0].attachments:
                 # The files are their own delivery: a failure retries them, not the card.
                 await self.desk.outbox.add(
-                    TICKET_FILES,
+                    OutboxKind.TICKET_FILES,
                     Audience.ADMIN,
                     self.desk.clock(),
                     ticket_number=ticket.number,
                     payload={"message_id": messages[0].id},
-                    dedupe_key=f"{TICKET_FILES}:{ticket.number}",
+                    dedupe_key=f"{OutboxKind.TICKET_FILES}:{ticket.number}",
                 )
         posted = await self.desk.tickets.get(ticket.number)
         assert posted is not None

@@ -28,17 +28,14 @@ from bot.domain.tickets import Change, DuplicateMessageError, NothingToChangeErr
 from bot.faq_text import render_answer
 from bot.i18n import format_time, use_locale
 from bot.i18n import gettext as _
-from bot.relay import CARD, CARD_ACTIONS
 from bot.texts import agent_status_label, priority_label
 from handlers.answers import NOTED, acknowledge, answer_agent
-from handlers.callbacks import parse_id, pattern, unpack
+from handlers.callbacks import CARD_BUTTONS, QUEUE, parse_id, stale
 from handlers.media import attachment_of, is_relayable
 
 log = logging.getLogger(__name__)
 
 GROUPS = filters.ChatType.GROUPS
-QUEUE = "q1"
-QUEUE_ACTIONS = frozenset({"page"})
 QUEUE_PAGE = 10
 
 
@@ -89,7 +86,7 @@ def _card_number(reply: Message, bot_id: int) -> int | None:
     for row in reply.reply_markup.inline_keyboard:
         for button in row:
             data = button.callback_data if isinstance(button.callback_data, str) else None
-            callback = unpack(data, CARD, CARD_ACTIONS)
+            callback = CARD_BUTTONS.unpack(data)
             if callback is not None:
                 return parse_id(callback.arg)
     return None
@@ -423,9 +420,9 @@ async def _queue_page(
         )
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("«", callback_data=f"{QUEUE}:page:{page - 1}"))
+        nav.append(InlineKeyboardButton("«", callback_data=QUEUE.pack("page", page - 1)))
     if page < pages - 1:
-        nav.append(InlineKeyboardButton("»", callback_data=f"{QUEUE}:page:{page + 1}"))
+        nav.append(InlineKeyboardButton("»", callback_data=QUEUE.pack("page", page + 1)))
     return "\n\n".join(lines), InlineKeyboardMarkup([nav]) if nav else None
 
 
@@ -433,10 +430,10 @@ async def queue_page(update: Update, context: SupportContext) -> None:
     """Turn the queue's message to another page (edited in place, through the outbox)."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, QUEUE, QUEUE_ACTIONS)
+    callback = QUEUE.unpack(query.data)
     page = None if callback is None else callback.number
     if page is None or query.message is None or not await _in_admin_chat(update, context):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return
     await query.answer()
     text, keyboard = await _queue_page(context, page)
@@ -488,14 +485,14 @@ async def card_pressed(update: Update, context: SupportContext) -> None:
     """Act on a card button: take, solve, close or reopen."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, CARD, CARD_ACTIONS)
+    callback = CARD_BUTTONS.unpack(query.data)
     number = None if callback is None else callback.number
     if callback is None or number is None or not await _in_admin_chat(update, context):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return
     ticket = await context.desk.tickets.get(number)
     if ticket is None:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return
     agent_id = _agent(update)[0]
     if callback.action == "assign":
@@ -583,8 +580,8 @@ def register(application: SupportApp) -> None:
     add(CommandHandler("unban", unban, filters=GROUPS))
     add(CommandHandler("faq", faq_answer, filters=GROUPS))
     add(CommandHandler("help", agent_help, filters=GROUPS))
-    add(CallbackQueryHandler(card_pressed, pattern=pattern(CARD)))
-    add(CallbackQueryHandler(queue_page, pattern=pattern(QUEUE)))
+    add(CallbackQueryHandler(card_pressed, pattern=CARD_BUTTONS.pattern()))
+    add(CallbackQueryHandler(queue_page, pattern=QUEUE.pattern()))
     add(MessageHandler(GROUPS & filters.UpdateType.EDITED_MESSAGE, agent_edit))
     # Service messages (members joining, topics edited, pins) are nobody's reply.
     add(

@@ -28,10 +28,10 @@ from bot.domain.models import Author, Relay, RelayKind, Ticket
 from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
-from handlers.callbacks import Callback, parse_id, pattern, unpack
+from handlers.callbacks import MENU, REPLIES, TICKETS, parse_id, stale
 from handlers.fallback import edited, free_text, unsupported
 from handlers.faq import answer_text
-from handlers.keyboards import MENU, show_choice, ticket_label
+from handlers.keyboards import show_choice, ticket_label
 from handlers.media import (
     ALBUM_ACK_DELAY,
     attachment_of,
@@ -44,10 +44,6 @@ from handlers.rating import comment_given
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
-CB = "cr1"
-# to: deliver a held message to the ticket chosen; ask: answer a held message from the
-# FAQ instead; askmsg: answer a message already added to a ticket from the FAQ.
-CB_ACTIONS = frozenset({"to", "ask", "askmsg"})
 
 
 async def ticket_replied_to(message: Message, context: SupportContext) -> Ticket | None:
@@ -80,11 +76,11 @@ async def remember(context: SupportContext, ticket: Ticket, sent: Message) -> No
 
 
 def _new_ticket_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton(_("📝 New ticket"), callback_data=Callback(MENU, "new").pack())
+    return InlineKeyboardButton(_("📝 New ticket"), callback_data=MENU.pack("new"))
 
 
 def _button(text: str, action: str, arg: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=Callback(CB, action, arg).pack())
+    return InlineKeyboardButton(text, callback_data=REPLIES.pack(action, arg))
 
 
 def way_out(ticket: Ticket, message_id: int | None) -> InlineKeyboardMarkup:
@@ -172,7 +168,7 @@ async def _closed(context: SupportContext, chat_id: int, ticket: Ticket) -> None
                 [
                     InlineKeyboardButton(
                         _("➕ Follow-up"),
-                        callback_data=Callback("tk1", "follow", str(ticket.number)).pack(),
+                        callback_data=TICKETS.pack("follow", ticket.number),
                     )
                 ]
             ]
@@ -290,7 +286,7 @@ async def ticket_chosen(update: Update, context: SupportContext) -> None:
     """Deliver the held message to the ticket the customer picked."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, CB, CB_ACTIONS)
+    callback = REPLIES.unpack(query.data)
     user = context.require_user()
     choice_arg, _sep, number_arg = (callback.arg if callback else "").partition(":")
     choice, number = parse_id(choice_arg), parse_id(number_arg)
@@ -313,7 +309,7 @@ async def ticket_chosen(update: Update, context: SupportContext) -> None:
             )
             return
     if ticket is None or change is None:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return
     await query.answer()
     if isinstance(query.message, Message):
@@ -326,7 +322,7 @@ async def ask_instead(update: Update, context: SupportContext) -> None:
     """Answer a message from the FAQ: it was not meant for a ticket after all."""
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
-    callback = unpack(query.data, CB, CB_ACTIONS)
+    callback = REPLIES.unpack(query.data)
     user = context.require_user()
     text: str | None = None
     number = None if callback is None else callback.number
@@ -338,7 +334,7 @@ async def ask_instead(update: Update, context: SupportContext) -> None:
         else:
             text = await _own_message_text(context, number, user.id)
     if not text:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return
     await query.answer()
     if callback is not None and callback.action == "ask":
@@ -383,5 +379,5 @@ def register(application: SupportApp) -> None:
     application.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND, customer_message)
     )
-    application.add_handler(CallbackQueryHandler(ticket_chosen, pattern=rf"^{CB}:to:"))
-    application.add_handler(CallbackQueryHandler(ask_instead, pattern=pattern(CB)))
+    application.add_handler(CallbackQueryHandler(ticket_chosen, pattern=REPLIES.pattern("to")))
+    application.add_handler(CallbackQueryHandler(ask_instead, pattern=REPLIES.pattern()))

@@ -8,6 +8,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from bot.context import SupportApp, SupportContext
 from bot.domain.faq import is_greeting
 from bot.i18n import gettext as _
+from handlers.callbacks import stale
 from handlers.faq import answer_free_text, no_answer_found
 from handlers.greeting import greet
 from handlers.keyboards import main_menu
@@ -60,7 +61,7 @@ async def edited(update: Update, context: SupportContext) -> None:
 async def stale_button(update: Update, context: SupportContext) -> None:
     """Answer a button whose data we don't know (old, or forged)."""
     assert update.callback_query is not None
-    await update.callback_query.answer(_("This button is no longer valid."), show_alert=True)
+    await stale(update.callback_query, alert=True)
 
 
 def register(application: SupportApp) -> None:

@@ -14,22 +14,18 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.context import SupportApp, SupportContext
 from bot.faq_text import render_answer
 from bot.i18n import gettext as _
-from handlers.callbacks import Callback, unpack
-from handlers.keyboards import MENU
-
-CB = "fq1"
-CB_ACTIONS = frozenset({"show", "list"})
+from handlers.callbacks import FAQ, MENU, stale
 
 
 def _open_ticket_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton(_("📝 Open a ticket"), callback_data=Callback(MENU, "new").pack())
+    return InlineKeyboardButton(_("📝 Open a ticket"), callback_data=MENU.pack("new"))
 
 
 async def faq_menu(update: Update, context: SupportContext) -> None:
     """List the FAQ topics as buttons."""
     assert update.effective_chat is not None
     rows = [
-        [InlineKeyboardButton(entry.button, callback_data=Callback(CB, "show", entry.key).pack())]
+        [InlineKeyboardButton(entry.button, callback_data=FAQ.pack("show", entry.key))]
         for entry in context.desk.faq.entries(context.locale)
     ]
     rows.append([_open_ticket_button()])
@@ -44,7 +40,7 @@ async def faq_pressed(update: Update, context: SupportContext) -> None:
     """Show one answer (or the list again)."""
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
-    callback = unpack(query.data, CB, CB_ACTIONS)
+    callback = FAQ.unpack(query.data)
     entry = (
         context.desk.faq.entry(context.locale, callback.arg)
         if callback is not None and callback.action == "show"
@@ -55,7 +51,7 @@ async def faq_pressed(update: Update, context: SupportContext) -> None:
         await faq_menu(update, context)
         return
     if entry is None:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return
     await query.answer()
     await context.bot.send_message(
@@ -64,11 +60,7 @@ async def faq_pressed(update: Update, context: SupportContext) -> None:
         reply_markup=InlineKeyboardMarkup(
             [
                 [_open_ticket_button()],
-                [
-                    InlineKeyboardButton(
-                        _("« All questions"), callback_data=Callback(CB, "list").pack()
-                    )
-                ],
+                [InlineKeyboardButton(_("« All questions"), callback_data=FAQ.pack("list"))],
             ]
         ),
     )
@@ -98,7 +90,7 @@ async def answer_text(
         return False
     best, others = found[0], found[1:]
     rows = [
-        [InlineKeyboardButton(entry.button, callback_data=Callback(CB, "show", entry.key).pack())]
+        [InlineKeyboardButton(entry.button, callback_data=FAQ.pack("show", entry.key))]
         for entry in others
     ]
     rows.append([_open_ticket_button()])
@@ -132,4 +124,4 @@ async def no_answer_found(update: Update, context: SupportContext) -> None:
 
 def register(application: SupportApp) -> None:
     application.add_handler(CommandHandler("faq", faq_menu, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CallbackQueryHandler(faq_pressed, pattern=rf"^{CB}:"))
+    application.add_handler(CallbackQueryHandler(faq_pressed, pattern=FAQ.pattern()))

@@ -24,17 +24,17 @@ from telegram.ext import (
 
 from bot.context import SupportApp, SupportContext
 from bot.domain.models import Audience
+from bot.domain.outbox import OutboxKind
 from bot.i18n import gettext as _
 from bot.i18n import set_locale
-from bot.relay import CARD
 from handlers.answers import answer_agent
-from handlers.callbacks import is_forged
+from handlers.callbacks import CARD_BUTTONS, QUEUE, is_forged, stale
 from handlers.limits import over_limits
 
 log = logging.getLogger(__name__)
 
 GROUP = -1  # after the middleware (-2), before every feature (0)
-ADMIN_ONLY_PREFIXES = (f"{CARD}:", "q1:")
+ADMIN_ONLY = (CARD_BUTTONS, QUEUE)  # the agents' buttons
 _GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
 # The user Telegram names as the sender of an anonymous admin's messages.
 ANONYMOUS_ADMIN_ID = 1087968824
@@ -50,14 +50,14 @@ async def gate(update: Update, context: SupportContext) -> None:
         # No button of ours carries this: answered here, before any parser reads it.
         log.info("Forged button data from user %s refused", query.from_user.id)
         try:
-            await query.answer(_("This button is no longer valid."), show_alert=True)
+            await stale(query, alert=True)
         finally:
             await _stop(update, context)
     admin_chat = await context.desk.admin_chat_id()
     if chat.type == Chat.PRIVATE:
-        if query is not None and (query.data or "").startswith(ADMIN_ONLY_PREFIXES):
+        if query is not None and any(buttons.matches(query.data) for buttons in ADMIN_ONLY):
             try:
-                await query.answer(_("This button is no longer valid."), show_alert=True)
+                await stale(query, alert=True)
             finally:
                 # Stopped whatever the answer does: an agents' button never acts here.
                 await _stop(update, context)
@@ -239,11 +239,11 @@ async def bind(update: Update, context: SupportContext) -> None:
     # Tickets filed while no chat was bound (or in the old one) get their cards now.
     for ticket in await context.desk.tickets.unposted(message.chat_id):
         await context.desk.outbox.add(
-            "new_ticket",
+            OutboxKind.NEW_TICKET,
             Audience.ADMIN,
             context.desk.clock(),
             ticket_number=ticket.number,
-            dedupe_key=f"new_ticket:{ticket.number}",
+            dedupe_key=f"{OutboxKind.NEW_TICKET}:{ticket.number}",
         )
 
 

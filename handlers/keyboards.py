@@ -10,10 +10,8 @@ from telegram.error import BadRequest
 from bot.domain.models import Ticket
 from bot.fit import clip_words
 from bot.i18n import gettext as _
-from handlers.callbacks import Callback
+from handlers.callbacks import MENU
 
-MENU = "m1"
-MENU_ACTIONS = frozenset({"new", "tickets", "faq", "lang"})
 # A phone shows about this many characters of a full-width button before it cuts the
 # label itself, mid-word and without saying so.
 TICKET_LABEL_BUDGET = 30
@@ -22,15 +20,11 @@ TICKET_LABEL_BUDGET = 30
 def main_menu() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(_("📝 New ticket"), callback_data=Callback(MENU, "new").pack())],
+            [InlineKeyboardButton(_("📝 New ticket"), callback_data=MENU.pack("new"))],
+            [InlineKeyboardButton(_("📂 My tickets"), callback_data=MENU.pack("tickets"))],
             [
-                InlineKeyboardButton(
-                    _("📂 My tickets"), callback_data=Callback(MENU, "tickets").pack()
-                )
-            ],
-            [
-                InlineKeyboardButton(_("❓ FAQ"), callback_data=Callback(MENU, "faq").pack()),
-                InlineKeyboardButton(_("🌐 Language"), callback_data=Callback(MENU, "lang").pack()),
+                InlineKeyboardButton(_("❓ FAQ"), callback_data=MENU.pack("faq")),
+                InlineKeyboardButton(_("🌐 Language"), callback_data=MENU.pack("lang")),
             ],
         ]
     )

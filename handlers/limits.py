@@ -28,18 +28,14 @@ from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
 from bot.i18n import gettext as _
 from bot.i18n import ngettext
 from bot.texts import status_label
-from handlers.callbacks import Callback
+from handlers.callbacks import FORM, MENU, TICKETS
 from handlers.customer_replies import ticket_replied_to
-from handlers.keyboards import MENU
 from handlers.media import attachment_of, is_relayable
-from handlers.my_tickets import CB as TICKETS
-from handlers.new_ticket import CB as FORM
 
 log = logging.getLogger(__name__)
 
-SUBMIT = Callback(FORM, "submit").pack()  # the form's Submit button
-FOLLOW_UP = f"{TICKETS}:follow:"
-NEW_TICKET = Callback(MENU, "new").pack()
+SUBMIT = FORM.pack("submit")  # the form's Submit button
+NEW_TICKET = MENU.pack("new")
 SUBJECT_IN_BUTTON = 60
 
 
@@ -141,7 +137,7 @@ def _opens_ticket(update: Update) -> bool:
     query = update.callback_query
     if query is not None:
         data = query.data or ""
-        return data in (NEW_TICKET, SUBMIT) or data.startswith(FOLLOW_UP)
+        return data in (NEW_TICKET, SUBMIT) or TICKETS.matches(data, "follow")
     message = update.message
     words = (message.text or "").split(maxsplit=1) if message is not None else []
     return bool(words) and words[0].split("@")[0] == "/new"
@@ -184,7 +180,7 @@ async def _capped(update: Update, context: SupportContext, user: User) -> bool:
         [
             InlineKeyboardButton(
                 f"{ticket.ref} · {ticket.subject}"[:SUBJECT_IN_BUTTON],
-                callback_data=Callback(TICKETS, "open", str(ticket.number)).pack(),
+                callback_data=TICKETS.pack("open", ticket.number),
             )
         ]
         for ticket in active

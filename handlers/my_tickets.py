@@ -30,7 +30,7 @@ from bot.fit import PASTE_WINDOW as PASTE_WINDOW_SECONDS
 from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _
 from bot.texts import agent_signature, status_label
-from handlers.callbacks import Callback, pattern, unpack
+from handlers.callbacks import TICKETS, stale
 from handlers.customer_replies import (
     Added,
     add_to_ticket,
@@ -40,10 +40,6 @@ from handlers.customer_replies import (
 )
 from handlers.keyboards import main_menu, show_choice, ticket_label
 
-CB = "tk1"
-CB_ACTIONS = frozenset(
-    {"page", "open", "reply", "replydone", "close", "closeyes", "keep", "reopen", "follow"}
-)
 PAGE_SIZE = 5
 HISTORY_ITEMS = 12  # the latest entries shown; a Telegram message holds 4096 characters
 HISTORY_BODY_BUDGET = 500  # of each message in the history (the full text is stored)
@@ -56,7 +52,7 @@ PASTE_WINDOW = timedelta(seconds=PASTE_WINDOW_SECONDS)
 
 
 def _button(text: str, action: str, arg: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=Callback(CB, action, str(arg)).pack())
+    return InlineKeyboardButton(text, callback_data=TICKETS.pack(action, arg))
 
 
 async def show_tickets(update: Update, context: SupportContext, page: int) -> None:
@@ -109,13 +105,13 @@ async def _own_ticket(update: Update, context: SupportContext, action: str) -> T
     """The ticket a button names, if it is the presser's own; else answer and None."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, CB, CB_ACTIONS)
+    callback = TICKETS.unpack(query.data)
     ticket = None
     number = None if callback is None else callback.number
     if callback is not None and callback.action == action and number is not None:
         ticket = await context.desk.tickets.get(number)
     if ticket is None or ticket.customer_id != context.require_user().id:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return None
     return ticket
 
@@ -223,10 +219,10 @@ async def page_pressed(update: Update, context: SupportContext) -> None:
     """Show another page of the list."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, CB, CB_ACTIONS)
+    callback = TICKETS.unpack(query.data)
     page = None if callback is None else callback.number
     if page is None:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return
     await query.answer()
     await show_tickets(update, context, page=page)
@@ -439,14 +435,14 @@ def build_reply_conversation() -> ConversationHandler[SupportContext]:
     """Reply mode, persistent. Its idle timeout is the stored time of the customer's last
     message in it (`reply_given` checks it), not a PTB job per open Reply."""
     return ConversationHandler(
-        entry_points=[CallbackQueryHandler(reply_pressed, pattern=rf"^{CB}:reply:")],
+        entry_points=[CallbackQueryHandler(reply_pressed, pattern=TICKETS.pattern("reply"))],
         states={
             WAITING_REPLY: [
                 MessageHandler(
                     filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND,
                     reply_given,
                 ),
-                CallbackQueryHandler(reply_done, pattern=rf"^{CB}:replydone:"),
+                CallbackQueryHandler(reply_done, pattern=TICKETS.pattern("replydone")),
             ],
         },
         fallbacks=[CommandHandler("cancel", reply_cancelled)],
@@ -465,10 +461,12 @@ def register(application: SupportApp) -> None:
     application.add_handler(
         CommandHandler("tickets", tickets_command, filters=filters.ChatType.PRIVATE)
     )
-    application.add_handler(CallbackQueryHandler(open_ticket, pattern=rf"^{CB}:open:"))
-    application.add_handler(CallbackQueryHandler(close_pressed, pattern=rf"^{CB}:close:"))
-    application.add_handler(CallbackQueryHandler(close_confirmed, pattern=rf"^{CB}:closeyes:"))
-    application.add_handler(CallbackQueryHandler(keep_open, pattern=rf"^{CB}:keep:"))
-    application.add_handler(CallbackQueryHandler(reopen_pressed, pattern=rf"^{CB}:reopen:"))
-    application.add_handler(CallbackQueryHandler(reply_over, pattern=rf"^{CB}:replydone:"))
-    application.add_handler(CallbackQueryHandler(page_pressed, pattern=pattern(CB)))
+    application.add_handler(CallbackQueryHandler(open_ticket, pattern=TICKETS.pattern("open")))
+    application.add_handler(CallbackQueryHandler(close_pressed, pattern=TICKETS.pattern("close")))
+    application.add_handler(
+        CallbackQueryHandler(close_confirmed, pattern=TICKETS.pattern("closeyes"))
+    )
+    application.add_handler(CallbackQueryHandler(keep_open, pattern=TICKETS.pattern("keep")))
+    application.add_handler(CallbackQueryHandler(reopen_pressed, pattern=TICKETS.pattern("reopen")))
+    application.add_handler(CallbackQueryHandler(reply_over, pattern=TICKETS.pattern("replydone")))
+    application.add_handler(CallbackQueryHandler(page_pressed, pattern=TICKETS.pattern()))

@@ -52,9 +52,9 @@ from bot.texts import (
     priority_meaning,
     target_text,
 )
-from handlers.callbacks import Callback, pattern, unpack
+from handlers.callbacks import FORM, MENU, TICKETS, Callback, stale
 from handlers.customer_replies import customer_reply
-from handlers.keyboards import MENU, main_menu
+from handlers.keyboards import main_menu
 from handlers.media import ALBUM_ACK_DELAY, attachment_of, file_problem_text, fraud_notice
 
 log = logging.getLogger(__name__)
@@ -71,15 +71,12 @@ DEPARTMENT, SUBJECT, PRIORITY, MESSAGE, ATTACHMENTS, REVIEW, EDIT = (
 )
 STEPS = (DEPARTMENT, SUBJECT, PRIORITY, MESSAGE, ATTACHMENTS, REVIEW)
 
-CB = "nt1"
-CB_ACTIONS = frozenset({"dep", "pri", "done", "skip", "submit", "edit", "goto", "cancel"})
-
 REVIEW_BODY_BUDGET = 1500
 MAX_JOINED_MESSAGE = 4 * 4096  # a paste Telegram split into up to four parts
 
 
 def _button(text: str, action: str, arg: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=Callback(CB, action, arg).pack())
+    return InlineKeyboardButton(text, callback_data=FORM.pack(action, arg))
 
 
 def _cancel_row() -> list[InlineKeyboardButton]:
@@ -312,7 +309,7 @@ async def _current_draft(update: Update, context: SupportContext) -> Draft | Non
     message = update.effective_message
     if query is not None:
         with contextlib.suppress(TelegramError):  # it may have been answered already
-            await query.answer(_("This button is no longer valid."))
+            await stale(query)
     elif message is not None and (message.text or "").startswith("/"):
         await message.reply_text(
             _("That form had expired and is closed now. Please send your command again.")
@@ -339,9 +336,9 @@ async def follow_up(update: Update, context: SupportContext) -> str | int:
     query = update.callback_query
     assert query is not None
     user = context.require_user()
-    data = (query.data or "").split(":")
-    number = int(data[2]) if len(data) == 3 and data[2].isdigit() else 0
-    old = await context.desk.tickets.get(number)
+    callback = TICKETS.unpack(query.data)
+    number = callback.number if callback is not None and callback.action == "follow" else None
+    old = None if number is None else await context.desk.tickets.get(number)
     if (
         old is None
         or old.customer_id != user.id
@@ -351,7 +348,7 @@ async def follow_up(update: Update, context: SupportContext) -> str | int:
             Status.CLOSED,
         )
     ):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return END
     await query.answer()
     prefix = _("Follow-up to {ref}: ").format(ref=old.ref)
@@ -375,9 +372,9 @@ async def follow_up(update: Update, context: SupportContext) -> str | int:
 async def _callback(update: Update) -> Callback | None:
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, CB, CB_ACTIONS)
+    callback = FORM.unpack(query.data)
     if callback is None:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
     return callback
 
 
@@ -439,7 +436,7 @@ async def subject_given(update: Update, context: SupportContext) -> str | int:
                         [
                             InlineKeyboardButton(
                                 _("Open {ref}").format(ref=same.ref),
-                                callback_data=Callback("tk1", "open", str(same.number)).pack(),
+                                callback_data=TICKETS.pack("open", same.number),
                             )
                         ]
                     ]
@@ -681,7 +678,7 @@ async def still_here(update: Update, context: SupportContext) -> str | int:
     if query is not None:
         # A button of an earlier question (they keep their buttons, see `ask`): the current
         # question is the latest message, so a word is enough.
-        await query.answer(_("This button is no longer valid."))
+        await stale(query)
         return step
     if update.effective_message is not None and update.effective_message.text is not None:
         if update.effective_message.text.startswith("/"):
@@ -700,16 +697,18 @@ async def still_here(update: Update, context: SupportContext) -> str | int:
 _TEXT = filters.TEXT & ~filters.COMMAND
 _FILES = filters.PHOTO | filters.Document.ALL
 STEP_HANDLERS: dict[object, list[BaseHandler[Update, Any, Any]]] = {
-    DEPARTMENT: [CallbackQueryHandler(department_chosen, pattern=rf"^{CB}:dep:")],
+    DEPARTMENT: [CallbackQueryHandler(department_chosen, pattern=FORM.pattern("dep"))],
     SUBJECT: [MessageHandler(_TEXT, subject_given)],
-    PRIORITY: [CallbackQueryHandler(priority_chosen, pattern=rf"^{CB}:pri:")],
+    PRIORITY: [CallbackQueryHandler(priority_chosen, pattern=FORM.pattern("pri"))],
     MESSAGE: [MessageHandler(_TEXT | _FILES, message_given)],
     ATTACHMENTS: [
         MessageHandler(_FILES, file_received),
-        CallbackQueryHandler(attachments_done, pattern=rf"^{CB}:(done|skip)$"),
+        CallbackQueryHandler(attachments_done, pattern=FORM.pattern("done", "skip", bare=True)),
     ],
-    REVIEW: [CallbackQueryHandler(review_action, pattern=rf"^{CB}:(submit|edit)$")],
-    EDIT: [CallbackQueryHandler(edit_choice, pattern=rf"^{CB}:goto:")],
+    REVIEW: [
+        CallbackQueryHandler(review_action, pattern=FORM.pattern("submit", "edit", bare=True))
+    ],
+    EDIT: [CallbackQueryHandler(edit_choice, pattern=FORM.pattern("goto"))],
 }
 
 
@@ -720,19 +719,19 @@ def build() -> ConversationHandler[SupportContext]:
     open form for it, and loses it at a restart. The draft's stored time is the deadline
     instead, which the sweeper enforces (handlers/sweeper.py).
     """
-    cb = pattern(CB)
+    cb = FORM.pattern()
     return ConversationHandler(
         entry_points=[
             CommandHandler("new", new_ticket, filters=filters.ChatType.PRIVATE),
-            CallbackQueryHandler(new_ticket, pattern=rf"^{MENU}:new$"),
-            CallbackQueryHandler(follow_up, pattern=r"^tk1:follow:"),
+            CallbackQueryHandler(new_ticket, pattern=MENU.pattern("new", bare=True)),
+            CallbackQueryHandler(follow_up, pattern=TICKETS.pattern("follow")),
         ],
         states={
             **STEP_HANDLERS,
         },
         fallbacks=[
             CommandHandler("cancel", cancel),
-            CallbackQueryHandler(cancel, pattern=rf"^{CB}:cancel$"),
+            CallbackQueryHandler(cancel, pattern=FORM.pattern("cancel", bare=True)),
             CallbackQueryHandler(still_here, pattern=cb),
             CallbackQueryHandler(still_here),
             MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, still_here),

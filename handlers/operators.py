@@ -23,7 +23,7 @@ from bot.i18n import gettext as _
 from bot.stats_text import render_stats
 from bot.texts import agent_status_label, forgotten_texts, language_in_text, priority_label
 from handlers.answers import answer_agent
-from handlers.callbacks import Callback, parse_id, pattern, unpack
+from handlers.callbacks import OPERATORS, parse_id, stale
 from handlers.commands import publish_commands
 
 
@@ -195,11 +195,9 @@ async def export(update: Update, context: SupportContext) -> None:
     await _send_file(update, context, AnswerFile(AttachmentKind.DOCUMENT, name, data), caption)
 
 
-# Callback data of the operators' buttons: confirm or keep a /forget, turn an /audit page
-# (a ticket's, or the desk's own trail).
-CB = "op1"
+# The actions of the operators' buttons (callbacks.OPERATORS): confirm or keep a /forget,
+# turn an /audit page (a ticket's, or the desk's own trail).
 FORGET, KEEP, AUDIT, DESK_AUDIT = "forget", "keep", "audit", "desk"
-CB_ACTIONS = frozenset({FORGET, KEEP, AUDIT, DESK_AUDIT})
 AUDIT_PAGE = 10  # events a page: a page stays well within one message
 
 
@@ -268,11 +266,9 @@ async def forget(update: Update, context: SupportContext) -> None:
         [
             [
                 InlineKeyboardButton(
-                    _("Forget them"), callback_data=Callback(CB, FORGET, str(user_id)).pack()
+                    _("Forget them"), callback_data=OPERATORS.pack(FORGET, user_id)
                 ),
-                InlineKeyboardButton(
-                    _("Keep"), callback_data=Callback(CB, KEEP, str(user_id)).pack()
-                ),
+                InlineKeyboardButton(_("Keep"), callback_data=OPERATORS.pack(KEEP, user_id)),
             ]
         ]
     )
@@ -294,15 +290,15 @@ async def operator_pressed(update: Update, context: SupportContext) -> None:
     """Confirm or keep a /forget, or turn an /audit page."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, CB, CB_ACTIONS)
+    callback = OPERATORS.unpack(query.data)
     if callback is None:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return
     if not await _operator_pressed(update, context):
         return
     if callback.action == DESK_AUDIT:
         if callback.number is None:
-            await query.answer(_("This button is no longer valid."), show_alert=True)
+            await stale(query, alert=True)
             return
         await query.answer()
         text, keyboard = await _desk_audit_page(context, callback.number)
@@ -311,14 +307,14 @@ async def operator_pressed(update: Update, context: SupportContext) -> None:
     if callback.action == AUDIT:
         number, _sep, page = callback.arg.partition(".")
         if not number.isdigit() or not page.isdigit():
-            await query.answer(_("This button is no longer valid."), show_alert=True)
+            await stale(query, alert=True)
             return
         await query.answer()
         text, keyboard = await _audit_page(context, int(number), int(page))
         await _show(update, context, text, keyboard)
         return
     if not callback.arg.isdigit():
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return
     user_id = int(callback.arg)
     if callback.action == KEEP:
@@ -411,19 +407,17 @@ async def _audit_page(
         who = await _who(context, event.actor, event.actor_id)
         what = _what(event.kind, event.to_value)
         lines.append(html.escape(f"{format_time(event.created_at, tz)} · {who}: {what}"))
-    keyboard = _turn_pages(page, pages, lambda to: Callback(CB, AUDIT, f"{number}.{to}"))
+    keyboard = _turn_pages(page, pages, lambda to: OPERATORS.pack(AUDIT, f"{number}.{to}"))
     return "\n".join(lines), keyboard
 
 
-def _turn_pages(
-    page: int, pages: int, data: Callable[[int], Callback]
-) -> InlineKeyboardMarkup | None:
+def _turn_pages(page: int, pages: int, data: Callable[[int], str]) -> InlineKeyboardMarkup | None:
     """‹ Earlier and Later › where there is such a page; None on a trail's only page."""
     buttons = []
     if page > 0:
-        buttons.append(InlineKeyboardButton(_("‹ Earlier"), callback_data=data(page - 1).pack()))
+        buttons.append(InlineKeyboardButton(_("‹ Earlier"), callback_data=data(page - 1)))
     if page < pages - 1:
-        buttons.append(InlineKeyboardButton(_("Later ›"), callback_data=data(page + 1).pack()))
+        buttons.append(InlineKeyboardButton(_("Later ›"), callback_data=data(page + 1)))
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
@@ -521,7 +515,7 @@ async def _desk_audit_page(
         who = await _desk_who(context, event)
         what = await _desk_what(context, event)
         lines.append(html.escape(f"{format_time(event.created_at, tz)} · {who}: {what}"))
-    keyboard = _turn_pages(page, pages, lambda to: Callback(CB, DESK_AUDIT, str(to)))
+    keyboard = _turn_pages(page, pages, lambda to: OPERATORS.pack(DESK_AUDIT, to))
     return "\n".join(lines), keyboard
 
 
@@ -553,4 +547,4 @@ def register(application: SupportApp) -> None:
     application.add_handler(CommandHandler("export", export))
     application.add_handler(CommandHandler("forget", forget))
     application.add_handler(CommandHandler("audit", audit))
-    application.add_handler(CallbackQueryHandler(operator_pressed, pattern=pattern(CB)))
+    application.add_handler(CallbackQueryHandler(operator_pressed, pattern=OPERATORS.pattern()))

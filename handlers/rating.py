@@ -13,12 +13,11 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.context import SupportApp, SupportContext
 from bot.domain.desk import COMMENT_WINDOW
-from bot.domain.models import Audience, Relay, RelayKind, Ticket
+from bot.domain.models import Relay, RelayKind, Ticket
 from bot.domain.tickets import TicketNotFoundError
 from bot.i18n import format_duration
 from bot.i18n import gettext as _
-from bot.notify import RATE
-from handlers.callbacks import parse_id
+from handlers.callbacks import RATING, stale
 from handlers.keyboards import show_choice
 
 COMMENT_LIMIT = 1000
@@ -28,16 +27,16 @@ async def rated(update: Update, context: SupportContext) -> None:
     """Keep the stars and invite a comment."""
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
-    parts = (query.data or "").split(":")
-    number = parse_id(parts[2]) if len(parts) == 4 else None
-    score = parse_id(parts[3]) if len(parts) == 4 else None
+    callback = RATING.unpack(query.data)
+    numbers = None if callback is None else callback.numbers(2)  # the ticket, the stars
+    number, score = numbers if numbers is not None else (None, None)
     user = context.require_user()
     try:
         if number is None or score is None or not 1 <= score <= 5:
             raise TicketNotFoundError(0)
         ticket = await context.desk.service.rate(number, user.id, score)
     except TicketNotFoundError:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return
     await query.answer(_("Thank you!"))
     await show_choice(query)
@@ -59,16 +58,9 @@ async def comment_given(context: SupportContext, ticket: Ticket, message: Messag
     """Keep a reply to the rating prompt as the rating's comment and show it to the agents."""
     assert message.text is not None
     comment = context.desk.guard_text(message.text).text[:COMMENT_LIMIT]
-    await context.desk.ratings.comment(ticket.number, comment, context.desk.clock())
-    await context.desk.outbox.add(
-        "card",
-        Audience.ADMIN,
-        context.desk.clock(),
-        ticket_number=ticket.number,
-        dedupe_key=f"card:{ticket.number}",
-    )
+    await context.desk.service.comment_on_rating(ticket.number, comment)
     await message.reply_text(_("Thank you for your feedback!"))
 
 
 def register(application: SupportApp) -> None:
-    application.add_handler(CallbackQueryHandler(rated, pattern=rf"^{RATE}:rate:"))
+    application.add_handler(CallbackQueryHandler(rated, pattern=RATING.pattern("rate")))

@@ -10,14 +10,11 @@ from bot.context import SupportApp, SupportContext
 from bot.i18n import gettext as _
 from bot.i18n import language_name, set_locale
 from bot.texts import language_in_text
-from handlers.callbacks import Callback, pattern, unpack
+from handlers.callbacks import LANGUAGE, MENU, stale
 from handlers.faq import faq_menu
 from handlers.greeting import greet
-from handlers.keyboards import MENU, MENU_ACTIONS, main_menu, show_choice
+from handlers.keyboards import main_menu, show_choice
 from handlers.my_tickets import show_tickets
-
-LANG = "l1"
-LANG_ACTIONS = frozenset({"set"})
 
 
 def help_text() -> str:
@@ -65,11 +62,7 @@ async def nothing_to_cancel(update: Update, context: SupportContext) -> None:
 def language_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [
-                InlineKeyboardButton(
-                    language_name(code), callback_data=Callback(LANG, "set", code).pack()
-                )
-            ]
+            [InlineKeyboardButton(language_name(code), callback_data=LANGUAGE.pack("set", code))]
             for code in SUPPORTED_LOCALES
         ]
     )
@@ -87,9 +80,9 @@ async def language_chosen(update: Update, context: SupportContext) -> None:
     """Remember the chosen language for good and answer in it."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, LANG, LANG_ACTIONS)
+    callback = LANGUAGE.unpack(query.data)
     if callback is None or callback.arg not in SUPPORTED_LOCALES:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return
     user = context.require_user()
     await context.desk.choose_locale(user.id, callback.arg)
@@ -112,9 +105,9 @@ async def menu_pressed(update: Update, context: SupportContext) -> None:
     """Route a main-menu button (except "new ticket", which the conversation takes)."""
     query = update.callback_query
     assert query is not None
-    callback = unpack(query.data, MENU, MENU_ACTIONS)
+    callback = MENU.unpack(query.data)
     if callback is None:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await stale(query, alert=True)
         return
     await query.answer()
     if callback.action == "lang":
@@ -131,5 +124,5 @@ def register(application: SupportApp) -> None:
     application.add_handler(CommandHandler("help", show_help, filters=private))
     application.add_handler(CommandHandler("language", choose_language, filters=private))
     application.add_handler(CommandHandler("cancel", nothing_to_cancel, filters=private))
-    application.add_handler(CallbackQueryHandler(language_chosen, pattern=pattern(LANG)))
-    application.add_handler(CallbackQueryHandler(menu_pressed, pattern=pattern(MENU)))
+    application.add_handler(CallbackQueryHandler(language_chosen, pattern=LANGUAGE.pattern()))
+    application.add_handler(CallbackQueryHandler(menu_pressed, pattern=MENU.pattern()))

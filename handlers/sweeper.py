@@ -21,6 +21,7 @@ from datetime import timedelta
 from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action
 from bot.domain.models import Audience, Status
+from bot.domain.outbox import OutboxKind
 from bot.faults import Trouble, describe
 from storage import storage_fault
 
@@ -74,11 +75,11 @@ async def _sweep(context: SupportContext) -> None:
     if admin_chat is not None:
         for ticket in await desk.tickets.unposted(admin_chat):
             await desk.outbox.add(
-                "new_ticket",
+                OutboxKind.NEW_TICKET,
                 Audience.ADMIN,
                 now,
                 ticket_number=ticket.number,
-                dedupe_key=f"new_ticket:{ticket.number}",
+                dedupe_key=f"{OutboxKind.NEW_TICKET}:{ticket.number}",
             )
     for ticket in await desk.tickets.breached(now):
         await service.announce_breach(ticket.number)

@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.domain.audit import DeskAction, DeskChange
 from bot.domain.models import Audience, Author
-from bot.domain.outbox import FORGOTTEN
+from bot.domain.outbox import OutboxKind
 from storage import audit
 from storage.db import Database, Transaction
 from storage.repos import TicketRepo, enqueue, to_ts
@@ -189,7 +189,7 @@ async def forget_customer(
         )
         # They are told, in the same transaction: if they blocked the bot, the outbox
         # records it as undeliverable and stops.
-        await enqueue(tx, FORGOTTEN, Audience.CUSTOMER, now, chat_id=user_id)
+        await enqueue(tx, OutboxKind.FORGOTTEN, Audience.CUSTOMER, now, chat_id=user_id)
         # The desk's trail has it too (a customer without tickets leaves no ticket event).
         change = DeskChange(
             DeskAction.FORGET, operator_id, after=str(user_id), command_line=operator_id is None

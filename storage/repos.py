@@ -34,7 +34,7 @@ from bot.domain.models import (
     TicketMessage,
     User,
 )
-from bot.domain.outbox import DRAFT_EXPIRED, NEW_TICKET, RECEIPT, admin_lane
+from bot.domain.outbox import OutboxKind, admin_lane
 from bot.domain.stats import Compliance, Counts, DeskStats, Durations, per_day
 from storage import audit
 from storage.db import Database, Deferred, Params, Transaction, update_settled
@@ -199,6 +199,7 @@ RELAY_BY_CUSTOMER_MESSAGE = (
     "SELECT * FROM relayed_messages WHERE customer_chat_id = ? AND customer_message_id = ?"
     " ORDER BY id LIMIT 1"
 )
+RATING_COMMENT = "UPDATE ratings SET comment = ?, updated_at = ? WHERE ticket_number = ?"
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -435,7 +436,7 @@ class DraftRepo:
             users = [int(r["user_id"]) for r in rows]
             for user_id in users:
                 await tx.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
-                await enqueue(tx, DRAFT_EXPIRED, Audience.CUSTOMER, now, chat_id=user_id)
+                await enqueue(tx, OutboxKind.DRAFT_EXPIRED, Audience.CUSTOMER, now, chat_id=user_id)
         return users
 
 
@@ -500,20 +501,20 @@ class TicketRepo:
             # same transaction, so a kill right after it loses neither.
             await enqueue(
                 tx,
-                NEW_TICKET,
+                OutboxKind.NEW_TICKET,
                 Audience.ADMIN,
                 now,
                 ticket_number=number,
-                dedupe_key=f"new_ticket:{number}",
+                dedupe_key=f"{OutboxKind.NEW_TICKET}:{number}",
             )
             await enqueue(
                 tx,
-                RECEIPT,
+                OutboxKind.RECEIPT,
                 Audience.CUSTOMER,
                 now,
                 chat_id=customer_id,
                 ticket_number=number,
-                dedupe_key=f"receipt:{number}",
+                dedupe_key=f"{OutboxKind.RECEIPT}:{number}",
             )
             row = await tx.fetch_one(TICKET_BY_NUMBER, (number,))
         assert row is not None
@@ -1029,7 +1030,7 @@ class TicketUnit:
 
     async def enqueue(
         self,
-        kind: str,
+        kind: OutboxKind,
         audience: Audience,
         *,
         now: datetime,
@@ -1052,6 +1053,10 @@ class TicketUnit:
             " score = excluded.score, updated_at = excluded.updated_at",
             (number, score, to_ts(now), to_ts(now)),
         )
+
+    async def comment(self, number: int, comment: str, now: datetime) -> None:
+        """Keep the customer's comment on the ticket's rating."""
+        await self._tx.execute(RATING_COMMENT, (comment, to_ts(now), number))
 
     async def has_telegram_message(self, chat_id: int, message_id: int) -> bool:
         row = await self._tx.fetch_one(
@@ -1225,7 +1230,7 @@ class DeskSettingsRepo:
 
 async def enqueue(
     tx: Transaction,
-    kind: str,
+    kind: OutboxKind,
     audience: Audience,
     now: datetime,
     chat_id: int | None = None,
@@ -1276,7 +1281,7 @@ class OutboxRepo:
 
     async def add(
         self,
-        kind: str,
+        kind: OutboxKind,
         audience: Audience,
         now: datetime,
         *,
@@ -1304,7 +1309,7 @@ class OutboxRepo:
         return items
 
     async def pending_of_kinds(
-        self, kinds: Iterable[str], *, due_by: float, limit: int
+        self, kinds: Iterable[OutboxKind], *, due_by: float, limit: int
     ) -> list[OutboxItem]:
         """The agents' chat's due items of these kinds, oldest first (to fold them)."""
         names = sorted(kinds)
@@ -1508,10 +1513,7 @@ class RatingRepo:
         self._db = db
 
     async def comment(self, number: int, comment: str, now: datetime) -> None:
-        await self._db.execute(
-            "UPDATE ratings SET comment = ?, updated_at = ? WHERE ticket_number = ?",
-            (comment, to_ts(now), number),
-        )
+        await self._db.execute(RATING_COMMENT, (comment, to_ts(now), number))
 
     async def get(self, number: int) -> Rating | None:
         row = await self._db.fetch_one("SELECT * FROM ratings WHERE ticket_number = ?", (number,))

@@ -14,7 +14,7 @@ from bot.domain.faq import Faq
 from bot.domain.flood import FloodGuard
 from bot.domain.fraud import Guarded, guard
 from bot.domain.models import AnswerFile, Attachment, Audience, Draft, Priority, Ticket, User
-from bot.domain.outbox import AGENT_ANSWER
+from bot.domain.outbox import OutboxKind
 from bot.domain.sla import WorkCalendar
 from bot.domain.stats import DeskStats
 from bot.domain.tickets import TicketService
@@ -217,7 +217,7 @@ class Desk:
         answer is that photo or document and `text` its caption.
         """
         await self.outbox.add(
-            AGENT_ANSWER,
+            OutboxKind.AGENT_ANSWER,
             Audience.ADMIN,
             self.clock(),
             ticket_number=ticket_number,

@@ -10,26 +10,30 @@ latest state (its dedupe key), and a burst of notices is folded into one message
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
-# Kinds of outbox item (delivered by bot/notify.py).
-NEW_TICKET = "new_ticket"
-RECEIPT = "receipt"  # a new ticket's receipt, to its customer
-CARD = "card"
-TICKET_FILES = "ticket_files"  # the first message's files, under the card
-STATUS = "status"
-AGENT_REPLY = "agent_reply"
-AGENT_EDIT = "agent_edit"
-AGENT_ANSWER = "agent_answer"  # the answer to an agent's command (/queue, /ticket, an error)
-CUSTOMER_MESSAGE = "customer_message"
-CUSTOMER_EDIT = "customer_edit"
-BREACH = "breach"
-SOLVE_REMINDER = "solve_reminder"
-UNDELIVERABLE = "undeliverable"
-CUSTOMER_STATUS = "customer_status"
-TEXT_PART = "text_part"  # a further part of a text too long for one message
-DRAFT_EXPIRED = "draft_expired"  # a form left idle past its timeout
-FORGOTTEN = "forgotten"  # the customer's data was anonymized at their request
+
+class OutboxKind(StrEnum):
+    """What an outbox item is (delivered by bot/notify.py); the value is what the database
+    keeps in `outbox.kind`."""
+
+    NEW_TICKET = "new_ticket"
+    RECEIPT = "receipt"  # a new ticket's receipt, to its customer
+    CARD = "card"
+    TICKET_FILES = "ticket_files"  # the first message's files, under the card
+    STATUS = "status"
+    AGENT_REPLY = "agent_reply"
+    AGENT_EDIT = "agent_edit"
+    AGENT_ANSWER = "agent_answer"  # the answer to an agent's command (/queue, /ticket, an error)
+    CUSTOMER_MESSAGE = "customer_message"
+    CUSTOMER_EDIT = "customer_edit"
+    BREACH = "breach"
+    SOLVE_REMINDER = "solve_reminder"
+    UNDELIVERABLE = "undeliverable"
+    CUSTOMER_STATUS = "customer_status"
+    TEXT_PART = "text_part"  # a further part of a text too long for one message
+    DRAFT_EXPIRED = "draft_expired"  # a form left idle past its timeout
+    FORGOTTEN = "forgotten"  # the customer's data was anonymized at their request
 
 
 class AdminLane(IntEnum):
@@ -41,20 +45,20 @@ class AdminLane(IntEnum):
 
 
 _LANES: dict[str, AdminLane] = {
-    AGENT_ANSWER: AdminLane.ANSWER,
-    NEW_TICKET: AdminLane.WORDS,
-    TICKET_FILES: AdminLane.WORDS,
-    CUSTOMER_MESSAGE: AdminLane.WORDS,
-    CUSTOMER_EDIT: AdminLane.WORDS,
-    TEXT_PART: AdminLane.WORDS,
-    CARD: AdminLane.REFRESH,
-    BREACH: AdminLane.REFRESH,
-    UNDELIVERABLE: AdminLane.REFRESH,
-    CUSTOMER_STATUS: AdminLane.REFRESH,
+    OutboxKind.AGENT_ANSWER: AdminLane.ANSWER,
+    OutboxKind.NEW_TICKET: AdminLane.WORDS,
+    OutboxKind.TICKET_FILES: AdminLane.WORDS,
+    OutboxKind.CUSTOMER_MESSAGE: AdminLane.WORDS,
+    OutboxKind.CUSTOMER_EDIT: AdminLane.WORDS,
+    OutboxKind.TEXT_PART: AdminLane.WORDS,
+    OutboxKind.CARD: AdminLane.REFRESH,
+    OutboxKind.BREACH: AdminLane.REFRESH,
+    OutboxKind.UNDELIVERABLE: AdminLane.REFRESH,
+    OutboxKind.CUSTOMER_STATUS: AdminLane.REFRESH,
 }
 
 # Notices that a burst of is folded into one message ("Missed: #1001, #1002, …").
-FOLDABLE = frozenset({BREACH, CUSTOMER_STATUS, UNDELIVERABLE})
+FOLDABLE = frozenset({OutboxKind.BREACH, OutboxKind.CUSTOMER_STATUS, OutboxKind.UNDELIVERABLE})
 FOLD_AT_MOST = 40  # tickets named in one folded message
 
 # A customer's messages to one ticket that wait together in the agents' lane (a flood, or

@@ -14,18 +14,7 @@ from typing import Any
 
 from bot.domain.lifecycle import Action, IllegalTransitionError, next_status
 from bot.domain.models import Attachment, Audience, Author, Priority, Status, Ticket
-from bot.domain.outbox import (
-    AGENT_EDIT,
-    AGENT_REPLY,
-    BREACH,
-    CARD,
-    CUSTOMER_EDIT,
-    CUSTOMER_MESSAGE,
-    CUSTOMER_STATUS,
-    SOLVE_REMINDER,
-    STATUS,
-    UNDELIVERABLE,
-)
+from bot.domain.outbox import OutboxKind
 from bot.logcontext import note_ticket
 from storage.repos import RatingRepo, TicketRepo, TicketUnit
 
@@ -49,7 +38,7 @@ TELEGRAM_TEXT_LIMIT = 4096  # UTF-16 code units in one message
 
 def _notice_key(message_id: int) -> str:
     """The outbox key of the agents' copy of one customer message."""
-    return f"customer_message:{message_id}"
+    return f"{OutboxKind.CUSTOMER_MESSAGE}:{message_id}"
 
 
 def _at(timestamp: float) -> datetime:
@@ -128,12 +117,16 @@ class TicketService:
     async def _owe_card(unit: TicketUnit, number: int, now: datetime) -> None:
         # One pending refresh per ticket is enough: it renders the latest state.
         await unit.enqueue(
-            CARD, Audience.ADMIN, now=now, ticket_number=number, dedupe_key=f"card:{number}"
+            OutboxKind.CARD,
+            Audience.ADMIN,
+            now=now,
+            ticket_number=number,
+            dedupe_key=f"{OutboxKind.CARD}:{number}",
         )
 
     @staticmethod
     async def _owe_customer(
-        unit: TicketUnit, ticket: Ticket, kind: str, now: datetime, **payload: Any
+        unit: TicketUnit, ticket: Ticket, kind: OutboxKind, now: datetime, **payload: Any
     ) -> None:
         await unit.enqueue(
             kind,
@@ -171,12 +164,12 @@ class TicketService:
             # reply carries its own news (it says the desk now waits for them).
             if actor is not Author.CUSTOMER and action is not Action.AGENT_REPLY:
                 await self._owe_customer(
-                    unit, ticket, STATUS, now, status=status.value, action=action.value
+                    unit, ticket, OutboxKind.STATUS, now, status=status.value, action=action.value
                 )
             elif actor is Author.CUSTOMER and action is not Action.CUSTOMER_REPLY:
                 # The agents hear in the thread when the customer closes or reopens.
                 await unit.enqueue(
-                    CUSTOMER_STATUS,
+                    OutboxKind.CUSTOMER_STATUS,
                     Audience.ADMIN,
                     now=now,
                     ticket_number=ticket.number,
@@ -261,7 +254,7 @@ class TicketService:
             await self._owe_customer(
                 unit,
                 before,
-                AGENT_REPLY,
+                OutboxKind.AGENT_REPLY,
                 now,
                 message_id=message_id,
                 admin_chat_id=tg_chat_id,
@@ -335,7 +328,7 @@ class TicketService:
         )
         after = await self._load(unit, before.number)
         await unit.enqueue(
-            CUSTOMER_MESSAGE,
+            OutboxKind.CUSTOMER_MESSAGE,
             Audience.ADMIN,
             now=now,
             ticket_number=before.number,
@@ -448,7 +441,7 @@ class TicketService:
             ticket = await self._load(unit, original.ticket_number)
             if author is Author.CUSTOMER:
                 await unit.enqueue(
-                    CUSTOMER_EDIT,
+                    OutboxKind.CUSTOMER_EDIT,
                     Audience.ADMIN,
                     now=now,
                     ticket_number=ticket.number,
@@ -458,7 +451,7 @@ class TicketService:
                 await self._owe_customer(
                     unit,
                     ticket,
-                    AGENT_EDIT,
+                    OutboxKind.AGENT_EDIT,
                     now,
                     edit_id=edit_id,
                     admin_chat_id=chat_id,
@@ -535,7 +528,7 @@ class TicketService:
             if ticket.breach_announced_at is not None or ticket.first_response_at is not None:
                 return False
             await unit.update(number, breach_announced_at=now)
-            await unit.enqueue(BREACH, Audience.ADMIN, now=now, ticket_number=number)
+            await unit.enqueue(OutboxKind.BREACH, Audience.ADMIN, now=now, ticket_number=number)
         return True
 
     async def remind_before_auto_solve(self, number: int, solve_at: datetime) -> bool:
@@ -547,7 +540,7 @@ class TicketService:
                 return False
             await unit.update(number, solve_reminder_at=now)
             await self._owe_customer(
-                unit, ticket, SOLVE_REMINDER, now, solve_at=solve_at.timestamp()
+                unit, ticket, OutboxKind.SOLVE_REMINDER, now, solve_at=solve_at.timestamp()
             )
         return True
 
@@ -570,7 +563,9 @@ class TicketService:
                 return
             await unit.update(number, customer_unreachable=True)
             await unit.add_event(number, "unreachable", Author.SYSTEM, None, None, None, now)
-            await unit.enqueue(UNDELIVERABLE, Audience.ADMIN, now=now, ticket_number=number)
+            await unit.enqueue(
+                OutboxKind.UNDELIVERABLE, Audience.ADMIN, now=now, ticket_number=number
+            )
             await self._owe_card(unit, number, now)
 
     async def rate(self, number: int, customer_id: int, score: int) -> Ticket:
@@ -588,3 +583,11 @@ class TicketService:
             await unit.rate(number, score, now)
             await self._owe_card(unit, number, now)
         return ticket
+
+    async def comment_on_rating(self, number: int, comment: str) -> None:
+        """Keep the customer's comment on their rating and refresh the card that shows it,
+        in one transaction."""
+        now = self._clock()
+        async with self._tickets.unit() as unit:
+            await unit.comment(number, comment, now)
+            await self._owe_card(unit, number, now)

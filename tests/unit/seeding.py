@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.domain.outbox import OutboxKind
 from storage import Database
 
 CUSTOMER = 42
@@ -45,8 +46,8 @@ async def add_outbox_row(db: Database, state: str, done_at: int | None, due: flo
     async with db.transaction() as tx:
         return await tx.insert(
             "INSERT INTO outbox (kind, audience, state, next_attempt_at, created_at, done_at)"
-            " VALUES ('card', 'admin', ?, ?, ?, ?)",
-            (state, due, int(due), done_at),
+            " VALUES (?, 'admin', ?, ?, ?, ?)",
+            (OutboxKind.CARD, state, due, int(due), done_at),
         )
 
 

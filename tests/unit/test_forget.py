@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.domain.desk import Desk
 from bot.domain.lifecycle import Action
 from bot.domain.models import Attachment, AttachmentKind, Author, Draft, Priority
-from bot.domain.outbox import FORGOTTEN
+from bot.domain.outbox import OutboxKind
 from storage import Database
 from tests.conftest import TOKEN, FakeClock
 
@@ -236,7 +236,7 @@ async def test_nothing_of_theirs_is_left_in_any_table(
     owed = await db.fetch_all(
         "SELECT kind FROM outbox WHERE chat_id = ? AND state = 'pending'", (CUSTOMER,)
     )
-    assert [r["kind"] for r in owed] == [FORGOTTEN]
+    assert [r["kind"] for r in owed] == [OutboxKind.FORGOTTEN]
     # A queued update of theirs is still there to be handled, saying nothing of them.
     (payload,) = await desk.inbox.unhandled()
     assert payload["update_id"] == 900 and payload["message"]["from"]["id"] == CUSTOMER

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain.outbox import OutboxKind
 from storage import Database, repos, retention
 from tests.unit.seeding import add_ticket
 
@@ -103,7 +104,8 @@ async def stocked(db: Database) -> Database:
     await db.execute("INSERT INTO drafts (user_id, data, updated_at) VALUES (42, '{}', 0)")
     await db.execute(
         "INSERT INTO outbox (kind, audience, state, next_attempt_at, created_at, done_at)"
-        " VALUES ('card', 'admin', 'sent', 0, 0, 0)"
+        " VALUES (?, 'admin', 'sent', 0, 0, 0)",
+        (OutboxKind.CARD,),
     )
     await db.execute("INSERT INTO processed_updates (update_id, processed_at) VALUES (1, 0)")
     await db.execute("INSERT INTO inbox (update_id, payload, received_at) VALUES (1, '{}', 0)")

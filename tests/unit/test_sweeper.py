@@ -8,6 +8,7 @@ from typing import cast
 from bot.context import SupportContext
 from bot.domain.desk import Desk
 from bot.domain.models import Status
+from bot.domain.outbox import OutboxKind
 from handlers.sweeper import sweep
 from storage import Database
 from tests.conftest import FakeClock
@@ -35,7 +36,9 @@ async def test_a_due_ticket_is_solved_and_one_nearly_due_is_reminded_once(
     early = await add_ticket(db, status="pending", status_changed_at=now - solve_after // 2)
     assert await _sweep(desk) == [True]
     await _sweep(desk)  # a second run owes nothing more
-    reminders = await db.fetch_all("SELECT ticket_number FROM outbox WHERE kind = 'solve_reminder'")
+    reminders = await db.fetch_all(
+        "SELECT ticket_number FROM outbox WHERE kind = ?", (OutboxKind.SOLVE_REMINDER,)
+    )
     assert [r["ticket_number"] for r in reminders] == [nearly]
     statuses = {n: (await desk.tickets.get(n)) for n in (due, nearly, early)}
     assert {n: t.status for n, t in statuses.items() if t} == {
