@@ -15,8 +15,8 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.error import BadRequest
 
+from bot.compose import SqliteDesk
 from bot.domain import outbox as kinds
-from bot.domain.desk import Desk
 from bot.domain.lifecycle import Action
 from bot.domain.models import (
     AnswerFile,
@@ -62,7 +62,7 @@ def rating_keyboard(number: int) -> InlineKeyboardMarkup:
 class Notifier:
     """Delivers one outbox item; raises what Telegram raised, for the dispatcher to judge."""
 
-    def __init__(self, desk: Desk, relay: AdminRelay) -> None:
+    def __init__(self, desk: SqliteDesk, relay: AdminRelay) -> None:
         self.desk = desk
         self.relay = relay
 

@@ -26,8 +26,8 @@ from bot.domain.outbox import (
     STATUS,
     UNDELIVERABLE,
 )
+from bot.domain.ports import RatingStore, TicketStore, TicketUnit
 from bot.logcontext import note_ticket
-from storage.repos import RatingRepo, TicketRepo, TicketUnit
 
 Clock = Callable[[], datetime]
 DueAt = Callable[[Priority, datetime], datetime]
@@ -86,8 +86,8 @@ class Change:
 class TicketService:
     def __init__(
         self,
-        tickets: TicketRepo,
-        ratings: RatingRepo,
+        tickets: TicketStore,
+        ratings: RatingStore,
         clock: Clock,
         due_at: DueAt,
         business_time: BusinessTime = _no_business_time,

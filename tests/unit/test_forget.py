@@ -17,8 +17,8 @@ import pytest
 
 import storage.db
 from bot.__main__ import main
+from bot.compose import SqliteDesk
 from bot.config import Settings
-from bot.domain.desk import Desk
 from bot.domain.lifecycle import Action
 from bot.domain.models import Attachment, AttachmentKind, Author, Draft, Priority
 from bot.domain.outbox import FORGOTTEN
@@ -85,7 +85,7 @@ async def db(settings: Settings, sqlite_build: str) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def seed(desk: Desk, clock: FakeClock) -> list[int]:
+async def seed(desk: SqliteDesk, clock: FakeClock) -> list[int]:
     await desk.register_user(CUSTOMER, FIRST, LAST, USERNAME, "id")
     await desk.register_user(OTHER, "Budi", None, None, "id")
     await desk.register_user(AGENT, "Agnes", None, None, "en")
@@ -210,7 +210,7 @@ def raw_scan(path: Path, needles: list[str]) -> list[tuple[str, str]]:
 
 
 async def test_nothing_of_theirs_is_left_in_any_table(
-    desk: Desk, clock: FakeClock, settings: Settings, db: Database
+    desk: SqliteDesk, clock: FakeClock, settings: Settings, db: Database
 ) -> None:
     first, second, other = await seed(desk, clock)
     assert scan(settings.database_path, SECRETS)  # the scans do find them before
@@ -242,7 +242,7 @@ async def test_nothing_of_theirs_is_left_in_any_table(
     assert payload["update_id"] == 900 and payload["message"]["from"]["id"] == CUSTOMER
 
 
-async def test_an_unknown_customer_is_reported(desk: Desk) -> None:
+async def test_an_unknown_customer_is_reported(desk: SqliteDesk) -> None:
     assert await desk.forget(31337, OPERATOR, marker="-", name="-") is None
 
 
@@ -255,7 +255,7 @@ async def test_the_command_line_forgets_offline(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = make_settings()
-    await seed(Desk(settings, db, clock), clock)
+    await seed(SqliteDesk(settings, db, clock), clock)
     await db.close()
     monkeypatch.setenv("BOT_TOKEN", TOKEN)
     monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
