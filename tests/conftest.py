@@ -42,7 +42,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         }
         values.update(overrides)
         # _env_file=None: a developer's own .env must never leak into a test.
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **values)
 
     return make
 

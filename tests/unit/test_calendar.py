@@ -24,8 +24,8 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 CHRISTMAS_WEEK = "2025-12-24,2025-12-26..2025-12-31"
 
 
-def wib(*args: int) -> datetime:
-    return datetime(*args, tzinfo=JAKARTA)  # type: ignore[misc]
+def wib(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=JAKARTA)
 
 
 @pytest.fixture

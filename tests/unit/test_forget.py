@@ -15,7 +15,6 @@ from typing import Any
 import aiosqlite
 import pytest
 
-import storage.db
 from bot.__main__ import main
 from bot.compose import SqliteDesk
 from bot.config import Settings
@@ -73,7 +72,7 @@ def sqlite_build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
             await conn.execute("PRAGMA secure_delete=OFF")
             return conn
 
-        monkeypatch.setattr(storage.db.aiosqlite, "connect", insecure)
+        monkeypatch.setattr(aiosqlite, "connect", insecure)  # the module storage.db uses
     return str(request.param)
 
 
@@ -167,7 +166,7 @@ async def seed(desk: SqliteDesk, clock: FakeClock) -> list[int]:
 
 def scan(path: Path, needles: list[str]) -> list[tuple[str, str, str]]:
     """Every (table, column, needle) where a needle is found in any value of the file."""
-    found = []
+    found: list[tuple[str, str, str]] = []
     conn = sqlite3.connect(path)
     try:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]

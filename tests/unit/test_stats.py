@@ -28,8 +28,8 @@ AGENT = 7
 H = timedelta(hours=1)
 
 
-def wib(*args: int) -> datetime:
-    return datetime(*args, tzinfo=JAKARTA).astimezone(UTC)  # type: ignore[misc]
+def wib(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=JAKARTA).astimezone(UTC)
 
 
 class Seeder:
