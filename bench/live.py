@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.harness import TOKEN, BotProcess, TimingFake, desk_argv, desk_env, echo_argv
+from bot.compose import SqliteDesk
 from bot.config import Settings
-from bot.domain.desk import Desk
 from bot.domain.models import Draft, Priority
 from storage import Database
 from tests.fake_api import FakeUser, SentMessage
@@ -337,7 +337,7 @@ async def _seed_tickets(
     db = Database(settings.database_path)
     await db.connect()
     try:
-        desk = Desk(settings, db)
+        desk = SqliteDesk(settings, db)
         numbers = []
         group = fake.chat(group_id)
         for i, owner in enumerate(owners):

@@ -139,7 +139,7 @@ def _check_quarantine(settings: Settings) -> str | None:
 
 async def _print_stats(settings: Settings, days: int, locale: str | None) -> None:
     """The figures /stats shows, read from the same database without Telegram."""
-    from bot.domain.desk import Desk
+    from bot.compose import SqliteDesk
     from bot.i18n import use_locale
     from bot.stats_text import render_stats
     from storage import Database
@@ -147,7 +147,7 @@ async def _print_stats(settings: Settings, days: int, locale: str | None) -> Non
     db = Database(settings.database_path)
     await db.connect()
     try:
-        desk = Desk(settings, db)
+        desk = SqliteDesk(settings, db)
         figures = await desk.stats(days)
         with use_locale(locale or await desk.admin_locale()):
             print(render_stats(figures, settings, markup=False))  # noqa: T201
@@ -177,7 +177,7 @@ async def _export(settings: Settings, since: date | None, out: Path, full: bool)
 async def _forget(settings: Settings, user_id: int) -> int | None:
     """Anonymize a customer offline; how many tickets they had (None: unknown customer).
     They are told the next time the bot runs (the notice waits in the outbox)."""
-    from bot.domain.desk import Desk
+    from bot.compose import SqliteDesk
     from bot.i18n import use_locale
     from bot.texts import forgotten_texts
     from storage import Database
@@ -185,7 +185,7 @@ async def _forget(settings: Settings, user_id: int) -> int | None:
     db = Database(settings.database_path)
     await db.connect()
     try:
-        desk = Desk(settings, db)
+        desk = SqliteDesk(settings, db)
         with use_locale(await desk.admin_locale()):
             marker, name = forgotten_texts()
         done = await desk.forget(user_id, None, marker=marker, name=name)

@@ -20,10 +20,11 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 import handlers
+from bot.compose import SqliteDesk
 from bot.config import Settings
 from bot.context import BotData, SupportContext
 from bot.dispatcher import Dispatcher
-from bot.domain.desk import Clock, Desk, utc_now
+from bot.domain.desk import Clock, utc_now
 from bot.faults import StorageHealth
 from bot.i18n import load_catalogs
 from bot.notify import Notifier
@@ -160,7 +161,7 @@ def build_application(
         .post_shutdown(on_shutdown)
         .build()
     )
-    desk = Desk(settings, db, clock)
+    desk = SqliteDesk(settings, db, clock)
     desk.faq  # noqa: B018 - read now: a broken FAQ file stops start-up, not a customer's question
     application.bot_data.desk = desk
     relay = AdminRelay(desk)

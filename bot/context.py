@@ -9,8 +9,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.domain.models import User
 
 if TYPE_CHECKING:
+    from bot.compose import SqliteDesk
     from bot.dispatcher import Dispatcher
-    from bot.domain.desk import Desk
     from bot.faults import StorageHealth
     from bot.relay import AdminRelay
 
@@ -22,7 +22,7 @@ SupportApp = Application[Any, Any, Any, Any, Any, Any]
 class BotData:
     """What the application shares with every handler. Rebuilt at start-up, never persisted."""
 
-    desk: Desk
+    desk: SqliteDesk
     relay: AdminRelay
     dispatcher: Dispatcher
     health: StorageHealth  # the database's state at run time (bot/faults.py)
@@ -44,7 +44,7 @@ class SupportContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any]
         self.locale: str = "en"
 
     @property
-    def desk(self) -> Desk:
+    def desk(self) -> SqliteDesk:
         return self.bot_data.desk
 
     @property

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.domain.desk import Desk
+from bot.compose import SqliteDesk
 from bot.domain.models import Audience, OutboxItem
 from bot.domain.outbox import OutboxKind
 from bot.faults import StorageHealth, Trouble, describe
@@ -44,7 +44,7 @@ STOP_GRACE = 5.0  # seconds deliveries under way may take to finish at shutdown
 class Dispatcher:
     def __init__(
         self,
-        desk: Desk,
+        desk: SqliteDesk,
         notifier: Notifier,
         *,
         per_chat_interval: float = 1.0,

@@ -30,7 +30,7 @@ from bot.i18n import use_locale
 from storage import storage_fault
 
 if TYPE_CHECKING:
-    from bot.domain.desk import Desk
+    from bot.compose import SqliteDesk
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def describe(exc: BaseException) -> str:
 class StorageHealth:
     """Whether the database takes writes; tells the log and the agents once per outage."""
 
-    def __init__(self, desk: Desk, wake_outbox: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, desk: SqliteDesk, wake_outbox: Callable[[], None] = lambda: None) -> None:
         self.desk = desk
         self.bot: Bot | None = None  # set when the bot starts (bot.app)
         self._wake_outbox = wake_outbox

@@ -16,7 +16,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.error import BadRequest
 
-from bot.domain.desk import Desk
+from bot.compose import SqliteDesk
 from bot.domain.lifecycle import Action
 from bot.domain.models import (
     AnswerFile,
@@ -75,7 +75,7 @@ Deliverer = Callable[[Bot, Ticket, OutboxItem], Awaitable[None]]
 class Notifier:
     """Delivers one outbox item; raises what Telegram raised, for the dispatcher to judge."""
 
-    def __init__(self, desk: Desk, relay: AdminRelay) -> None:
+    def __init__(self, desk: SqliteDesk, relay: AdminRelay) -> None:
         self.desk = desk
         self.relay = relay
 

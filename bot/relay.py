@@ -27,7 +27,7 @@ from telegram import (
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
 
-from bot.domain.desk import Desk
+from bot.compose import SqliteDesk
 from bot.domain.models import (
     Attachment,
     AttachmentKind,
@@ -79,7 +79,7 @@ def _parts(text: Text) -> list[str]:
 class AdminRelay:
     """Posts tickets to the admin chat and carries messages both ways."""
 
-    def __init__(self, desk: Desk) -> None:
+    def __init__(self, desk: SqliteDesk) -> None:
         self.desk = desk
         self._locks: dict[int, asyncio.Lock] = {}
         self._members: dict[tuple[int, int], tuple[bool, float]] = {}

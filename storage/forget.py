@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.domain.audit import DeskAction, DeskChange
-from bot.domain.models import Audience, Author
+from bot.domain.models import Audience, Author, Forgotten
 from bot.domain.outbox import OutboxKind
 from storage import audit
 from storage.db import Database, Transaction
@@ -29,15 +28,6 @@ from storage.repos import TicketRepo, enqueue, to_ts
 # A text shorter than this is matched only whole ("Ok" must not blank every "Ok, thanks").
 SHORTEST_PART = 4
 FORGOTTEN_EVENT = "forgotten"
-
-
-@dataclass(frozen=True, slots=True)
-class Forgotten:
-    user_id: int
-    tickets: list[int]
-    messages: int
-    attachments: int
-    scrubbed: int  # rows of the inbox, quarantine and outbox that held their words
 
 
 class _Scrubber:

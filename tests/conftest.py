@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from bot.compose import SqliteDesk
 from bot.config import Settings
-from bot.domain.desk import Desk
 from storage import Database
 from tests.figures import summary_lines
 
@@ -42,7 +42,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         }
         values.update(overrides)
         # _env_file=None: a developer's own .env must never leak into a test.
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **values)
 
     return make
 
@@ -67,8 +67,8 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def desk(settings: Settings, db: Database, clock: FakeClock) -> Desk:
-    return Desk(settings, db, clock)
+async def desk(settings: Settings, db: Database, clock: FakeClock) -> SqliteDesk:
+    return SqliteDesk(settings, db, clock)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -13,30 +13,24 @@ from bot.domain.audit import DeskAction, DeskChange
 from bot.domain.faq import Faq
 from bot.domain.flood import FloodGuard
 from bot.domain.fraud import Guarded, guard
-from bot.domain.models import AnswerFile, Attachment, Audience, Draft, Priority, Ticket, User
+from bot.domain.models import (
+    AnswerFile,
+    Attachment,
+    Audience,
+    Draft,
+    Forgotten,
+    Priority,
+    Ticket,
+    User,
+)
 from bot.domain.outbox import OutboxKind
+from bot.domain.ports import DeskStores
 from bot.domain.sla import WorkCalendar
 from bot.domain.stats import DeskStats
 from bot.domain.tickets import TicketService
 from bot.domain.validation import FileProblem, check_attachment, check_file_kind
 from bot.i18n import negotiate_locale
 from bot.logcontext import note_ticket
-from storage import (
-    Database,
-    DeskAudit,
-    DeskSettingsRepo,
-    DraftRepo,
-    HeldMessageRepo,
-    Inbox,
-    OutboxRepo,
-    ProcessedUpdates,
-    Quarantine,
-    RatingRepo,
-    Retention,
-    TicketRepo,
-    UserRepo,
-)
-from storage.forget import Forgotten, forget_customer
 
 Clock = Callable[[], datetime]
 
@@ -59,24 +53,24 @@ def utc_now() -> datetime:
 
 
 class Desk:
-    """Everything a customer-facing handler asks of the desk."""
+    """Everything a customer-facing handler asks of the desk.
 
-    def __init__(self, settings: Settings, db: Database, clock: Clock = utc_now) -> None:
+    Its storage comes in as ports (`bot.domain.ports`), built by the composition root
+    (`bot/compose.py`): the desk never opens or builds storage itself.
+    """
+
+    def __init__(self, settings: Settings, stores: DeskStores, clock: Clock = utc_now) -> None:
         self.settings = settings
-        self.db = db
         self.clock = clock
-        self.users = UserRepo(db)
-        self.drafts = DraftRepo(db)
-        self.tickets = TicketRepo(db)
-        self.desk_settings = DeskSettingsRepo(db)
-        self.ratings = RatingRepo(db)
-        self.outbox = OutboxRepo(db)
-        self.processed = ProcessedUpdates(db)
-        self.inbox = Inbox(db)
-        self.quarantine = Quarantine(db)
-        self.retention = Retention(db)
-        self.held = HeldMessageRepo(db)
-        self.audit = DeskAudit(db)
+        self.users = stores.users
+        self.drafts = stores.drafts
+        self.tickets = stores.tickets
+        self.desk_settings = stores.desk_settings
+        self.ratings = stores.ratings
+        self.outbox = stores.outbox
+        self.processed = stores.processed
+        self.audit = stores.audit
+        self._forget = stores.forget
         # One calendar for every clock that counts working time (due times, figures, FAQ).
         self.calendar = WorkCalendar.from_settings(settings)
         self.service = TicketService(
@@ -244,18 +238,9 @@ class Desk:
         self, user_id: int, operator_id: int | None, *, marker: str, name: str
     ) -> Forgotten | None:
         """Anonymize a customer at their request (None if unknown); see storage.forget."""
-        self.users.changing(user_id)
-        try:
-            return await forget_customer(
-                self.db,
-                user_id,
-                operator_id=operator_id,
-                marker=marker,
-                name=name,
-                now=self.clock(),
-            )
-        finally:
-            self.users.changing(user_id)
+        return await self._forget(
+            user_id, operator_id=operator_id, marker=marker, name=name, now=self.clock()
+        )
 
     def is_operator(self, user_id: int) -> bool:
         return user_id in self.settings.operator_ids

@@ -278,3 +278,14 @@ class AnswerFile:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnswerFile:
         return cls(AttachmentKind(data["kind"]), str(data["name"]), base64.b64decode(data["data"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What forgetting a customer replaced (see `storage.forget`)."""
+
+    user_id: int
+    tickets: list[int]
+    messages: int
+    attachments: int
+    scrubbed: int  # rows of the inbox, quarantine and outbox that held their words

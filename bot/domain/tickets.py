@@ -15,8 +15,8 @@ from typing import Any
 from bot.domain.lifecycle import Action, IllegalTransitionError, next_status
 from bot.domain.models import Attachment, Audience, Author, Priority, Status, Ticket
 from bot.domain.outbox import OutboxKind
+from bot.domain.ports import RatingStore, TicketStore, TicketUnit
 from bot.logcontext import note_ticket
-from storage.repos import RatingRepo, TicketRepo, TicketUnit
 
 Clock = Callable[[], datetime]
 DueAt = Callable[[Priority, datetime], datetime]
@@ -75,8 +75,8 @@ class Change:
 class TicketService:
     def __init__(
         self,
-        tickets: TicketRepo,
-        ratings: RatingRepo,
+        tickets: TicketStore,
+        ratings: RatingStore,
         clock: Clock,
         due_at: DueAt,
         business_time: BusinessTime = _no_business_time,

@@ -558,8 +558,9 @@ class FakeTelegram:
         self._bump()
         return sent
 
-    def sent_message(self, chat_id: int, message_id: int) -> SentMessage | None:
-        return self._sent_index.get((chat_id, message_id))
+    def sent_message(self, chat_id: int, message_id: int | None) -> SentMessage | None:
+        """The message as it is now; None if never sent (or no id: a card not posted yet)."""
+        return None if message_id is None else self._sent_index.get((chat_id, message_id))
 
     def forget_message(self, chat: FakeChat, message_id: int) -> None:
         chat.messages.pop(message_id, None)

@@ -245,7 +245,9 @@ async def test_kills_lose_nothing_and_double_nothing(fake: FakeTelegram, tmp_pat
         mark = len(fake.calls)
         await run.start()
         assert await run.polling(mark, 30.0), "the last bot did not start"
-        group_sent = lambda: fake.sent(group.id)  # noqa: E731
+
+        def group_sent() -> list[SentMessage]:
+            return fake.sent(group.id)
 
         def delivered() -> bool:
             return all(

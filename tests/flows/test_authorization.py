@@ -68,7 +68,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         operator = fake.user("Olle")
         group = fake.group("Agents", members=[agent])
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             bot_token=TOKEN,
             database_path=folder / "support.db",
             telegram_api_url=fake.url,

@@ -84,7 +84,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     async with FakeTelegram(token=TOKEN) as fake:
         group = fake.group("Agents", members=[fake.user("Agnes")])
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             bot_token=TOKEN,
             database_path=folder / "support.db",
             telegram_api_url=fake.url,

@@ -132,9 +132,8 @@ async def test_with_several_tickets_the_customer_picks_one_even_across_a_restart
             "answerCallbackQuery", lambda c: c.params.get("callback_query_id") == query
         )
         await fake.idle()
-        assert fake.sent_message(person.id, question.message_id).text == tr(ADDED).format(
-            ref=f"#{older}"
-        )
+        added = fake.sent_message(person.id, question.message_id)
+        assert added is not None and added.text == tr(ADDED).format(ref=f"#{older}")
         assert (await bodies(second, older))[-1] == "Nomor referensinya REF-9911"
         await fake.wait_for(desk.group.id, lambda m: "REF-9911" in m.text, since=mark)
         # The same button again (an old copy of it) delivers nothing twice.

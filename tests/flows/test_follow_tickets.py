@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.domain.lifecycle import Action
 from bot.domain.models import Author, Draft, Priority, Status
 from tests.fake_api import FakeChat, FakeTelegram, FakeUser, SentMessage
+from tests.fake_api.objects import Call
 from tests.flows.conftest import Person, running
 from tests.flows.forms import question, tr, walk_to
 
@@ -178,9 +179,11 @@ async def test_buttons_for_someone_elses_ticket_do_nothing(
         "tk1:open:99999",
     ]:
         query = thief.user.press_data(menu, data)
-        call = await fake.wait_for_call(
-            "answerCallbackQuery", lambda c, q=query: c.params.get("callback_query_id") == q
-        )
+
+        def answered(c: Call, q: str = query) -> bool:
+            return c.params.get("callback_query_id") == q
+
+        call = await fake.wait_for_call("answerCallbackQuery", answered)
         assert call.params.get("text") == tr("This button is no longer valid."), data
     await fake.idle()
     ticket = await app.bot_data.desk.tickets.get(number)

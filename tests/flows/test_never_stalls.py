@@ -136,9 +136,11 @@ async def test_customers_hear_of_every_close_while_the_agents_chat_is_backlogged
         closed = closed.replace("</b>", "")
         for user, number in zip(owners, numbers, strict=True):
             text = closed.format(ref=f"#{number}", status=tr("Closed"))
-            await limited.wait_for(
-                user.id, lambda m, t=text: m.text.startswith(t), since=0, timeout=WAIT
-            )
+
+            def told(m: SentMessage, t: str = text) -> bool:
+                return m.text.startswith(t)
+
+            await limited.wait_for(user.id, told, since=0, timeout=WAIT)
         # Every command was acknowledged with a reaction, not a message.
         reacted = {
             int(call.params["message_id"]) for call in limited.calls_to("setMessageReaction")

@@ -14,6 +14,7 @@ import pytest
 from bot.app import SupportApplication
 from bot.config import Settings
 from tests.fake_api import FakeTelegram, FakeUser
+from tests.fake_api.objects import Call
 from tests.flows.conftest import Person, running
 from tests.flows.forms import STEPS, question, tr, walk_to
 
@@ -221,9 +222,11 @@ async def test_forged_callback_data_is_answered_not_crashed_on(
     menu = await person.says("/start")
     for data in ["nt1:dep:../../etc", "zz9:boom", "m1:unknown", "x" * 60, "l1:set:fr"]:
         query_id = person.user.press_data(menu, data)
-        call = await fake.wait_for_call(
-            "answerCallbackQuery", lambda c, q=query_id: c.params.get("callback_query_id") == q
-        )
+
+        def answered(c: Call, q: str = query_id) -> bool:
+            return c.params.get("callback_query_id") == q
+
+        call = await fake.wait_for_call("answerCallbackQuery", answered)
         assert call.params.get("text") == tr("This button is no longer valid.")
     # Still alive and still in English.
     reply = await person.says("/start", expect="Rina")

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.compose import SqliteDesk
 from bot.config import Settings, SettingsError, load_settings
-from bot.domain.desk import Desk
 from bot.domain.models import Draft, Priority
 from bot.domain.sla import WorkCalendar
 from bot.faq_text import days_off_note
@@ -24,8 +24,8 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 CHRISTMAS_WEEK = "2025-12-24,2025-12-26..2025-12-31"
 
 
-def wib(*args: int) -> datetime:
-    return datetime(*args, tzinfo=JAKARTA)  # type: ignore[misc]
+def wib(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=JAKARTA)
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ async def test_due_time_and_breach_alert_follow_the_calendar(
     make_settings: Callable[..., Settings], db: Database
 ) -> None:
     clock = FakeClock(wib(2025, 3, 28, 10, 0).astimezone(UTC))
-    desk = Desk(make_settings(extra_holidays=CHRISTMAS_WEEK), db, clock)
+    desk = SqliteDesk(make_settings(extra_holidays=CHRISTMAS_WEEK), db, clock)
     await desk.register_user(42, "Dewi", None, None, "id")
     draft = Draft(
         user_id=42,

@@ -27,7 +27,9 @@ def _entries(locale: str) -> list[Message]:
 
 
 def _strings(message: Message) -> list[str]:
-    return list(message.string) if isinstance(message.string, tuple | list) else [message.string]
+    # babel types an absent msgstr as None: it reads as empty, i.e. untranslated.
+    string = message.string
+    return list(string) if isinstance(string, tuple | list) else [string or ""]
 
 
 def _ids(message: Message) -> list[str]:

@@ -7,20 +7,22 @@ import sqlite3
 
 import pytest
 
+from bot.compose import SqliteDesk
 from bot.domain.audit import DeskAction, DeskActor, page_of
-from bot.domain.desk import Desk
 from storage import Database
 
 CUSTOMER, AGENT, OPERATOR = 4242, 7, 9
 OLD_CHAT, NEW_CHAT = -1001, -1002
 
 
-async def _trail(desk: Desk) -> list[tuple[str, DeskActor, int | None, str | None, str | None]]:
+async def _trail(
+    desk: SqliteDesk,
+) -> list[tuple[str, DeskActor, int | None, str | None, str | None]]:
     events, _page, _pages = await desk.audit.page(0, 100)
     return [(e.kind, e.actor, e.actor_id, e.from_value, e.to_value) for e in events]
 
 
-async def test_each_change_is_recorded_with_what_it_was_before(desk: Desk) -> None:
+async def test_each_change_is_recorded_with_what_it_was_before(desk: SqliteDesk) -> None:
     await desk.register_user(CUSTOMER, "Rina", None, None, "id")
     assert await desk.ban(CUSTOMER, True, by=AGENT)
     assert await desk.ban(CUSTOMER, False, by=AGENT)
@@ -43,7 +45,7 @@ async def test_each_change_is_recorded_with_what_it_was_before(desk: Desk) -> No
     ]
 
 
-async def test_a_change_whose_event_fails_is_not_made(desk: Desk, db: Database) -> None:
+async def test_a_change_whose_event_fails_is_not_made(desk: SqliteDesk, db: Database) -> None:
     await desk.register_user(CUSTOMER, "Rina", None, None, "id")
     await db.execute(
         "CREATE TRIGGER no_trail BEFORE INSERT ON desk_events"
@@ -60,7 +62,7 @@ async def test_a_change_whose_event_fails_is_not_made(desk: Desk, db: Database) 
     with pytest.raises(sqlite3.IntegrityError):
         await desk.forget(CUSTOMER, OPERATOR, marker="-", name="-")
     # Nothing was stored, and a fresh desk (a restart) reads it so.
-    fresh = Desk(desk.settings, db, desk.clock)
+    fresh = SqliteDesk(desk.settings, db, desk.clock)
     assert await fresh.default_locale() == "en"
     assert await fresh.admin_chat_id() is None
     user = await desk.users.get(CUSTOMER)
@@ -76,7 +78,7 @@ def test_pages_are_kept_within_the_trail() -> None:
     assert page_of(25, -1, 10) == (0, 3)
 
 
-async def test_a_page_reads_its_slice_oldest_first(desk: Desk) -> None:
+async def test_a_page_reads_its_slice_oldest_first(desk: SqliteDesk) -> None:
     await desk.register_user(CUSTOMER, "Rina", None, None, "id")
     for _ in range(6):
         await desk.ban(CUSTOMER, True, by=AGENT)

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.__main__ import main
+from bot.compose import SqliteDesk
 from bot.config import Settings
-from bot.domain.desk import Desk
 from bot.domain.export import COLUMNS, ENCODING, FULL_COLUMNS, write_csv
 from bot.domain.lifecycle import Action
 from bot.domain.models import Author, Draft, Priority
@@ -28,7 +28,7 @@ BODY = 'Halo,\nsaya ditagih dua kali: "Rp 150.000, Rp 150.000".\nHälsningar, Å
 REPLY = "Maaf, kami cek sekarang; återkommer snart.\r\nTerima kasih!"
 
 
-async def seed(desk: Desk, clock: FakeClock) -> tuple[int, int]:
+async def seed(desk: SqliteDesk, clock: FakeClock) -> tuple[int, int]:
     await desk.register_user(42, "Åsa", "Öberg", None, "sv")
     await desk.register_user(7, "Agnes", "Lindqvist", None, "sv")
     draft = Draft(
@@ -49,7 +49,7 @@ async def seed(desk: Desk, clock: FakeClock) -> tuple[int, int]:
     return old.number, new.number
 
 
-async def export(desk: Desk, clock: FakeClock, *, days: int | None, full: bool) -> str:
+async def export(desk: SqliteDesk, clock: FakeClock, *, days: int | None, full: bool) -> str:
     out = io.StringIO(newline="")
     since = None if days is None else clock.now - timedelta(days=days)
     await write_csv(
@@ -62,7 +62,7 @@ async def export(desk: Desk, clock: FakeClock, *, days: int | None, full: bool) 
     return out.getvalue()
 
 
-async def test_the_columns_round_trip_without_bodies(desk: Desk, clock: FakeClock) -> None:
+async def test_the_columns_round_trip_without_bodies(desk: SqliteDesk, clock: FakeClock) -> None:
     old, new = await seed(desk, clock)
     rows = list(csv.DictReader(io.StringIO(await export(desk, clock, days=None, full=False))))
     assert tuple(rows[0]) == COLUMNS
@@ -92,7 +92,7 @@ async def test_the_columns_round_trip_without_bodies(desk: Desk, clock: FakeCloc
     assert "Tagihan" not in text and "Halo" not in text
 
 
-async def test_full_keeps_every_character(desk: Desk, clock: FakeClock) -> None:
+async def test_full_keeps_every_character(desk: SqliteDesk, clock: FakeClock) -> None:
     await seed(desk, clock)
     rows = list(csv.DictReader(io.StringIO(await export(desk, clock, days=None, full=True))))
     assert tuple(rows[0]) == FULL_COLUMNS
@@ -102,7 +102,7 @@ async def test_full_keeps_every_character(desk: Desk, clock: FakeClock) -> None:
     assert rows[0]["messages"].startswith("[2026-11-23T09:00:00+07:00 customer] Halo,")
 
 
-async def test_a_period_counts_back_from_now(desk: Desk, clock: FakeClock) -> None:
+async def test_a_period_counts_back_from_now(desk: SqliteDesk, clock: FakeClock) -> None:
     _, new = await seed(desk, clock)
     rows = list(csv.DictReader(io.StringIO(await export(desk, clock, days=7, full=False))))
     assert [r["number"] for r in rows] == [str(new)]
@@ -117,7 +117,7 @@ async def test_the_command_line_writes_the_same_file(
 ) -> None:
     settings = make_settings()
     clock = FakeClock(datetime(2026, 1, 5, 3, 0, tzinfo=UTC))
-    old, new = await seed(Desk(settings, db, clock), clock)
+    old, new = await seed(SqliteDesk(settings, db, clock), clock)
     await db.close()
     out = tmp_path / "tickets.csv"
     monkeypatch.setenv("BOT_TOKEN", TOKEN)

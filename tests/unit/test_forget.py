@@ -15,10 +15,9 @@ from typing import Any
 import aiosqlite
 import pytest
 
-import storage.db
 from bot.__main__ import main
+from bot.compose import SqliteDesk
 from bot.config import Settings
-from bot.domain.desk import Desk
 from bot.domain.lifecycle import Action
 from bot.domain.models import Attachment, AttachmentKind, Author, Draft, Priority
 from bot.domain.outbox import OutboxKind
@@ -73,7 +72,7 @@ def sqlite_build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
             await conn.execute("PRAGMA secure_delete=OFF")
             return conn
 
-        monkeypatch.setattr(storage.db.aiosqlite, "connect", insecure)
+        monkeypatch.setattr(aiosqlite, "connect", insecure)  # the module storage.db uses
     return str(request.param)
 
 
@@ -85,7 +84,7 @@ async def db(settings: Settings, sqlite_build: str) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def seed(desk: Desk, clock: FakeClock) -> list[int]:
+async def seed(desk: SqliteDesk, clock: FakeClock) -> list[int]:
     await desk.register_user(CUSTOMER, FIRST, LAST, USERNAME, "id")
     await desk.register_user(OTHER, "Budi", None, None, "id")
     await desk.register_user(AGENT, "Agnes", None, None, "en")
@@ -167,7 +166,7 @@ async def seed(desk: Desk, clock: FakeClock) -> list[int]:
 
 def scan(path: Path, needles: list[str]) -> list[tuple[str, str, str]]:
     """Every (table, column, needle) where a needle is found in any value of the file."""
-    found = []
+    found: list[tuple[str, str, str]] = []
     conn = sqlite3.connect(path)
     try:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
@@ -210,7 +209,7 @@ def raw_scan(path: Path, needles: list[str]) -> list[tuple[str, str]]:
 
 
 async def test_nothing_of_theirs_is_left_in_any_table(
-    desk: Desk, clock: FakeClock, settings: Settings, db: Database
+    desk: SqliteDesk, clock: FakeClock, settings: Settings, db: Database
 ) -> None:
     first, second, other = await seed(desk, clock)
     assert scan(settings.database_path, SECRETS)  # the scans do find them before
@@ -242,7 +241,7 @@ async def test_nothing_of_theirs_is_left_in_any_table(
     assert payload["update_id"] == 900 and payload["message"]["from"]["id"] == CUSTOMER
 
 
-async def test_an_unknown_customer_is_reported(desk: Desk) -> None:
+async def test_an_unknown_customer_is_reported(desk: SqliteDesk) -> None:
     assert await desk.forget(31337, OPERATOR, marker="-", name="-") is None
 
 
@@ -255,7 +254,7 @@ async def test_the_command_line_forgets_offline(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = make_settings()
-    await seed(Desk(settings, db, clock), clock)
+    await seed(SqliteDesk(settings, db, clock), clock)
     await db.close()
     monkeypatch.setenv("BOT_TOKEN", TOKEN)
     monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from statistics import median
 
-from bot.domain.desk import Desk
+from bot.compose import SqliteDesk
 from bot.domain.models import Status
 from storage import Database
 from tests.unit.seeding import add_ticket
@@ -19,7 +19,7 @@ def at(seconds: int) -> datetime:
 
 
 async def test_the_queue_lists_open_then_pending_unanswered_first_then_by_due_time(
-    desk: Desk, db: Database
+    desk: SqliteDesk, db: Database
 ) -> None:
     rows: list[tuple[str, int | None, int, int]] = []  # status, answered at, due, number
     for status in ("pending", "open", "solved", "closed"):
@@ -44,7 +44,7 @@ async def test_the_queue_lists_open_then_pending_unanswered_first_then_by_due_ti
 
 
 async def test_unposted_means_live_and_without_a_card_in_the_bound_chat(
-    desk: Desk, db: Database
+    desk: SqliteDesk, db: Database
 ) -> None:
     never = await add_ticket(db)
     elsewhere_below = await add_ticket(db, admin_chat_id=ADMIN_CHAT - 5, admin_card_message_id=1)
@@ -64,7 +64,7 @@ async def test_unposted_means_live_and_without_a_card_in_the_bound_chat(
 
 
 async def test_the_breach_scan_returns_open_unanswered_unannounced_late_tickets(
-    desk: Desk, db: Database
+    desk: SqliteDesk, db: Database
 ) -> None:
     later = await add_ticket(db, first_response_due_at=T0 + 50)
     sooner = await add_ticket(db, first_response_due_at=T0 + 10)
@@ -76,7 +76,9 @@ async def test_the_breach_scan_returns_open_unanswered_unannounced_late_tickets(
     assert [t.number for t in breached] == [sooner, later]
 
 
-async def test_the_clock_scans_read_the_longest_waiting_first(desk: Desk, db: Database) -> None:
+async def test_the_clock_scans_read_the_longest_waiting_first(
+    desk: SqliteDesk, db: Database
+) -> None:
     second = await add_ticket(db, status="pending", status_changed_at=T0 - 10)
     first = await add_ticket(db, status="pending", status_changed_at=T0 - 20)
     reminded = await add_ticket(
@@ -90,7 +92,7 @@ async def test_the_clock_scans_read_the_longest_waiting_first(desk: Desk, db: Da
     assert [t.number for t in unreminded] == [first, second]
 
 
-async def test_figures_match_a_count_over_every_row(desk: Desk, db: Database) -> None:
+async def test_figures_match_a_count_over_every_row(desk: SqliteDesk, db: Database) -> None:
     assert (await desk.tickets.figures()).median_first_response is None
     took = [600, 60, 3600, 120, 60, 7200, 30]
     statuses = ["closed", "closed", "solved", "pending", "closed", "pending", "closed"]
@@ -142,7 +144,7 @@ async def _same(db: Database, pair: tuple[str, str]) -> list[tuple[object, ...]]
 
 
 async def test_the_kept_counts_follow_every_change_of_a_ticket_and_a_rating(
-    desk: Desk, db: Database
+    desk: SqliteDesk, db: Database
 ) -> None:
     numbers = [await add_ticket(db, first_response_due_at=T0 + 600) for _ in range(6)]
     await add_ticket(db, status="closed", first_response_at=T0 + 60)

@@ -15,8 +15,8 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 HOURS = BusinessHours()  # Mon–Fri 09:00–18:00
 
 
-def local(tz: ZoneInfo, *args: int) -> datetime:
-    return datetime(*args, tzinfo=tz)  # type: ignore[misc]
+def local(tz: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=tz)
 
 
 def test_clock_targets_ignore_business_hours(settings: Settings) -> None:

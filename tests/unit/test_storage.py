@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.desk import Desk
+from bot.compose import SqliteDesk
 from bot.domain.models import Attachment, AttachmentKind, Author, Draft, Priority, Status
 from storage import Database
 from storage.db import migrations
@@ -85,11 +85,11 @@ async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
     assert await db.fetch_all("SELECT * FROM desk_settings") == []
 
 
-async def _customer(desk: Desk, user_id: int = 42, language_code: str | None = "id") -> None:
+async def _customer(desk: SqliteDesk, user_id: int = 42, language_code: str | None = "id") -> None:
     await desk.register_user(user_id, "Budi", "Santoso", "budi", language_code)
 
 
-async def test_users_keep_their_chosen_locale(desk: Desk) -> None:
+async def test_users_keep_their_chosen_locale(desk: SqliteDesk) -> None:
     await _customer(desk)
     user = await desk.users.get(42)
     assert user is not None and await desk.locale_for(user) == "id"
@@ -115,7 +115,7 @@ class _Reads:
 
 
 async def test_a_user_seen_a_moment_ago_is_not_read_again(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch
+    desk: SqliteDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _customer(desk)
     reads = _Reads(desk.db, monkeypatch)
@@ -126,7 +126,7 @@ async def test_a_user_seen_a_moment_ago_is_not_read_again(
     assert reads.count == 0
 
 
-async def test_every_write_of_a_user_is_seen_at_once(desk: Desk) -> None:
+async def test_every_write_of_a_user_is_seen_at_once(desk: SqliteDesk) -> None:
     await _customer(desk)
     await desk.choose_locale(42, "sv")
     assert (await desk.register_user(42, "Budi", "Santoso", "budi", "id")).chosen_locale == "sv"
@@ -145,7 +145,7 @@ async def test_every_write_of_a_user_is_seen_at_once(desk: Desk) -> None:
 
 
 async def test_another_process_writing_a_user_is_seen_once_the_copy_is_old(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch
+    desk: SqliteDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import storage.repos
 
@@ -161,7 +161,7 @@ async def test_another_process_writing_a_user_is_seen_once_the_copy_is_old(
 
 
 async def test_a_read_that_overlaps_a_write_is_not_kept(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch
+    desk: SqliteDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _customer(desk)
     desk.users.changing(42)  # no copy: the next get reads the row
@@ -183,18 +183,18 @@ async def test_a_read_that_overlaps_a_write_is_not_kept(
     assert after is not None and after.chosen_locale == "sv"
 
 
-async def test_default_locale_is_the_operators_choice(desk: Desk) -> None:
+async def test_default_locale_is_the_operators_choice(desk: SqliteDesk) -> None:
     await _customer(desk, language_code="ms")
     user = await desk.users.get(42)
     assert user is not None
     assert await desk.locale_for(user) == "en"
     await desk.set_default_locale("id")
     assert await desk.locale_for(user) == "id"
-    fresh = Desk(desk.settings, desk.db, desk.clock)  # survives a restart
+    fresh = SqliteDesk(desk.settings, desk.db, desk.clock)  # survives a restart
     assert await fresh.locale_for(user) == "id"
 
 
-async def test_the_agents_chat_has_its_own_locale(desk: Desk) -> None:
+async def test_the_agents_chat_has_its_own_locale(desk: SqliteDesk) -> None:
     # Unset ADMIN_LOCALE: DEFAULT_LOCALE, and the customers' default moving leaves it.
     assert await desk.admin_locale() == desk.settings.default_locale == "en"
     await desk.set_default_locale("sv")
@@ -202,15 +202,17 @@ async def test_the_agents_chat_has_its_own_locale(desk: Desk) -> None:
     await desk.set_admin_locale("id")
     assert await desk.admin_locale() == "id"
     assert await desk.default_locale() == "sv"
-    fresh = Desk(desk.settings, desk.db, desk.clock)  # survives a restart
+    fresh = SqliteDesk(desk.settings, desk.db, desk.clock)  # survives a restart
     assert await fresh.admin_locale() == "id"
     with pytest.raises(ValueError):
         await desk.set_admin_locale("fr")
-    configured = Desk(desk.settings.model_copy(update={"admin_locale": "sv"}), desk.db, desk.clock)
+    configured = SqliteDesk(
+        desk.settings.model_copy(update={"admin_locale": "sv"}), desk.db, desk.clock
+    )
     assert await configured.admin_locale() == "id"  # the operator's choice beats the setting
 
 
-async def test_a_draft_round_trips(desk: Desk) -> None:
+async def test_a_draft_round_trips(desk: SqliteDesk) -> None:
     await _customer(desk)
     photo = Attachment(AttachmentKind.PHOTO, "file-1", "uniq-1", 1234, media_group_id="g1")
     draft = Draft(
@@ -229,7 +231,7 @@ async def test_a_draft_round_trips(desk: Desk) -> None:
 
 
 async def test_submitting_stores_the_ticket_message_files_and_event(
-    desk: Desk, clock: FakeClock
+    desk: SqliteDesk, clock: FakeClock
 ) -> None:
     await _customer(desk)
     files = [
@@ -259,13 +261,13 @@ async def test_submitting_stores_the_ticket_message_files_and_event(
     assert second.number == 1002
 
 
-async def test_an_incomplete_draft_cannot_be_submitted(desk: Desk) -> None:
+async def test_an_incomplete_draft_cannot_be_submitted(desk: SqliteDesk) -> None:
     await _customer(desk)
     with pytest.raises(ValueError, match="not complete"):
         await desk.submit(Draft(42, "billing", None, Priority.LOW, "text"), "id")
 
 
-async def test_tickets_are_listed_newest_first_per_customer(desk: Desk) -> None:
+async def test_tickets_are_listed_newest_first_per_customer(desk: SqliteDesk) -> None:
     await _customer(desk, 1)
     await _customer(desk, 2)
     for n in range(7):

@@ -1,0 +1,137 @@
+"""The layering, enforced: every module's imports, read with `ast` (nothing is imported).
+
+The rules:
+
+- `bot/domain/` is the desk's rules and nothing else. It may import the standard library,
+  third-party libraries other than Telegram's and SQLite's, its own modules
+  (`bot.domain.*`) and three shared neighbours that know neither a channel nor storage:
+  `bot.config` (the settings), `bot.i18n` (languages, formatting) and `bot.logcontext`
+  (the ticket number on log lines). It never imports `telegram`, `storage`, `aiosqlite` or
+  `sqlite3`, a channel or the wiring (any other `bot.*`: relay, notify, dispatcher, the
+  bot class, app, compose, context, texts, ...) or `handlers`.
+- The shared neighbours hold to the same rule (else the domain would reach them through
+  those), except that they may of course import each other.
+- `handlers/` never imports `storage`: handlers call the desk. `KNOWN_HANDLER_STORAGE`
+  lists the imports still there; an entry that is gone must leave the list too.
+
+Every import counts: at the top, inside a function, under `TYPE_CHECKING`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+NEIGHBOURS = frozenset({"bot.config", "bot.i18n", "bot.logcontext"})
+FORBIDDEN_IN_DOMAIN = ("telegram", "storage", "aiosqlite", "sqlite3", "handlers")
+
+# (handler module, imported module): imports of storage that handlers still make.
+KNOWN_HANDLER_STORAGE = frozenset(
+    {
+        # storage_fault tells a storage failure from a bug (the error handler, the sweeper).
+        ("handlers.errors", "storage"),
+        ("handlers.sweeper", "storage"),
+    }
+)
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def modules(package: str) -> Iterator[tuple[str, Path]]:
+    for path in sorted((ROOT / package).rglob("*.py")):
+        yield module_name(path), path
+
+
+def imports(name: str, path: Path) -> set[str]:
+    """The modules `path` imports, relative imports made absolute."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = name.split(".")
+                # A package's own name is its level 1; a module's is its parent.
+                base = base[: len(base) - node.level + (1 if is_package else 0)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            found.add(target)
+            # `from bot import relay` imports bot.relay: count the names as modules too.
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return found
+
+
+def within(imported: str, package: str) -> bool:
+    return imported == package or imported.startswith(f"{package}.")
+
+
+def forbidden_in_domain(imported: str, allowed: frozenset[str]) -> bool:
+    if any(within(imported, p) for p in FORBIDDEN_IN_DOMAIN):
+        return True
+    return within(imported, "bot") and not (
+        imported == "bot"
+        or within(imported, "bot.domain")
+        or any(within(imported, n) for n in allowed)
+    )
+
+
+def domain_breaches(name: str, path: Path, *, allowed: frozenset[str]) -> list[str]:
+    bad = [i for i in sorted(imports(name, path)) if forbidden_in_domain(i, allowed)]
+    # `from telegram import Bot` yields "telegram" and "telegram.Bot": name it once.
+    # (`from bot import config` yields "bot", the package itself, and "bot.config".)
+    return [f"{name} imports {b}" for b in bad if b.rpartition(".")[0] not in bad]
+
+
+def test_the_domain_imports_no_channel_no_storage_no_telegram() -> None:
+    breaches = [
+        breach
+        for name, path in modules("bot/domain")
+        for breach in domain_breaches(name, path, allowed=NEIGHBOURS)
+    ]
+    assert breaches == []
+
+
+def test_the_domains_neighbours_keep_the_same_rule() -> None:
+    breaches = [
+        breach
+        for name in sorted(NEIGHBOURS)
+        for breach in domain_breaches(
+            name, ROOT / f"{name.replace('.', '/')}.py", allowed=NEIGHBOURS
+        )
+    ]
+    assert breaches == []
+
+
+def test_handlers_do_not_import_storage() -> None:
+    found = {
+        (name, imported)
+        for name, path in modules("handlers")
+        for imported in imports(name, path)
+        if within(imported, "storage")
+    }
+    # Count the module once ("storage", not also "storage.storage_fault").
+    found = {(n, i) for n, i in found if (n, i.rpartition(".")[0]) not in found}
+    assert found - KNOWN_HANDLER_STORAGE == set()
+    assert KNOWN_HANDLER_STORAGE - found == set(), "a known exception is gone: drop it"
+
+
+def test_the_reader_sees_every_kind_of_import() -> None:
+    """The rules above mean something only if the reader finds imports where they are."""
+    desk = imports("bot.domain.desk", ROOT / "bot/domain/desk.py")
+    assert {"bot.domain.ports", "bot.domain.ports.DeskStores", "bot.config", "re"} <= desk
+    context = imports("bot.context", ROOT / "bot/context.py")
+    assert "bot.compose" in context  # under TYPE_CHECKING
+    main = imports("bot.__main__", ROOT / "bot/__main__.py")
+    assert "bot.compose" in main  # inside a function
+    assert len(list(modules("bot/domain"))) >= 10
