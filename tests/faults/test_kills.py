@@ -39,6 +39,11 @@ CUSTOMERS = int(os.environ.get("KILL_CUSTOMERS", "6"))
 TICKETS_EACH = 2
 STEP_TIMEOUT = 60.0  # a step's answer may wait for a few restarts
 DRAIN_TIMEOUT = 420.0  # the agents' chat is paced at Telegram's 20 messages a minute
+# KILL_MIX=harsh: while there is work, kill right after fetches and sends in turn. Known
+# to fail today (see the README's Exactly once): a kill right after a receipt was sent
+# loses its record, and the customer's reply to it waits for them to pick the ticket.
+HARSH = os.environ.get("KILL_MIX") == "harsh"
+BUSY_MODES = ["after_fetch", "after_send", "random", "after_send", "after_fetch", "startup"]
 WINDOW = 0.5  # seconds after Telegram accepted a message in which a kill may double it
 
 # The first words of a new ticket's receipt.
@@ -93,10 +98,16 @@ class Run:
         await self.process.wait()
 
     async def one_life(self, rng: random.Random, *, busy: bool) -> None:
-        """Start the bot and kill it in one of the ways (while there is work to fetch and
-        send, also right after a fetch or a send)."""
-        modes = ["startup", "random", "random", "after_fetch", "after_send"]
-        mode = rng.choice(modes if busy else modes[:3])
+        """Start the bot and kill it in one of the ways: while the customers and the agent
+        are at work, at random, in start-up, right after a fetch or right after a send
+        (with `KILL_MIX=harsh`, the last two in turn, most of the time); once they are done,
+        at random and in start-up while the rest is delivered."""
+        if busy and HARSH:
+            mode = BUSY_MODES[len(self.kills) % len(BUSY_MODES)]
+        elif busy:
+            mode = rng.choice(["startup", "random", "random", "after_fetch", "after_send"])
+        else:
+            mode = rng.choice(["startup", "random"])
         mark = len(self.fake.calls)
         await self.start()
         if mode == "startup":
@@ -227,6 +238,7 @@ async def test_kills_lose_nothing_and_double_nothing(fake: FakeTelegram, tmp_pat
             "ADMIN_CHAT_ID": str(group.id),
             "CUSTOMER_RATE_LIMIT": "1000",
             "PTB_TIMEDELTA": "1",
+            "LOG_LEVEL": os.environ.get("KILL_LOG_LEVEL", "INFO"),
         },
         tmp_path / "bot.log",
     )
