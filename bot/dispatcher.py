@@ -238,19 +238,9 @@ class Dispatcher:
         # What the delivery writes (the copies' ids, the items a folded message delivered,
         # a long text's further parts) is written with the item's outcome, in one
         # transaction: a kill leaves both or neither.
-        with self.desk.db.deferring() as writes:
-            try:
-                await self.notifier.deliver(bot, item)
-            except Exception as exc:  # noqa: BLE001 - judged below, with the writes in hand
-                failure: Exception | None = exc
-            else:
-                failure = None
-        if failure is None:
-            # Telegram has it now: whatever happens to the database, never send it again.
-            await self._record(item.id, lambda: outbox.done(item.id, with_writes=writes))
-            return
         try:
-            raise failure
+            with self.desk.db.deferring() as writes:
+                await self.notifier.deliver(bot, item)
         except RetryAfter as exc:
             delay = _seconds(exc.retry_after)
             log.warning("Telegram asked to wait %.0f s (outbox item %s)", delay, item.id)
@@ -288,6 +278,9 @@ class Dispatcher:
             log.debug("The traceback", exc_info=exc)
             delay = min(MAX_BACKOFF, 2.0 ** min(item.attempts + 3, 9))
             await outbox.retry(item.id, self._now() + delay, repr(exc), with_writes=writes)
+        else:
+            # Telegram has it now: whatever happens to the database, never send it again.
+            await self._record(item.id, lambda: outbox.done(item.id, with_writes=writes))
 
 
 # What Telegram says when the bot can't write to a chat at all (as opposed to a message

@@ -460,8 +460,8 @@ class _Collector(Transaction):
     """A transaction whose writes are kept for later (see `Database.deferring`)."""
 
     def __init__(self, deferred: Deferred) -> None:
-        super().__init__(None)
         self._deferred = deferred
+        super().__init__(None)
 
     @property
     def queued(self) -> bool:
@@ -469,8 +469,7 @@ class _Collector(Transaction):
 
     @queued.setter
     def queued(self, value: bool) -> None:
-        if hasattr(self, "_deferred"):
-            self._deferred.queued = self._deferred.queued or value
+        self._deferred.queued = self._deferred.queued or value
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         self._deferred.writes.append((sql, [params]))
