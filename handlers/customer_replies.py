@@ -15,11 +15,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from enum import StrEnum
 from typing import cast
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import SupportApp, SupportContext
@@ -44,6 +45,7 @@ from handlers.rating import comment_given
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
+_REF = re.compile(r"#([0-9]{1,18})")
 
 
 async def ticket_replied_to(message: Message, context: SupportContext) -> Ticket | None:
@@ -64,7 +66,32 @@ async def _relay_replied_to(message: Message, context: SupportContext) -> Relay 
     reply = message.reply_to_message
     if reply is None:
         return None
-    return await context.desk.tickets.relay_by_customer_message(message.chat_id, reply.message_id)
+    relay = await context.desk.tickets.relay_by_customer_message(message.chat_id, reply.message_id)
+    if relay is not None:
+        return relay
+    number = _ref_named(reply, context.bot.id)
+    if number is None:
+        return None
+    return Relay(number, RelayKind.NOTICE, None, None, None, reply.chat_id, reply.message_id)
+
+
+def _ref_named(reply: Message, bot_id: int) -> int | None:
+    """The one ticket a bot message names in bold (`<b>#1001</b>`), if the desk has no
+    record of having sent it.
+
+    A message Telegram accepted is written down a moment later; one sent just before a
+    kill never is, and is sent again after the restart (the README's *Exactly once*). A
+    reply to the first copy still reaches its ticket: receipts, answers and notices name
+    their ticket in bold. A message naming several (a list) names none. The caller checks
+    that the ticket is the customer's own.
+    """
+    if reply.from_user is None or reply.from_user.id != bot_id:
+        return None
+    entities = reply.parse_entities([MessageEntity.BOLD]) or reply.parse_caption_entities(
+        [MessageEntity.BOLD]
+    )
+    named = {int(m[1]) for text in entities.values() if (m := _REF.fullmatch(text.strip()))}
+    return named.pop() if len(named) == 1 else None
 
 
 async def remember(context: SupportContext, ticket: Ticket, sent: Message) -> None:

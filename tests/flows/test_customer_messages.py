@@ -196,6 +196,34 @@ async def test_a_reply_to_a_tickets_history_goes_to_that_ticket(
     assert (await bodies(app, older))[-1] == "And REF-9912"
 
 
+async def test_a_reply_to_a_receipt_the_desk_did_not_write_down_reaches_its_ticket(
+    desk: Desk, app: SupportApplication
+) -> None:
+    """A receipt Telegram accepted is written down a moment later (or never, when a kill
+    comes first, and then sent again): a reply to it still finds the ticket it names, and
+    and a message naming several tickets names none."""
+    fake = desk.fake
+    person = Person(fake, fake.user("Rina"))
+    older = await file_ticket(person)
+    await file_ticket(person, subject="Cannot log in to the client area")
+    receipt = next(m for m in fake.sent(person.id) if f"#{older}" in m.text and "✅" in m.text)
+    # As if the bot had been killed right after Telegram accepted the receipt.
+    await app.bot_data.desk.db.execute(
+        "DELETE FROM relayed_messages WHERE ticket_number = ?", (older,)
+    )
+    ack = await person.sends(
+        lambda: person.user.send("Here is REF-9911", reply_to=receipt.message_id)
+    )
+    assert ack.text == tr(ADDED).format(ref=f"#{older}")
+    assert (await bodies(app, older))[-1] == "Here is REF-9911"
+
+    # A message naming both tickets (an agent's note about the two, say) names none.
+    await app.bot_data.desk.db.execute("DELETE FROM relayed_messages")
+    both = await person.says("/tickets")
+    question = await person.sends(lambda: person.user.send("Which?", reply_to=both.message_id))
+    assert question.text == tr(WHICH)
+
+
 async def test_a_plain_message_does_not_reopen_a_solved_ticket_but_a_reply_does(
     desk: Desk, app: SupportApplication
 ) -> None:
