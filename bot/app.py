@@ -43,18 +43,20 @@ SupportApplication = Application[Any, SupportContext, Any, Any, BotData, Any]
 
 
 async def after_update(update: Update, context: SupportContext) -> None:
-    """Finish an update: note it done, then persist conversation states now (the outbox's
-    sender is woken by the database when the update queued something).
+    """Finish an update: persist conversation states, then note the update done (the
+    outbox's sender is woken by the database when the update queued something).
 
-    In that order: a kill between the two leaves a form's conversation state one step
-    behind its draft, which the form is built to follow (the draft's step wins, see
-    `handlers.new_ticket.still_here`); the other order would replay the update into the
-    next step. An update whose change must never happen twice (a ticket, a message, a
+    In that order, a form's conversation state is never behind the updates noted done: a
+    kill between the two replays the update into the state it led to, where the form
+    takes it for what it is (`handlers.new_ticket.still_here`: the draft's step wins, and
+    a replay that fits no step is dropped quietly, its answer having been sent). The other
+    order could lose the state a form's first question opened, and the customer's next
+    tap with it. An update whose change must never happen twice (a ticket, a message, a
     status) was recorded as handled already, in that change's own transaction.
     """
     # Not at PTB's next batch: a kill between two batches would lose a step of a form.
-    await context.desk.update_handled(update.update_id)
     await context.application.update_persistence()
+    await context.desk.update_handled(update.update_id)
 
 
 async def skip_processed(update: Update, context: SupportContext) -> None:
@@ -73,6 +75,7 @@ async def on_startup(application: SupportApplication) -> None:
     await desk.inbox.clear_handled()
     for payload in await desk.inbox.unhandled():
         log.info("Handling update %s fetched before the last stop", payload.get("update_id"))
+        application.bot_data.replayed.add(int(payload["update_id"]))
         await application.update_queue.put(Update.de_json(payload, application.bot))
     await publish_commands(application.bot, desk)
     application.bot_data.health.bot = application.bot
@@ -98,6 +101,7 @@ def _add_fault_handling(application: SupportApplication, bot: DeskBot) -> None:
     health = StorageHealth(desk, wake_outbox=lambda: application.bot_data.dispatcher.wake())
     application.bot_data.health = health
     application.bot_data.failures = {}
+    application.bot_data.replayed = set()
     bot.keep_fetched_in(desk.inbox.add, quarantine=desk.quarantine.add, health=health)
 
 

@@ -27,6 +27,7 @@ class BotData:
     dispatcher: Dispatcher
     health: StorageHealth  # the database's state at run time (bot/faults.py)
     failures: dict[int, int]  # update id -> failed runs, until handled or quarantined
+    replayed: set[int]  # updates fetched before the last stop, handled again at start-up
 
 
 class SupportContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

@@ -658,14 +658,19 @@ async def cancel(update: Update, context: SupportContext) -> int:
 async def still_here(update: Update, context: SupportContext) -> str | int:
     """Answer anything the current step can't use, and ask its question again.
 
-    The draft, written before each question is sent, is the truth about the step. After
-    a crash the persisted conversation state can lag one step behind it; an answer that
-    fits the draft's step is then handled as that step's answer, so nothing is asked twice.
+    The draft, written before each question is sent, is the truth about the step: an
+    answer that fits the draft's step is handled as that step's answer, so nothing is
+    asked twice. A message replayed after a kill into the state it had led to changes
+    nothing (a tap on an old button changes nothing anyway).
     """
     draft = await _current_draft(update, context)
     if draft is None:
         return END
     step = draft.step if draft.step in (*STEPS, EDIT) else REVIEW
+    if update.update_id in context.bot_data.replayed and update.callback_query is None:
+        # Handled before a kill up to its next question, and replayed into the state it
+        # led to (see bot.app.after_update): its answer was sent, and it is in the draft.
+        return step
     if step != MESSAGE and await _join_paste(update, context, draft):
         joined = _("I added the rest of your long message to it.")
         return await ask(update, context, step, draft, joined)

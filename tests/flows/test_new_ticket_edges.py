@@ -258,6 +258,38 @@ async def test_restart_in_the_middle_continues_the_draft(
         assert ticket.priority.value == "low" and ticket.locale == "id"
 
 
+async def test_an_answer_replayed_after_a_kill_changes_nothing(
+    fake: FakeTelegram, bot_settings: Settings
+) -> None:
+    """A kill after the form's state was kept but before the update was noted done: the
+    subject comes again after the restart, into the priority step it led to. Nothing
+    changes and nothing is said; the next tap carries on."""
+    from bot.telegram_bot import masked
+
+    person = Person(fake, fake.user("Rina", language_code="en"))
+    async with running(bot_settings) as first:
+        await walk_to(person, "priority", subject="Top-up paid but balance not updated")
+        subject_update = dict(fake.last_update)
+        desk = first.bot_data.desk
+        draft_before = await desk.draft(person.id)
+        await fake.idle()
+        # As if killed right before the update was noted done.
+        await desk.db.execute(
+            "DELETE FROM processed_updates WHERE update_id = ?", (subject_update["update_id"],)
+        )
+        await desk.inbox.add([masked(subject_update)])
+    mark = len(fake.sent(person.id))
+    async with running(bot_settings) as second:
+        assert subject_update["update_id"] in second.bot_data.replayed
+        await fake.idle()
+        assert await second.bot_data.desk.processed.seen(subject_update["update_id"])
+        assert fake.sent(person.id)[mark:] == []  # no "that doesn't answer this step"
+        assert await second.bot_data.desk.draft(person.id) == draft_before
+        question_ = fake.last(person.id)
+        button = next(b for b in question_.button_texts() if b.startswith(tr("Medium")))
+        await person.presses(question_, button, expect=question("message"))
+
+
 async def test_a_kill_in_the_middle_loses_no_step(
     fake: FakeTelegram, bot_settings: Settings
 ) -> None:
