@@ -292,6 +292,10 @@ async def section_agents(scale: Scale) -> list[Row]:
 
 
 # -- section 4 -----------------------------------------------------------------------------------
+# The operators' reports, held to the wait issue 12 allows rather than to a hot path's 10 ms.
+REPORT_TARGETS = {"/stats 7d (desk_stats)": 1.0, "/stats 90d (desk_stats)": 1.0}
+
+
 async def section_storage(scale: Scale, plans: list[str]) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-storage-") as tmp:
         files = []
@@ -307,7 +311,15 @@ async def section_storage(scale: Scale, plans: list[str]) -> list[Row]:
     growth_limit = 1.5 * math.log(big) / math.log(scale.storage_sizes[0][0])
     for a, b in zip(small, large, strict=True):
         growth = b.p50 / a.p50 if a.p50 else None
-        met = b.p99 < 0.010 and growth is not None and growth <= growth_limit
+        report = REPORT_TARGETS.get(b.name)
+        if report is not None:
+            # A report reads its whole period: it grows with the desk, and is held to the
+            # operator's wait instead (issue 12: under a second on 1,000,000 tickets).
+            met = b.p99 < report
+            target = f"p99 < {report:g} s"
+        else:
+            met = b.p99 < 0.010 and growth is not None and growth <= growth_limit
+            target = f"p99 < 10 ms, growth ≤ {growth_limit:.1f}×"
         rows.append(
             Row(
                 "4 storage",
@@ -315,7 +327,7 @@ async def section_storage(scale: Scale, plans: list[str]) -> list[Row]:
                 f"{ms(b.p50)} / {ms(b.p99)}",
                 f"{ms(a.p50)} / {ms(a.p99)}",
                 growth,
-                f"p99 < 10 ms, growth ≤ {growth_limit:.1f}×",
+                target,
                 met,
             )
         )

@@ -216,6 +216,10 @@ def _queries(db: Database, size: int, customers: int) -> list[Query]:
         ("outbox: next items (pending)", lambda: outbox.pending(200)),
         ("/stats (figures)", tickets.figures),
         (
+            "/stats 7d (desk_stats)",
+            lambda: tickets.desk_stats(NOW - timedelta(days=7), NOW, JAKARTA, [Priority.LOW]),
+        ),
+        (
             "/stats 90d (desk_stats)",
             lambda: tickets.desk_stats(NOW - timedelta(days=90), NOW, JAKARTA, [Priority.LOW]),
         ),

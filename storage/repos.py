@@ -118,42 +118,60 @@ MIDDLE_FIRST_RESPONSES = (
 RATINGS_SUMMARY = (
     "SELECT COALESCE(SUM(n), 0) AS n, COALESCE(SUM(score * n), 0) AS total FROM rating_counts"
 )
-# /stats over a period (indexes of migration 0012): each query reads one index's range for
-# the period and nothing else. The tickets opened come with their response targets: a
+# /stats over a period (indexes of migrations 0012 and 0015): each query reads only
+# indexes, no table row. The counts by department and priority go group by group
+# (STATS_KINDS: the departments the tickets have, found by hopping through the index from
+# one to the next, times the priorities), each group a range of an index led by them, so
+# nothing is sorted into groups. The tickets opened come with their response targets: a
 # target counts once its due time has come, met if answered by then, missed if answered
 # late or not yet answered.
+STATS_KINDS = (
+    "WITH RECURSIVE departments (department) AS ("
+    " SELECT MIN(department) FROM tickets"
+    " UNION ALL SELECT (SELECT MIN(t.department) FROM tickets t"
+    " WHERE t.department > d.department) FROM departments d WHERE d.department IS NOT NULL),"
+    " kinds (department, priority) AS (SELECT department, priority FROM departments, ("
+    + " UNION ALL ".join(f"SELECT '{p.value}' AS priority" for p in Priority)
+    + ") WHERE department IS NOT NULL)"
+)
+_OF_KIND = "t.department = k.department AND t.priority = k.priority"
+_OPENED_OF_KIND = f"FROM tickets t WHERE {_OF_KIND} AND t.created_at >= ?1"
 STATS_OPENED = (
-    "SELECT department, priority, COUNT(*) AS n,"
-    " COALESCE(SUM(first_response_at <= first_response_due_at), 0) AS met,"
-    " COALESCE(SUM(first_response_at IS NOT NULL OR first_response_due_at <= ?2), 0) AS due"
-    " FROM tickets WHERE created_at >= ?1 GROUP BY department, priority"
+    f"{STATS_KINDS} SELECT k.department, k.priority,"
+    f" (SELECT COUNT(*) {_OPENED_OF_KIND}) AS n,"
+    " (SELECT COALESCE(SUM(t.first_response_at <= t.first_response_due_at), 0)"
+    f" {_OPENED_OF_KIND}) AS met,"
+    " (SELECT COALESCE(SUM(t.first_response_at IS NOT NULL OR t.first_response_due_at <= ?2),"
+    f" 0) {_OPENED_OF_KIND}) AS due"
+    " FROM kinds k"
 )
 STATS_SOLVED = (
-    "SELECT department, priority, COUNT(*) AS n FROM tickets WHERE solved_at >= ?"
-    " GROUP BY department, priority"
+    f"{STATS_KINDS} SELECT k.department, k.priority, (SELECT COUNT(*) FROM tickets t"
+    f" WHERE {_OF_KIND} AND t.solved_at >= ?1) AS n FROM kinds k"
 )
 STATS_CLOSED = (
-    "SELECT department, priority, COUNT(*) AS n FROM tickets WHERE closed_at >= ?"
-    " GROUP BY department, priority"
+    f"{STATS_KINDS} SELECT k.department, k.priority, (SELECT COUNT(*) FROM tickets t"
+    f" WHERE {_OF_KIND} AND t.closed_at >= ?1) AS n FROM kinds k"
 )
-# The period's durations, read off one covering index each. Ranking them in SQL (window
-# functions, or ORDER BY ... OFFSET per rank) costs several times more than sorting the
-# fetched integers (bench/storage_bench.py: 90 days of a 1M-ticket desk).
+# The period's durations of one priority, read off one covering index each (migration
+# 0015). Ranking them in SQL (window functions, or ORDER BY ... OFFSET per rank) costs
+# several times more than sorting the fetched integers (bench/storage_bench.py: 90 days
+# of a 1M-ticket desk).
 STATS_FIRST_RESPONSES = (
-    "SELECT priority, first_response_at - created_at AS wall,"
-    " first_response_business AS business FROM tickets WHERE first_response_at >= ?"
+    "SELECT first_response_at - created_at AS wall, first_response_business AS business"
+    " FROM tickets WHERE priority = ?2 AND first_response_at >= ?1"
 )
 STATS_RESOLUTIONS = (
-    "SELECT priority, resolved_at - created_at AS wall, resolution_business AS business"
-    " FROM tickets WHERE resolved_at >= ?"
+    "SELECT resolved_at - created_at AS wall, resolution_business AS business"
+    " FROM tickets WHERE priority = ?2 AND resolved_at >= ?1"
 )
 STATS_OPENED_PER_QUARTER = (
-    "SELECT created_at / 900 AS quarter, COUNT(*) AS n FROM tickets WHERE created_at >= ?"
-    " GROUP BY quarter"
+    f"{STATS_KINDS} SELECT t.created_at / 900 AS quarter, COUNT(*) AS n FROM kinds k"
+    f" JOIN tickets t ON {_OF_KIND} AND t.created_at >= ?1 GROUP BY quarter"
 )
 STATS_SOLVED_PER_QUARTER = (
-    "SELECT solved_at / 900 AS quarter, COUNT(*) AS n FROM tickets WHERE solved_at >= ?"
-    " GROUP BY quarter"
+    f"{STATS_KINDS} SELECT t.solved_at / 900 AS quarter, COUNT(*) AS n FROM kinds k"
+    f" JOIN tickets t ON {_OF_KIND} AND t.solved_at >= ?1 GROUP BY quarter"
 )
 STATS_RATINGS = (
     "SELECT COUNT(*) AS n, COALESCE(SUM(score), 0) AS total FROM ratings WHERE created_at >= ?"
@@ -376,20 +394,20 @@ class UserRepo:
             self.changing(user_id)
         return count > 0
 
-    async def set_reply_ticket(self, user_id: int, number: int | None) -> None:
+    async def set_reply_ticket(self, user_id: int, number: int | None, now: datetime) -> None:
         await self._db.execute(
             "UPDATE users SET reply_ticket = ?, reply_since = ? WHERE id = ?",
-            (number, int(time.time()) if number is not None else None, user_id),
+            (number, to_ts(now) if number is not None else None, user_id),
         )
 
-    async def reply_ticket(self, user_id: int, *, newer_than: float | None = None) -> int | None:
+    async def reply_ticket(self, user_id: int, *, newer_than: datetime | None = None) -> int | None:
         """The ticket the customer chose to reply to (if chosen after `newer_than`)."""
         row = await self._db.fetch_one(
             "SELECT reply_ticket, reply_since FROM users WHERE id = ?", (user_id,)
         )
         if row is None or row["reply_ticket"] is None:
             return None
-        if newer_than is not None and (row["reply_since"] or 0) < newer_than:
+        if newer_than is not None and (row["reply_since"] or 0) < to_ts(newer_than):
             return None
         return int(row["reply_ticket"])
 
@@ -798,15 +816,22 @@ class TicketRepo:
 
             async def counts(sql: str) -> Counts:
                 rows = await tx.fetch_all(sql, start)
-                return Counts.of((r["department"], r["priority"], int(r["n"])) for r in rows)
+                return Counts.of(
+                    (r["department"], r["priority"], int(r["n"])) for r in rows if r["n"]
+                )
 
             async def durations(sql: str) -> Durations:
-                return Durations.of((r[0], r[1], r[2]) for r in await tx.fetch_all(sql, start))
+                spans = Durations()
+                for priority in Priority:
+                    rows = await tx.fetch_all(sql, (start[0], priority.value))
+                    spans.add(priority, [r[0] for r in rows], [r[1] for r in rows])
+                return spans
 
             async def quarters(sql: str) -> dict[int, int]:
                 return {int(r["quarter"]): int(r["n"]) for r in await tx.fetch_all(sql, start)}
 
             opened_rows = await tx.fetch_all(STATS_OPENED, (to_ts(since), to_ts(until)))
+            opened_rows = [r for r in opened_rows if r["n"]]  # a group of none is no group
             opened = Counts.of((r["department"], r["priority"], int(r["n"])) for r in opened_rows)
             targets: dict[Priority, Compliance] = {}
             for r in opened_rows:
