@@ -92,10 +92,7 @@ async def _ticket_for(context: SupportContext, user: User, message: Message) -> 
     replied = await ticket_replied_to(message, context)
     if replied is not None:
         return replied
-    timeout = context.desk.settings.conversation_timeout.total_seconds()
-    chosen = await context.desk.users.reply_ticket(
-        user.id, newer_than=time.time() - timeout if timeout else None
-    )
+    chosen = await context.desk.reply_target(user.id)
     if chosen is not None:
         ticket = await context.desk.tickets.get(chosen)
         if ticket is not None and ticket.customer_id == user.id:

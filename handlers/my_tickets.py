@@ -7,7 +7,6 @@ presser's own: forged or stale button data gets a polite answer and changes noth
 from __future__ import annotations
 
 import contextlib
-import time
 from datetime import timedelta
 from html import escape
 
@@ -334,7 +333,7 @@ async def reply_pressed(update: Update, context: SupportContext) -> str | int:
         )
         return END
     await query.answer()
-    await context.desk.users.set_reply_ticket(context.require_user().id, ticket.number)
+    await context.desk.set_reply_target(context.require_user().id, ticket.number)
     prompt = await context.bot.send_message(
         update.effective_chat.id,
         _(
@@ -353,17 +352,14 @@ async def reply_given(update: Update, context: SupportContext) -> str | int:
     message = update.effective_message
     assert message is not None
     user = context.require_user()
-    timeout = context.desk.settings.conversation_timeout.total_seconds()
-    chosen = await context.desk.users.reply_ticket(
-        user.id, newer_than=time.time() - timeout if timeout else None
-    )
+    chosen = await context.desk.reply_target(user.id)
     if chosen is None:
         # Reply mode was left idle past its time: this message is an ordinary one.
-        await context.desk.users.set_reply_ticket(user.id, None)
+        await context.desk.set_reply_target(user.id, None)
         await customer_message(update, context)
         return END
     # Each message keeps Reply open for another CONVERSATION_TIMEOUT.
-    await context.desk.users.set_reply_ticket(user.id, chosen)
+    await context.desk.set_reply_target(user.id, chosen)
     target = await ticket_replied_to(message, context)
     if target is None:
         target = await context.desk.tickets.get(chosen)
@@ -396,14 +392,14 @@ async def reply_given(update: Update, context: SupportContext) -> str | int:
         hold_notice=PASTE_HOLD if text is not None and utf16_len(text) >= PASTE_PART else None,
     )
     if outcome is Added.CLOSED:
-        await context.desk.users.set_reply_ticket(user.id, None)
+        await context.desk.set_reply_target(user.id, None)
         return END
     return WAITING_REPLY
 
 
 async def reply_done(update: Update, context: SupportContext) -> int:
     """Finish adding to the ticket."""
-    await context.desk.users.set_reply_ticket(context.require_user().id, None)
+    await context.desk.set_reply_target(context.require_user().id, None)
     query = update.callback_query
     if query is not None:
         await query.answer(_("Thank you!"))
@@ -424,7 +420,7 @@ async def reply_over(update: Update, context: SupportContext) -> None:
 async def reply_cancelled(update: Update, context: SupportContext) -> int:
     """Stop adding to the ticket (what was already sent stays on it)."""
     assert update.effective_message is not None
-    await context.desk.users.set_reply_ticket(context.require_user().id, None)
+    await context.desk.set_reply_target(context.require_user().id, None)
     await update.effective_message.reply_text(
         _("Stopped. Anything you already sent stays on the ticket.")
     )

@@ -289,6 +289,17 @@ class Desk:
         await self.drafts.save(draft, self.clock())
         return draft
 
+    async def reply_target(self, user_id: int) -> int | None:
+        """The ticket the customer chose to reply to in Reply mode, unless the mode was
+        left idle for longer than `CONVERSATION_TIMEOUT` (0: never idle)."""
+        timeout = self.settings.conversation_timeout
+        since = self.clock() - timeout if timeout else None
+        return await self.users.reply_ticket(user_id, newer_than=since)
+
+    async def set_reply_target(self, user_id: int, number: int | None) -> None:
+        """Enter Reply mode for ticket `number` (None: leave it), from now."""
+        await self.users.set_reply_ticket(user_id, number, self.clock())
+
     async def save_draft(self, draft: Draft) -> None:
         await self.drafts.save(draft, self.clock())
 

@@ -15,6 +15,10 @@ The rules:
   lists the imports still there; an entry that is gone must leave the list too.
 
 Every import counts: at the top, inside a function, under `TYPE_CHECKING`.
+
+- The desk's time is its clock (`Desk.clock`, injected, so a test can move it): the domain
+  and the handlers never read the wall clock themselves (`time.time()`, `datetime.now()`).
+  `time.monotonic()` is for intervals (a pace, a back-off), which no clock governs.
 """
 
 from __future__ import annotations
@@ -135,3 +139,41 @@ def test_the_reader_sees_every_kind_of_import() -> None:
     main = imports("bot.__main__", ROOT / "bot/__main__.py")
     assert "bot.compose" in main  # inside a function
     assert len(list(modules("bot/domain"))) >= 10
+
+
+WALL_CLOCK = ("time.time", "datetime.now", "datetime.utcnow", "date.today")
+
+
+def wall_clock_reads(path: Path) -> list[str]:
+    """`time.time()`, `datetime.now()` and the like, called in `path`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = f"{getattr(owner, 'id', getattr(owner, 'attr', '?'))}.{node.func.attr}"
+            if name in WALL_CLOCK:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}()")
+    return found
+
+
+def test_the_domain_and_the_handlers_take_the_time_from_the_desks_clock() -> None:
+    reads = [
+        read
+        for package in ("bot/domain", "handlers")
+        for _, path in modules(package)
+        for read in wall_clock_reads(path)
+    ]
+    # The clock's default (`utc_now`): the one read of the wall clock on the desk's behalf.
+    assert reads == [f"bot/domain/desk.py:{UTC_NOW_LINE} datetime.now()"], reads
+
+
+def _utc_now_line() -> int:
+    tree = ast.parse((ROOT / "bot/domain/desk.py").read_text(encoding="utf-8"))
+    default = next(
+        node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "utc_now"
+    )
+    return default.body[-1].lineno
+
+
+UTC_NOW_LINE = _utc_now_line()
