@@ -227,14 +227,14 @@ def _queries(db: Database, size: int, customers: int) -> list[Query]:
 
 
 async def _traced(db: Database, call: Callable[[], Awaitable[object]]) -> list[str]:
-    """The SELECTs one call sends, caught with sqlite3's trace callback."""
+    """The SELECTs (and WITH ... SELECTs) one call sends, caught with sqlite3's trace callback."""
     statements: list[str] = []
     # The bench reads the SQL the repositories really send (a private door, on purpose).
     raw = db._require()
     await raw.set_trace_callback(statements.append)
     await call()
     await raw.set_trace_callback(None)  # type: ignore[arg-type]  # sqlite3 takes None
-    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    return [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
 
 
 async def measure(
