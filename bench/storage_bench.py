@@ -29,7 +29,8 @@ from bench.stats import percentile
 from bot.domain.models import Priority, Status
 from bot.domain.outbox import OutboxKind
 from storage import Database
-from storage.repos import OutboxRepo, TicketRepo
+from storage.outbox import OutboxRepo
+from storage.tickets import TicketRepo
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 JAKARTA = ZoneInfo("Asia/Jakarta")

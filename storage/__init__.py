@@ -1,4 +1,7 @@
-"""Everything that touches SQLite: the database, its migrations and the repositories."""
+"""Everything that touches SQLite: the database, its migrations and the repositories.
+
+A repository a module, by aggregate: SQL in, dataclasses out. `?` placeholders only.
+"""
 
 from storage.audit import DeskAudit
 from storage.db import (
@@ -9,21 +12,15 @@ from storage.db import (
     handling_update,
     storage_fault,
 )
-from storage.repos import (
-    DeskSettingsRepo,
-    DraftRepo,
-    HeldMessageRepo,
-    Inbox,
-    OutboxRepo,
-    ProcessedUpdates,
-    Quarantine,
-    QuarantinedUpdate,
-    RatingRepo,
-    TicketRepo,
-    UserRepo,
-    read_quarantine,
-)
+from storage.desk_settings import DeskSettingsRepo
+from storage.drafts import DraftRepo
+from storage.held import HeldMessageRepo
+from storage.outbox import OutboxRepo
+from storage.ratings import RatingRepo
 from storage.retention import Retention
+from storage.tickets import TicketRepo
+from storage.updates import Inbox, ProcessedUpdates, Quarantine, QuarantinedUpdate, read_quarantine
+from storage.users import UserRepo
 
 __all__ = [
     "Database",

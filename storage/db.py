@@ -398,7 +398,7 @@ class Transaction:
 
     def __init__(self, conn: aiosqlite.Connection | None) -> None:
         self._conn_or_none = conn
-        # Set by whoever adds to the outbox in this transaction (storage.repos.enqueue).
+        # Set by whoever adds to the outbox in this transaction (storage.outbox.enqueue).
         self.queued = False
         # The update this transaction records as handled, once it commits (`settle`).
         self.settles: _Handling | None = None

@@ -23,7 +23,9 @@ from bot.domain.models import Audience, Author, Forgotten
 from bot.domain.outbox import OutboxKind
 from storage import audit
 from storage.db import Database, Transaction
-from storage.repos import TicketRepo, enqueue, to_ts
+from storage.outbox import enqueue
+from storage.rows import to_ts
+from storage.units import insert_event
 
 # A text shorter than this is matched only whole ("Ok" must not blank every "Ok, thanks").
 SHORTEST_PART = 4
@@ -154,7 +156,7 @@ async def forget_customer(
                 (marker, ts, number),
             )
             await tx.execute("UPDATE ratings SET comment = NULL WHERE ticket_number = ?", (number,))
-            await TicketRepo._add_event(
+            await insert_event(
                 tx, number, FORGOTTEN_EVENT, Author.AGENT, operator_id, None, None, ts
             )
         await tx.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))

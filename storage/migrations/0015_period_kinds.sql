@@ -2,7 +2,7 @@
 -- led by the period's time, those counts sorted every ticket of the period into their
 -- groups (a 90-day period of a 1,000,000-ticket desk holds about 125,000). Led by the
 -- department and the priority instead, each group is one range of its index, counted
--- where it lies (storage/repos.py: STATS_KINDS walks the departments, then each group).
+-- where it lies (storage/figures.py: STATS_KINDS walks the departments, then each group).
 DROP INDEX tickets_created;
 DROP INDEX tickets_solved;
 DROP INDEX tickets_closed;

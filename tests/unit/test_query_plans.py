@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.domain.outbox import OutboxKind
-from storage import Database, repos, retention
+from storage import Database, drafts, figures, outbox, retention, tickets, units
 from tests.unit.seeding import add_ticket
 
 ADMIN_CHAT = -1001234
@@ -23,46 +23,46 @@ SMALL_TABLES = {"inbox", "ticket_counts", "rating_counts"}
 
 # (query, parameters, the index that must serve it)
 HOT_QUERIES: dict[str, tuple[str, tuple[Any, ...], str]] = {
-    "lookup by number": (repos.TICKET_BY_NUMBER, (1001,), "SEARCH tickets USING INTEGER"),
-    "a customer's tickets": (repos.TICKETS_FOR_CUSTOMER, (42, 5, 0), "tickets_by_customer"),
-    "a customer's count": (repos.COUNT_FOR_CUSTOMER, (42,), "tickets_by_customer"),
+    "lookup by number": (units.TICKET_BY_NUMBER, (1001,), "SEARCH tickets USING INTEGER"),
+    "a customer's tickets": (tickets.TICKETS_FOR_CUSTOMER, (42, 5, 0), "tickets_by_customer"),
+    "a customer's count": (tickets.COUNT_FOR_CUSTOMER, (42,), "tickets_by_customer"),
     "a customer's live tickets": (
-        repos.OPEN_FOR_CUSTOMER,
+        tickets.OPEN_FOR_CUSTOMER,
         (42,),
         "tickets_live_by_customer",
     ),
-    "ticket by thread": (repos.TICKET_BY_THREAD, (ADMIN_CHAT, 7), "tickets_by_thread"),
+    "ticket by thread": (tickets.TICKET_BY_THREAD, (ADMIN_CHAT, 7), "tickets_by_thread"),
     "relay of an admin-chat message": (
-        repos.RELAY_BY_ADMIN_MESSAGE,
+        tickets.RELAY_BY_ADMIN_MESSAGE,
         (ADMIN_CHAT, 5),
         "relayed_by_admin_message",
     ),
     "relay of a customer's message": (
-        repos.RELAY_BY_CUSTOMER_MESSAGE,
+        tickets.RELAY_BY_CUSTOMER_MESSAGE,
         (42, 5),
         "relayed_by_customer_message",
     ),
-    "/queue": (repos.QUEUE, (10, 20), "tickets_queue"),
-    "/queue count": (repos.COUNT_QUEUE, (), "ticket_counts"),
-    "breach scan": (repos.BREACHED, (2_000_000,), "tickets_breach_due"),
+    "/queue": (tickets.QUEUE, (10, 20), "tickets_queue"),
+    "/queue count": (tickets.COUNT_QUEUE, (), "ticket_counts"),
+    "breach scan": (tickets.BREACHED, (2_000_000,), "tickets_breach_due"),
     "auto-solve and auto-close scans": (
-        repos.IN_STATUS_SINCE,
+        tickets.IN_STATUS_SINCE,
         ("pending", 2_000_000),
         "tickets_by_status_since",
     ),
-    "reminder scan": (repos.AWAITING_REMINDER, (2_000_000,), "tickets_reminder_due"),
-    "unposted tickets": (repos.UNPOSTED, (ADMIN_CHAT,), "tickets_live_by_chat"),
-    "stats: live by status": (repos.COUNT_LIVE_BY_STATUS, (), "ticket_counts"),
-    "stats: median": (repos.MIDDLE_FIRST_RESPONSES, (2, 10), "tickets_first_response"),
-    "idle drafts": (repos.EXPIRED_DRAFTS, (2_000_000,), "drafts_by_updated"),
+    "reminder scan": (tickets.AWAITING_REMINDER, (2_000_000,), "tickets_reminder_due"),
+    "unposted tickets": (tickets.UNPOSTED, (ADMIN_CHAT,), "tickets_live_by_chat"),
+    "stats: live by status": (figures.COUNT_LIVE_BY_STATUS, (), "ticket_counts"),
+    "stats: median": (figures.MIDDLE_FIRST_RESPONSES, (2, 10), "tickets_first_response"),
+    "idle drafts": (drafts.EXPIRED_DRAFTS, (2_000_000,), "drafts_by_updated"),
     "outbox: customers' next items": (
-        repos.OUTBOX_CUSTOMER_HEADS,
+        outbox.OUTBOX_CUSTOMER_HEADS,
         (200,),
         "outbox_customer_heads",
     ),
-    "outbox: the agents' chat's next item": (repos.OUTBOX_ADMIN_NEXT, (), "outbox_admin_next"),
+    "outbox: the agents' chat's next item": (outbox.OUTBOX_ADMIN_NEXT, (), "outbox_admin_next"),
     "outbox: a ticket's next items (batching)": (
-        repos.OUTBOX_TICKET_NEXT,
+        outbox.OUTBOX_TICKET_NEXT,
         (1, 10, 1001, 49),
         "outbox_admin_next",
     ),
@@ -132,10 +132,10 @@ async def test_a_hot_query_uses_its_index_without_a_scan_or_a_sort(
 
 # The counts read no ticket and no rating: only the few rows migration 0014 keeps.
 COUNT_QUERIES: dict[str, tuple[str, str]] = {
-    "/queue count": (repos.COUNT_QUEUE, "ticket_counts"),
-    "stats: tickets by status and first response": (repos.TICKET_COUNTS, "ticket_counts"),
-    "stats: live by status": (repos.COUNT_LIVE_BY_STATUS, "ticket_counts"),
-    "stats: ratings": (repos.RATINGS_SUMMARY, "rating_counts"),
+    "/queue count": (tickets.COUNT_QUEUE, "ticket_counts"),
+    "stats: tickets by status and first response": (figures.TICKET_COUNTS, "ticket_counts"),
+    "stats: live by status": (figures.COUNT_LIVE_BY_STATUS, "ticket_counts"),
+    "stats: ratings": (figures.RATINGS_SUMMARY, "rating_counts"),
 }
 
 
@@ -169,34 +169,34 @@ async def test_the_plan_check_catches_a_scan_and_a_sort(stocked: Database) -> No
 KIND = "department=? AND priority=? AND "
 PERIOD_QUERIES: dict[str, tuple[str, tuple[Any, ...], str]] = {
     "opened and targets": (
-        repos.STATS_OPENED,
+        figures.STATS_OPENED,
         (0, 2_000_000),
         f"tickets_opened_by_kind ({KIND}created_at>?)",
     ),
-    "solved": (repos.STATS_SOLVED, (0,), f"tickets_solved_by_kind ({KIND}solved_at>?)"),
-    "closed": (repos.STATS_CLOSED, (0,), f"tickets_closed_by_kind ({KIND}closed_at>?)"),
+    "solved": (figures.STATS_SOLVED, (0,), f"tickets_solved_by_kind ({KIND}solved_at>?)"),
+    "closed": (figures.STATS_CLOSED, (0,), f"tickets_closed_by_kind ({KIND}closed_at>?)"),
     "first responses": (
-        repos.STATS_FIRST_RESPONSES,
+        figures.STATS_FIRST_RESPONSES,
         (0, "high"),
         "tickets_answered_by_priority (priority=? AND first_response_at>?)",
     ),
     "resolutions": (
-        repos.STATS_RESOLUTIONS,
+        figures.STATS_RESOLUTIONS,
         (0, "high"),
         "tickets_resolved_by_priority (priority=? AND resolved_at>?)",
     ),
     "opened per quarter hour": (
-        repos.STATS_OPENED_PER_QUARTER,
+        figures.STATS_OPENED_PER_QUARTER,
         (0,),
         f"tickets_opened_by_kind ({KIND}created_at>?)",
     ),
     "solved per quarter hour": (
-        repos.STATS_SOLVED_PER_QUARTER,
+        figures.STATS_SOLVED_PER_QUARTER,
         (0,),
         f"tickets_solved_by_kind ({KIND}solved_at>?)",
     ),
-    "ratings": (repos.STATS_RATINGS, (0,), "ratings_by_time (created_at>?)"),
-    "blocked customers": (repos.STATS_BLOCKED, (), "tickets_unreachable"),
+    "ratings": (figures.STATS_RATINGS, (0,), "ratings_by_time (created_at>?)"),
+    "blocked customers": (figures.STATS_BLOCKED, (), "tickets_unreachable"),
 }
 # What the walk over the departments may scan: its own rows, never a table.
 WALK_SCANS = {"SCAN d", "SCAN departments", "SCAN k", "SCAN CONSTANT ROW"}

@@ -147,7 +147,7 @@ async def test_every_write_of_a_user_is_seen_at_once(desk: SqliteDesk) -> None:
 async def test_another_process_writing_a_user_is_seen_once_the_copy_is_old(
     desk: SqliteDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import storage.repos
+    import storage.users
 
     await _customer(desk)
     assert (await desk.users.get(42)) is not None
@@ -155,7 +155,7 @@ async def test_another_process_writing_a_user_is_seen_once_the_copy_is_old(
         other.execute("UPDATE users SET first_name = 'Customer' WHERE id = 42")
     user = await desk.users.get(42)
     assert user is not None and user.first_name == "Budi"  # the copy, for a while
-    monkeypatch.setattr(storage.repos, "USER_KEPT_SECONDS", 0.0)
+    monkeypatch.setattr(storage.users, "USER_KEPT_SECONDS", 0.0)
     user = await desk.users.get(42)
     assert user is not None and user.first_name == "Customer"
 
