@@ -1,22 +1,32 @@
-"""The bot's handlers, one module per feature, registered in one ordered place."""
+"""The bot's handlers, one module per feature, grouped by audience, registered in one
+ordered place.
+
+- `handlers/customers/`: the customer's private chat (the form, their tickets, replies,
+  ratings, the FAQ, /start and the menus, their limits);
+- `handlers/agents/`: the bound agents' chat (replies, notes, status, the cards' buttons,
+  the queue, bans);
+- `handlers/operators/`: the operators' commands (languages, figures, export, data
+  requests, audits);
+- here, what they share: the middleware and the gate, callback data, keyboards, media,
+  answers in the agents' chat, the command menus, the fallbacks, the error handler and
+  the sweeper.
+"""
 
 from __future__ import annotations
 
 from bot.context import SupportApp
-from handlers import (
-    agents,
+from handlers import fallback, gate, middleware
+from handlers.agents import chat as agents
+from handlers.customers import (
     customer_replies,
-    fallback,
     faq,
-    gate,
-    middleware,
     my_tickets,
     new_ticket,
-    operators,
     rating,
     start,
 )
 from handlers.errors import on_error
+from handlers.operators import desk as operators
 
 
 def register(application: SupportApp) -> None:

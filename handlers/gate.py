@@ -29,7 +29,7 @@ from bot.i18n import gettext as _
 from bot.i18n import set_locale
 from handlers.answers import answer_agent
 from handlers.callbacks import CARD_BUTTONS, QUEUE, is_forged, stale
-from handlers.limits import over_limits
+from handlers.customers.limits import over_limits
 
 log = logging.getLogger(__name__)
 

@@ -53,7 +53,7 @@ from bot.texts import (
     target_text,
 )
 from handlers.callbacks import FORM, MENU, TICKETS, Callback, stale
-from handlers.customer_replies import customer_reply
+from handlers.customers.customer_replies import customer_reply
 from handlers.keyboards import main_menu
 from handlers.media import ALBUM_ACK_DELAY, attachment_of, file_problem_text, fraud_notice
 
