@@ -17,6 +17,7 @@ from __future__ import annotations
 from bot.context import SupportApp
 from handlers import fallback, gate, middleware
 from handlers.agents import chat as agents
+from handlers.agents import membership
 from handlers.customers import (
     customer_replies,
     faq,
@@ -37,8 +38,10 @@ def register(application: SupportApp) -> None:
     """
     middleware.register(application)  # group -2: user and locale
     gate.register(application)  # group -1: bound chat, members, bans, forged buttons
-    # Group 0, first match wins: the form, the customers' commands and replies, the agents'
-    # side, then the fallbacks for whatever is left.
+    # Group 0 from here, first match wins: the bot added to a group, /bind; the form, the
+    # customers' commands and replies, the operators' and the agents' side, then the
+    # fallbacks for whatever is left.
+    membership.register(application)
     new_ticket.register(application)
     # Before the plain commands: /cancel must reach an open Reply first.
     my_tickets.register(application)
