@@ -48,11 +48,11 @@ async def after_update(update: Update, context: SupportContext) -> None:
 
     In that order, a form's conversation state is never behind the updates noted done: a
     kill between the two replays the update into the state it led to, where the form
-    takes it for what it is (`handlers.new_ticket.still_here`: the draft's step wins, and
-    a replay that fits no step is dropped quietly, its answer having been sent). The other
-    order could lose the state a form's first question opened, and the customer's next
-    tap with it. An update whose change must never happen twice (a ticket, a message, a
-    status) was recorded as handled already, in that change's own transaction.
+    takes it for what it is (`handlers.customers.new_ticket.edges.still_here`: the draft's
+    step wins, and a replay that fits no step is dropped quietly, its answer having been
+    sent). The other order could lose the state a form's first question opened, and the
+    customer's next tap with it. An update whose change must never happen twice (a ticket,
+    a message, a status) was recorded as handled already, in that change's own transaction.
     """
     # Not at PTB's next batch: a kill between two batches would lose a step of a form.
     await context.application.update_persistence()

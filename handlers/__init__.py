@@ -1,22 +1,33 @@
-"""The bot's handlers, one module per feature, registered in one ordered place."""
+"""The bot's handlers, one module per feature, grouped by audience, registered in one
+ordered place.
+
+- `handlers/customers/`: the customer's private chat (the form, their tickets, replies,
+  ratings, the FAQ, /start and the menus, their limits);
+- `handlers/agents/`: the bound agents' chat (replies, notes, status, the cards' buttons,
+  the queue, bans);
+- `handlers/operators/`: the operators' commands (languages, figures, export, data
+  requests, audits);
+- here, what they share: the middleware and the gate, callback data, keyboards, media,
+  answers in the agents' chat, the command menus, the fallbacks, the error handler and
+  the sweeper.
+"""
 
 from __future__ import annotations
 
 from bot.context import SupportApp
-from handlers import (
-    agents,
+from handlers import fallback, gate, middleware
+from handlers.agents import chat as agents
+from handlers.agents import membership
+from handlers.customers import (
     customer_replies,
-    fallback,
     faq,
-    gate,
-    middleware,
     my_tickets,
     new_ticket,
-    operators,
     rating,
     start,
 )
 from handlers.errors import on_error
+from handlers.operators import desk as operators
 
 
 def register(application: SupportApp) -> None:
@@ -27,8 +38,10 @@ def register(application: SupportApp) -> None:
     """
     middleware.register(application)  # group -2: user and locale
     gate.register(application)  # group -1: bound chat, members, bans, forged buttons
-    # Group 0, first match wins: the form, the customers' commands and replies, the agents'
-    # side, then the fallbacks for whatever is left.
+    # Group 0 from here, first match wins: the bot added to a group, /bind; the form, the
+    # customers' commands and replies, the operators' and the agents' side, then the
+    # fallbacks for whatever is left.
+    membership.register(application)
     new_ticket.register(application)
     # Before the plain commands: /cancel must reach an open Reply first.
     my_tickets.register(application)

@@ -141,25 +141,27 @@ def _buttons(prefix: str, *actions: str) -> Buttons:
 
 # Every prefix and its actions, once. A prefix's version changes when its data does, so an
 # old button's data is refused (answered as stale) instead of misread.
-MENU = _buttons("m1", "new", "tickets", "faq", "lang")  # the main menu (handlers/start.py)
-LANGUAGE = _buttons("l1", "set")  # the language picker (handlers/start.py)
+# The main menu (handlers/customers/start.py).
+MENU = _buttons("m1", "new", "tickets", "faq", "lang")
+LANGUAGE = _buttons("l1", "set")  # the language picker (handlers/customers/start.py)
 FORM = _buttons(
     "nt1", "dep", "pri", "done", "skip", "submit", "edit", "goto", "cancel"
-)  # the new-ticket form (handlers/new_ticket.py)
+)  # the new-ticket form (handlers/customers/new_ticket.py)
 TICKETS = _buttons(
     "tk1", "page", "open", "reply", "replydone", "close", "closeyes", "keep", "reopen", "follow"
-)  # a customer's own tickets (handlers/my_tickets.py)
-# A customer's message that could go to several tickets (handlers/customer_replies.py).
+)  # a customer's own tickets (handlers/customers/my_tickets.py)
+# A customer's message that could go to several tickets (handlers/customers/customer_replies.py).
 # to: deliver a held message to the ticket chosen; ask: answer a held message from the
 # FAQ instead; askmsg: answer a message already added to a ticket from the FAQ.
 REPLIES = _buttons("cr1", "to", "ask", "askmsg")
-FAQ = _buttons("fq1", "show", "list")  # the FAQ (handlers/faq.py)
-RATING = _buttons("rt1", "rate")  # the stars (drawn by bot/notify.py, read by handlers/rating.py)
-# A ticket's card in the agents' chat (drawn by bot/relay.py, read by handlers/agents.py).
+FAQ = _buttons("fq1", "show", "list")  # the FAQ (handlers/customers/faq.py)
+# The stars (drawn by bot/notify.py, read by handlers/customers/rating.py).
+RATING = _buttons("rt1", "rate")
+# A ticket's card in the agents' chat (drawn by bot/relay.py, read by handlers/agents/chat.py).
 CARD_BUTTONS = _buttons("ag1", "assign", "solve", "close", "reopen")
-QUEUE = _buttons("q1", "page")  # the agents' /queue pages (handlers/agents.py)
+QUEUE = _buttons("q1", "page")  # the agents' /queue pages (handlers/agents/chat.py)
 # The operators' buttons: confirm or keep a /forget, turn an /audit page (a ticket's, or
-# the desk's own trail) (handlers/operators.py).
+# the desk's own trail) (handlers/operators/desk.py).
 OPERATORS = _buttons("op1", "forget", "keep", "audit", "desk")
 
 

@@ -9,8 +9,8 @@ from bot.context import SupportApp, SupportContext
 from bot.domain.faq import is_greeting
 from bot.i18n import gettext as _
 from handlers.callbacks import stale
-from handlers.faq import answer_free_text, no_answer_found
-from handlers.greeting import greet
+from handlers.customers.faq import answer_free_text, no_answer_found
+from handlers.customers.greeting import greet
 from handlers.keyboards import main_menu
 
 

@@ -11,31 +11,22 @@ from __future__ import annotations
 import logging
 from typing import NoReturn
 
-from telegram import Chat, ChatMemberUpdated, Update
-from telegram.constants import ChatMemberStatus
+from telegram import Chat, Update
 from telegram.error import TelegramError
-from telegram.ext import (
-    ApplicationHandlerStop,
-    ChatMemberHandler,
-    CommandHandler,
-    TypeHandler,
-    filters,
-)
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.context import SupportApp, SupportContext
-from bot.domain.models import Audience
-from bot.domain.outbox import OutboxKind
 from bot.i18n import gettext as _
 from bot.i18n import set_locale
 from handlers.answers import answer_agent
 from handlers.callbacks import CARD_BUTTONS, QUEUE, is_forged, stale
-from handlers.limits import over_limits
+from handlers.customers.limits import over_limits
 
 log = logging.getLogger(__name__)
 
 GROUP = -1  # after the middleware (-2), before every feature (0)
 ADMIN_ONLY = (CARD_BUTTONS, QUEUE)  # the agents' buttons
-_GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
+GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
 # The user Telegram names as the sender of an anonymous admin's messages.
 ANONYMOUS_ADMIN_ID = 1087968824
 
@@ -65,7 +56,7 @@ async def gate(update: Update, context: SupportContext) -> None:
         if await over_limits(update, context):
             await _stop(update, context)
         return
-    if chat.type not in _GROUP_TYPES:
+    if chat.type not in GROUP_TYPES:
         # Channels: the desk has nothing to do there (and no one to answer).
         log.info("Ignored update %s from channel %s", update.update_id, chat.id)
         await _stop(update, context)
@@ -112,7 +103,7 @@ async def gate(update: Update, context: SupportContext) -> None:
                 )
             )
         await _stop(update, context)
-    await _leave(context, chat.id)
+    await leave(context, chat.id)
     await _stop(update, context)
 
 
@@ -190,7 +181,7 @@ async def _banned_customer(update: Update, context: SupportContext) -> None:
     await _stop(update, context)
 
 
-async def _leave(context: SupportContext, chat_id: int) -> None:
+async def leave(context: SupportContext, chat_id: int) -> None:
     try:
         await context.bot.leave_chat(chat_id)
         log.info("Left group %s: it is not the bound admin chat", chat_id)
@@ -198,83 +189,5 @@ async def _leave(context: SupportContext, chat_id: int) -> None:
         log.warning("Could not leave group %s: %s", chat_id, exc)
 
 
-async def added_to_chat(update: Update, context: SupportContext) -> None:
-    """Stay where an operator added the bot (to be bound); leave anywhere else."""
-    change: ChatMemberUpdated | None = update.my_chat_member
-    if change is None or change.chat.type not in _GROUP_TYPES:
-        return
-    joined = change.new_chat_member.status in {
-        ChatMemberStatus.MEMBER,
-        ChatMemberStatus.ADMINISTRATOR,
-    } and change.old_chat_member.status in {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
-    if not joined:
-        return
-    admin_chat = await context.desk.admin_chat_id()
-    if change.chat.id == admin_chat:
-        return
-    set_locale(await context.desk.admin_locale())
-    if context.desk.is_operator(change.from_user.id):
-        context.relay.invited(change.chat.id)
-        await context.bot.send_message(
-            change.chat.id,
-            _("Hello! Send /bind here to make this group the agents' chat."),
-        )
-        return
-    await _leave(context, change.chat.id)
-
-
-async def bind(update: Update, context: SupportContext) -> None:
-    """Make this group the agents' chat (operators only)."""
-    message = update.effective_message
-    sender = update.effective_user
-    assert message is not None and sender is not None
-    if not context.desk.is_operator(sender.id):
-        await message.reply_text(_not_an_operator(sender.id))
-        return
-    await context.desk.bind(message.chat_id, by=sender.id)
-    context.relay.forget_chat(message.chat_id)
-    await message.reply_text(
-        _("Done: this group is now the agents' chat. New tickets will appear here.")
-    )
-    # Tickets filed while no chat was bound (or in the old one) get their cards now.
-    for ticket in await context.desk.tickets.unposted(message.chat_id):
-        await context.desk.outbox.add(
-            OutboxKind.NEW_TICKET,
-            Audience.ADMIN,
-            context.desk.clock(),
-            ticket_number=ticket.number,
-            dedupe_key=f"{OutboxKind.NEW_TICKET}:{ticket.number}",
-        )
-
-
-async def bind_in_private(update: Update, context: SupportContext) -> None:
-    """Explain /bind sent in a private chat, where there is no group to bind."""
-    message = update.effective_message
-    sender = update.effective_user
-    assert message is not None and sender is not None
-    if context.desk.is_operator(sender.id):
-        await message.reply_text(
-            _(
-                "/bind works in a group: add me to the agents' group and send /bind there to "
-                "make it the agents' chat."
-            )
-        )
-        return
-    await message.reply_text(_not_an_operator(sender.id))
-
-
-def _not_an_operator(user_id: int) -> str:
-    """Tell someone their id: what an operator needs to give them the right to bind."""
-    return _(
-        "Only an operator can bind the agents' chat. Your Telegram user id is {user_id}: "
-        "to bind a group, ask whoever runs this bot to add it to OPERATOR_IDS."
-    ).format(user_id=user_id)
-
-
 def register(application: SupportApp) -> None:
     application.add_handler(TypeHandler(Update, gate), group=GROUP)
-    application.add_handler(ChatMemberHandler(added_to_chat, ChatMemberHandler.MY_CHAT_MEMBER))
-    application.add_handler(CommandHandler("bind", bind, filters=filters.ChatType.GROUPS))
-    application.add_handler(
-        CommandHandler("bind", bind_in_private, filters=filters.ChatType.PRIVATE)
-    )

@@ -30,7 +30,7 @@ from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _
 from bot.texts import agent_signature, status_label
 from handlers.callbacks import TICKETS, stale
-from handlers.customer_replies import (
+from handlers.customers.customer_replies import (
     Added,
     add_to_ticket,
     customer_message,

@@ -2,8 +2,9 @@
 
 The comment prompt asks for a reply (Telegram's ForceReply), but many people simply type
 on: the customer's next text within `COMMENT_WINDOW` of the prompt is the comment too
-(see handlers/customer_replies.py). The window is counted from the prompt's stored time,
-so a restart keeps it, and it ends with the first comment or message on a ticket.
+(see handlers/customers/customer_replies.py). The window is counted from the prompt's
+stored time, so a restart keeps it, and it ends with the first comment or message on a
+ticket.
 """
 
 from __future__ import annotations

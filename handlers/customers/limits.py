@@ -29,7 +29,7 @@ from bot.i18n import gettext as _
 from bot.i18n import ngettext
 from bot.texts import status_label
 from handlers.callbacks import FORM, MENU, TICKETS
-from handlers.customer_replies import ticket_replied_to
+from handlers.customers.customer_replies import ticket_replied_to
 from handlers.media import attachment_of, is_relayable
 
 log = logging.getLogger(__name__)

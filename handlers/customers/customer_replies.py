@@ -30,8 +30,9 @@ from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
 from handlers.callbacks import MENU, REPLIES, TICKETS, parse_id, stale
+from handlers.customers.faq import answer_text
+from handlers.customers.rating import comment_given
 from handlers.fallback import edited, free_text, unsupported
-from handlers.faq import answer_text
 from handlers.keyboards import show_choice, ticket_label
 from handlers.media import (
     ALBUM_ACK_DELAY,
@@ -40,7 +41,6 @@ from handlers.media import (
     is_relayable,
     refused_file,
 )
-from handlers.rating import comment_given
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The greeting: what `/start` answers, and what a customer who just says hello gets.
 
-Kept apart from `handlers.start` so that the free-text fallback can greet too without
-importing the menus (which import the ticket handlers, which import the fallback).
+Kept apart from `handlers.customers.start` so that the free-text fallback can greet too
+without importing the menus (which import the ticket handlers, which import the fallback).
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ from bot.i18n import gettext as _
 from bot.i18n import language_name, set_locale
 from bot.texts import language_in_text
 from handlers.callbacks import LANGUAGE, MENU, stale
-from handlers.faq import faq_menu
-from handlers.greeting import greet
+from handlers.customers.faq import faq_menu
+from handlers.customers.greeting import greet
+from handlers.customers.my_tickets import show_tickets
 from handlers.keyboards import main_menu, show_choice
-from handlers.my_tickets import show_tickets
 
 
 def help_text() -> str:

@@ -1,0 +1,2 @@
+"""The operators' side (`OPERATOR_IDS`): languages, figures, the export, data requests,
+audits."""
