@@ -27,6 +27,8 @@ from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import IllegalTransitionError
 from bot.domain.models import Author, Relay, RelayKind, Ticket
 from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
+from bot.fit import PASTE_PART, utf16_len
+from bot.fit import PASTE_WINDOW as PASTE_WINDOW_SECONDS
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
 from handlers.callbacks import MENU, REPLIES, TICKETS, parse_id, stale
@@ -45,6 +47,10 @@ from handlers.media import (
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
+# A long paste comes in parts (bot.fit.PASTE_PART): the agents' copy of a first part waits
+# a moment for the rest, and a text that follows within the window joins it.
+PASTE_HOLD = timedelta(seconds=1.5)
+PASTE_WINDOW = timedelta(seconds=PASTE_WINDOW_SECONDS)
 _REF = re.compile(r"#([0-9]{1,18})")
 
 
@@ -244,10 +250,15 @@ async def _album_acknowledged(context: SupportContext) -> None:
 
 
 async def customer_message(update: Update, context: SupportContext) -> None:
-    """Send a customer's message where it belongs: a ticket, a rating, or the FAQ."""
+    """Send a customer's message where it belongs: the ticket of Reply mode, a ticket, a
+    rating, or the FAQ."""
     message = update.effective_message
     assert message is not None
     user = context.require_user()
+    chosen = await context.desk.reply_target(user.id)
+    if chosen is not None:
+        await _reply_mode_message(update, context, message, chosen)
+        return
     relay = await _relay_replied_to(message, context)
     ticket = None if relay is None else await _own(context, relay.ticket_number, user.id)
     if ticket is not None and relay is not None:
@@ -272,8 +283,58 @@ async def customer_message(update: Update, context: SupportContext) -> None:
         await _ask_which(update, context, message, active)
 
 
-# Kept for my_tickets: a Reply that outlived its time makes the message an ordinary one.
+# Kept for the form: a message after a form that expired is an ordinary one.
 customer_reply = customer_message
+
+
+async def _reply_mode_message(
+    update: Update, context: SupportContext, message: Message, chosen: int
+) -> None:
+    """Add the message to the ticket chosen with Reply (a reply to another ticket's message
+    goes to that other ticket). Reply mode left idle past `CONVERSATION_TIMEOUT` is over
+    by then (`Desk.reply_target`), and the message is an ordinary one."""
+    user = context.require_user()
+    # Each message keeps Reply open for another CONVERSATION_TIMEOUT.
+    await context.desk.set_reply_target(user.id, chosen)
+    target = await ticket_replied_to(message, context)
+    if target is None:
+        target = await _own(context, chosen, user.id)
+    if target is None:
+        await context.desk.set_reply_target(user.id, None)
+        await message.reply_text(_("Which ticket? Open it in /tickets and press Reply."))
+        return
+    text = message.text
+    limit = context.desk.max_text_length
+    if text is not None and len(text) > limit:
+        await message.reply_text(
+            _(
+                "That message is too long ({length} characters; the limit is {limit}). "
+                "Please send it in shorter parts."
+            ).format(length=len(text), limit=limit)
+        )
+        return
+    hold_notice = PASTE_HOLD if text is not None and utf16_len(text) >= PASTE_PART else None
+    if text is not None and await context.desk.service.continue_message(
+        target.number,
+        user.id,
+        context.desk.guard_text(text).text,
+        within=PASTE_WINDOW,
+        hold_notice=hold_notice,
+    ):
+        return  # the rest of a long paste, joined to its first part
+    outcome = await add_to_ticket(update, context, target, message, hold_notice=hold_notice)
+    if outcome is Added.CLOSED:
+        await context.desk.set_reply_target(user.id, None)
+
+
+async def stop_reply_mode(user_id: int, message: Message, context: SupportContext) -> bool:
+    """/cancel in Reply mode: stop adding to the ticket (what was sent stays on it). False
+    when Reply mode is not on."""
+    if await context.desk.reply_target(user_id) is None:
+        return False
+    await context.desk.set_reply_target(user_id, None)
+    await message.reply_text(_("Stopped. Anything you already sent stays on the ticket."))
+    return True
 
 
 async def _ask_which(

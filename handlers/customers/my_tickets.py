@@ -7,47 +7,27 @@ presser's own: forged or stale button data gets a polite answer and changes noth
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Status, Ticket, TicketMessage
 from bot.domain.tickets import TicketNotFoundError
-from bot.fit import MESSAGE_BUDGET, PASTE_PART, clip_plain, utf16_len
-from bot.fit import PASTE_WINDOW as PASTE_WINDOW_SECONDS
+from bot.fit import MESSAGE_BUDGET, clip_plain, utf16_len
 from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _
 from bot.texts import agent_signature, status_label
 from handlers.callbacks import TICKETS, stale
-from handlers.customers.customer_replies import (
-    Added,
-    add_to_ticket,
-    customer_message,
-    remember,
-    ticket_replied_to,
-)
+from handlers.customers.customer_replies import remember
 from handlers.keyboards import main_menu, show_choice, ticket_label
 
 PAGE_SIZE = 5
 HISTORY_ITEMS = 12  # the latest entries shown; a Telegram message holds 4096 characters
 HISTORY_BODY_BUDGET = 500  # of each message in the history (the full text is stored)
-END = ConversationHandler.END
-WAITING_REPLY = "waiting_reply"
-# A long paste comes in parts (bot.fit.PASTE_PART): the agents' copy of a first part waits
-# a moment for the rest, and a text that follows within the window joins it.
-PASTE_HOLD = timedelta(seconds=1.5)
-PASTE_WINDOW = timedelta(seconds=PASTE_WINDOW_SECONDS)
 
 
 def _button(text: str, action: str, arg: str | int) -> InlineKeyboardButton:
@@ -319,11 +299,13 @@ def _done_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_button(_("✅ Done"), "replydone", 0)]])
 
 
-async def reply_pressed(update: Update, context: SupportContext) -> str | int:
-    """Ask for the messages to add to the ticket."""
+async def reply_pressed(update: Update, context: SupportContext) -> None:
+    """Ask for the messages to add to the ticket: Reply mode, which lives in the database
+    (the customer's row names the ticket and when Reply last heard from them), so every
+    worker and every restart sees it; `customer_replies.customer_message` follows it."""
     ticket = await _own_ticket(update, context, "reply")
     if ticket is None:
-        return END
+        return
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     if ticket.status is Status.CLOSED:
@@ -331,7 +313,7 @@ async def reply_pressed(update: Update, context: SupportContext) -> str | int:
             _("Ticket {ref} is closed: open a follow-up instead.").format(ref=ticket.ref),
             show_alert=True,
         )
-        return END
+        return
     await query.answer()
     await context.desk.set_reply_target(context.require_user().id, ticket.number)
     prompt = await context.bot.send_message(
@@ -343,117 +325,21 @@ async def reply_pressed(update: Update, context: SupportContext) -> str | int:
         reply_markup=_done_keyboard(),
     )
     await remember(context, ticket, prompt)
-    return WAITING_REPLY
 
 
-async def reply_given(update: Update, context: SupportContext) -> str | int:
-    """Add the message to the ticket chosen with Reply (a reply to another ticket's message
-    goes to that other ticket)."""
-    message = update.effective_message
-    assert message is not None
-    user = context.require_user()
-    chosen = await context.desk.reply_target(user.id)
-    if chosen is None:
-        # Reply mode was left idle past its time: this message is an ordinary one.
-        await context.desk.set_reply_target(user.id, None)
-        await customer_message(update, context)
-        return END
-    # Each message keeps Reply open for another CONVERSATION_TIMEOUT.
-    await context.desk.set_reply_target(user.id, chosen)
-    target = await ticket_replied_to(message, context)
-    if target is None:
-        target = await context.desk.tickets.get(chosen)
-    if target is None or target.customer_id != user.id:
-        await message.reply_text(_("Which ticket? Open it in /tickets and press Reply."))
-        return END
-    text = message.text
-    limit = context.desk.max_text_length
-    if text is not None and len(text) > limit:
-        await message.reply_text(
-            _(
-                "That message is too long ({length} characters; the limit is {limit}). "
-                "Please send it in shorter parts."
-            ).format(length=len(text), limit=limit)
-        )
-        return WAITING_REPLY
-    if text is not None and await context.desk.service.continue_message(
-        target.number,
-        user.id,
-        context.desk.guard_text(text).text,
-        within=PASTE_WINDOW,
-        hold_notice=PASTE_HOLD if utf16_len(text) >= PASTE_PART else None,
-    ):
-        return WAITING_REPLY  # the rest of a long paste, joined to its first part
-    outcome = await add_to_ticket(
-        update,
-        context,
-        target,
-        message,
-        hold_notice=PASTE_HOLD if text is not None and utf16_len(text) >= PASTE_PART else None,
-    )
-    if outcome is Added.CLOSED:
-        await context.desk.set_reply_target(user.id, None)
-        return END
-    return WAITING_REPLY
-
-
-async def reply_done(update: Update, context: SupportContext) -> int:
-    """Finish adding to the ticket."""
+async def reply_done(update: Update, context: SupportContext) -> None:
+    """Finish adding to the ticket (Done on any Reply prompt, also after Reply ended)."""
     await context.desk.set_reply_target(context.require_user().id, None)
     query = update.callback_query
-    if query is not None:
-        await query.answer(_("Thank you!"))
-        if query.message is not None:
-            await query.edit_message_reply_markup(reply_markup=None)
-    return END
-
-
-async def reply_over(update: Update, context: SupportContext) -> None:
-    """Done pressed after the reply had already ended: nothing more to do."""
-    assert update.callback_query is not None
-    await update.callback_query.answer(_("Thank you!"))
-    if update.callback_query.message is not None:
+    assert query is not None
+    await query.answer(_("Thank you!"))
+    if query.message is not None:
         with contextlib.suppress(TelegramError):
-            await update.callback_query.edit_message_reply_markup(reply_markup=None)
-
-
-async def reply_cancelled(update: Update, context: SupportContext) -> int:
-    """Stop adding to the ticket (what was already sent stays on it)."""
-    assert update.effective_message is not None
-    await context.desk.set_reply_target(context.require_user().id, None)
-    await update.effective_message.reply_text(
-        _("Stopped. Anything you already sent stays on the ticket.")
-    )
-    return END
-
-
-def build_reply_conversation() -> ConversationHandler[SupportContext]:
-    """Reply mode, persistent. Its idle timeout is the stored time of the customer's last
-    message in it (`reply_given` checks it), not a PTB job per open Reply."""
-    return ConversationHandler(
-        entry_points=[CallbackQueryHandler(reply_pressed, pattern=TICKETS.pattern("reply"))],
-        states={
-            WAITING_REPLY: [
-                MessageHandler(
-                    filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND,
-                    reply_given,
-                ),
-                CallbackQueryHandler(reply_done, pattern=TICKETS.pattern("replydone")),
-            ],
-        },
-        fallbacks=[CommandHandler("cancel", reply_cancelled)],
-        name="ticket_reply",
-        persistent=True,
-        per_chat=True,
-        per_user=True,
-        per_message=False,
-        # Reply on another ticket while replying switches to that ticket.
-        allow_reentry=True,
-    )
+            await query.edit_message_reply_markup(reply_markup=None)
 
 
 def register(application: SupportApp) -> None:
-    application.add_handler(build_reply_conversation())
+    application.add_handler(CallbackQueryHandler(reply_pressed, pattern=TICKETS.pattern("reply")))
     application.add_handler(
         CommandHandler("tickets", tickets_command, filters=filters.ChatType.PRIVATE)
     )
@@ -464,5 +350,5 @@ def register(application: SupportApp) -> None:
     )
     application.add_handler(CallbackQueryHandler(keep_open, pattern=TICKETS.pattern("keep")))
     application.add_handler(CallbackQueryHandler(reopen_pressed, pattern=TICKETS.pattern("reopen")))
-    application.add_handler(CallbackQueryHandler(reply_over, pattern=TICKETS.pattern("replydone")))
+    application.add_handler(CallbackQueryHandler(reply_done, pattern=TICKETS.pattern("replydone")))
     application.add_handler(CallbackQueryHandler(page_pressed, pattern=TICKETS.pattern()))

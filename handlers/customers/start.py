@@ -11,6 +11,7 @@ from bot.i18n import gettext as _
 from bot.i18n import language_name, set_locale
 from bot.texts import language_in_text
 from handlers.callbacks import LANGUAGE, MENU, stale
+from handlers.customers.customer_replies import stop_reply_mode
 from handlers.customers.faq import faq_menu
 from handlers.customers.greeting import greet
 from handlers.customers.my_tickets import show_tickets
@@ -52,11 +53,12 @@ async def show_help(update: Update, context: SupportContext) -> None:
 
 
 async def nothing_to_cancel(update: Update, context: SupportContext) -> None:
-    """Answer /cancel when no form is open."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        _("There is nothing to cancel."), reply_markup=main_menu()
-    )
+    """Answer /cancel when no form is open: it stops Reply mode, or there is nothing."""
+    message = update.effective_message
+    assert message is not None
+    if await stop_reply_mode(context.require_user().id, message, context):
+        return
+    await message.reply_text(_("There is nothing to cancel."), reply_markup=main_menu())
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
