@@ -1,6 +1,8 @@
-"""The desk-wide trail: what agents and operators change outside any one ticket, who and when.
+"""The trails: what agents and operators did, who and when.
 
-A ticket's own trail is its events (`TicketEvent`). What belongs to no ticket (bans, the
+A ticket's own trail is its events (`TicketEvent`) with the agents' answers to the
+customer among them (`ticket_trail`: an answer is a message, kept with who and when, not
+an event). What belongs to no ticket (bans, the
 desk's languages, the bound agents' chat, forgotten customers, exports) is a `DeskEvent`,
 written in the same transaction as the change it records. It holds ids and codes only,
 never a name or a text: a forgotten customer must not live on in the trail.
@@ -8,9 +10,40 @@ never a name or a text: a forgotten customer must not live on in the trail.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from bot.domain.models import Author, TicketEvent, TicketMessage
+
+# The kind a ticket's trail gives an agent's answer to the customer.
+REPLY = "reply"
+
+
+def ticket_trail(
+    events: Iterable[TicketEvent], messages: Iterable[TicketMessage]
+) -> list[TicketEvent]:
+    """A ticket's events and its agents' answers to the customer (not notes, which are
+    events already, nor edits, which are too), in time order; an answer comes before an
+    event of the same second (the first answer, then "answered for the first time")."""
+    answers = [
+        TicketEvent(
+            id=message.id,
+            ticket_number=message.ticket_number,
+            kind=REPLY,
+            actor=Author.AGENT,
+            actor_id=message.author_id,
+            from_value=None,
+            to_value=None,
+            created_at=message.created_at,
+        )
+        for message in messages
+        if message.author is Author.AGENT and not message.internal and message.edit_of is None
+    ]
+    ordered = [(a.created_at, 0, a.id, a) for a in answers]
+    ordered += [(e.created_at, 1, e.id, e) for e in events]
+    return [entry for *_, entry in sorted(ordered, key=lambda item: item[:3])]
 
 
 class DeskAction(StrEnum):

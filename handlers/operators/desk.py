@@ -14,7 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.chart import chart_title, render_chart
 from bot.config import SUPPORTED_LOCALES
 from bot.context import SupportApp, SupportContext
-from bot.domain.audit import DeskAction, DeskActor, DeskEvent
+from bot.domain.audit import REPLY, DeskAction, DeskActor, DeskEvent, ticket_trail
 from bot.domain.export import ENCODING, EXPORT_PERIODS, write_csv
 from bot.domain.models import AnswerFile, AttachmentKind, Author, Priority, Status
 from bot.domain.stats import parse_period
@@ -352,6 +352,7 @@ def _audit_usage() -> str:
 _EVENT_TEXTS = {
     "created": N_("opened the ticket"),
     "first_response": N_("answered for the first time"),
+    REPLY: N_("answered the customer"),
     "note": N_("added an internal note"),
     "edit": N_("edited a message"),
     "unreachable": N_("found the customer unreachable (the bot is blocked)"),
@@ -387,7 +388,10 @@ def _what(kind: str, after: str | None) -> str:
 async def _audit_page(
     context: SupportContext, number: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    events = await context.desk.tickets.events(number)
+    events = ticket_trail(
+        await context.desk.tickets.events(number),
+        await context.desk.tickets.messages(number, include_internal=False),
+    )
     if not events:
         return _("There is no ticket #{number}.").format(number=number), None
     pages = -(-len(events) // AUDIT_PAGE)

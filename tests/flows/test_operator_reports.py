@@ -191,6 +191,9 @@ async def test_audit_shows_the_trail_paged_in_the_agents_chat(
     assert first_text.startswith("Ticket #1001: its trail, page 1 of 2")
     assert "the customer: opened the ticket" in first_text
     assert f"Agnes ({agent.id}): answered for the first time" in first_text
+    # Every answer is in the trail, not only the first (a message, with who and when).
+    replies = first_text + "\n" + (fake.sent_message(group.id, page.message_id) or page).text
+    assert replies.count(f"Agnes ({agent.id}): answered the customer") >= 6
     turned = fake.sent_message(group.id, page.message_id)
     assert turned is not None and turned.text.startswith("Ticket #1001: its trail, page 2 of 2")
     assert tr("‹ Earlier") in turned.button_texts()

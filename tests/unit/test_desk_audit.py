@@ -89,3 +89,37 @@ async def test_a_page_reads_its_slice_oldest_first(desk: SqliteDesk) -> None:
     oldest, page, _pages = await desk.audit.page(0, 10)
     assert page == 0 and len(oldest) == 10
     assert [e.id for e in oldest + newest] == sorted(e.id for e in oldest + newest)
+
+
+def test_a_tickets_trail_holds_every_answer_in_time_order() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.domain.audit import REPLY, ticket_trail
+    from bot.domain.models import Author, TicketEvent, TicketMessage
+
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+    def event(n: int, kind: str, when: datetime) -> TicketEvent:
+        return TicketEvent(n, 1001, kind, Author.AGENT, 7, None, None, when)
+
+    def message(
+        n: int, author: Author, when: datetime, internal: bool = False, edit_of: int | None = None
+    ) -> TicketMessage:
+        return TicketMessage(n, 1001, author, 7, "text", when, internal=internal, edit_of=edit_of)
+
+    trail = ticket_trail(
+        [event(1, "created", at), event(2, "first_response", at + timedelta(minutes=5))],
+        [
+            message(10, Author.CUSTOMER, at),
+            message(11, Author.AGENT, at + timedelta(minutes=5)),
+            message(12, Author.AGENT, at + timedelta(minutes=6), internal=True),
+            message(13, Author.AGENT, at + timedelta(minutes=7), edit_of=11),
+            message(14, Author.AGENT, at + timedelta(minutes=9)),
+        ],
+    )
+    assert [(e.kind, e.id) for e in trail] == [
+        ("created", 1),
+        (REPLY, 11),
+        ("first_response", 2),
+        (REPLY, 14),
+    ]
