@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import SupportApp, SupportContext
+from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Priority, RelayKind, Status, Ticket
 from bot.domain.tickets import Change, DuplicateMessageError, NothingToChangeError

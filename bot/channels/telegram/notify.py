@@ -16,6 +16,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.error import BadRequest
 
+from bot.channels.telegram.relay import AdminRelay
 from bot.compose import SqliteDesk
 from bot.domain.lifecycle import Action
 from bot.domain.models import (
@@ -41,7 +42,6 @@ from bot.domain.outbox import (
 from bot.fit import CAPTION_BUDGET, MESSAGE_BUDGET, clip_plain, compose, utf16_len
 from bot.i18n import format_time, ngettext, use_locale
 from bot.i18n import gettext as _
-from bot.relay import AdminRelay
 from bot.texts import (
     agent_signature,
     agent_status_label,
