@@ -6,7 +6,7 @@ Both are applied by the gate (handlers/gate.py), before any feature sees the upd
   messages are not answered one by one. The first gets one polite "slow down" (at most one
   a minute); each is kept on their ticket (the Reply target, the ticket replied to, or
   their only active one) without a word, and the agents get them batched
-  (bot/channels/telegram/notify.py).
+  (bot/channels/telegram/notices.py).
   With no such ticket there is nowhere to keep it: it is logged and dropped.
 - With `MAX_OPEN_TICKETS` active tickets, `/new`, the New-ticket and Follow-up buttons and
   the form's Submit list those tickets instead of opening another. The form's draft is

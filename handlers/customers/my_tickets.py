@@ -138,7 +138,7 @@ async def history_text(context: SupportContext, ticket: Ticket) -> str:
         if message.author is Author.CUSTOMER:
             who = _("You")
         else:
-            # Signed as the customer's copy was (bot.channels.telegram.notify), so the two
+            # Signed as the customer's copy was (bot.channels.telegram.notices), so the two
             # never disagree.
             name = await _agent_name(context, message, agents)
             who = agent_signature(desk.settings.team_name, name)
