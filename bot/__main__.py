@@ -97,8 +97,8 @@ async def _run(settings: Settings, application: SupportApplication) -> bool:
     False when a stop signal came before Telegram could be reached. Migrations wait for
     the run itself, so a failed check is the only line written.
     """
-    from bot.runner import serve, stop_on_signals
-    from bot.startup import wait_for_telegram
+    from bot.channels.telegram.runner import serve, stop_on_signals
+    from bot.channels.telegram.startup import wait_for_telegram
     from storage import Database
 
     await Database(settings.database_path).check_usable()
@@ -197,11 +197,11 @@ async def _forget(settings: Settings, user_id: int) -> int | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Imports after argument parsing keep `--help` instant and independent of settings.
+    from bot.channels.telegram.startup import TokenRejectedError
     from bot.config import SettingsError, load_settings
     from bot.domain.faq import Faq, FaqError
     from bot.i18n import CatalogError, load_catalogs
     from bot.logging import setup_logging
-    from bot.startup import TokenRejectedError
     from storage import DatabaseUnavailableError
 
     # The default file is optional; a file named on the command line must be there.

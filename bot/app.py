@@ -20,18 +20,18 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 import handlers
+from bot.channels.telegram.context import BotData, SupportContext
+from bot.channels.telegram.dispatcher import Dispatcher
+from bot.channels.telegram.faults import StorageHealth
+from bot.channels.telegram.notify import Notifier
+from bot.channels.telegram.ratelimit import TELEGRAM, DeskRateLimiter, TelegramLimits
+from bot.channels.telegram.relay import AdminRelay
+from bot.channels.telegram.telegram_bot import DeskBot
+from bot.channels.telegram.updates import PerChatUpdateProcessor
 from bot.compose import SqliteDesk
 from bot.config import Settings
-from bot.context import BotData, SupportContext
-from bot.dispatcher import Dispatcher
 from bot.domain.desk import Clock, utc_now
-from bot.faults import StorageHealth
 from bot.i18n import load_catalogs
-from bot.notify import Notifier
-from bot.ratelimit import TELEGRAM, DeskRateLimiter, TelegramLimits
-from bot.relay import AdminRelay
-from bot.telegram_bot import DeskBot
-from bot.updates import PerChatUpdateProcessor
 from handlers import sweeper
 from handlers.commands import publish_commands
 from storage import Database
@@ -96,7 +96,8 @@ async def on_shutdown(application: SupportApplication) -> None:
 
 
 def _add_fault_handling(application: SupportApplication, bot: DeskBot) -> None:
-    """Storage faults, poison updates and unreadable ones (bot/faults.py, handlers/errors.py)."""
+    """Storage faults, poison updates and unreadable ones (handlers/errors.py,
+    bot/channels/telegram/faults.py)."""
     desk = application.bot_data.desk
     health = StorageHealth(desk, wake_outbox=lambda: application.bot_data.dispatcher.wake())
     application.bot_data.health = health
@@ -158,7 +159,7 @@ def build_application(
                 idle_limit=settings.conversation_timeout.total_seconds() or None,
             )
         )
-        # Every chat at once, each chat's own updates in order (bot/updates.py).
+        # Every chat at once, each chat's own updates in order (bot/channels/telegram/updates.py).
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(on_startup)
         .post_stop(on_stop)

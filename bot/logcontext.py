@@ -1,9 +1,9 @@
 """What a log line is about: the update being handled and the ticket, where known.
 
 Kept in `ContextVar`s, so each update's task (and the tasks it starts) has its own: the
-update processor sets the update (bot/updates.py), whoever loads a ticket sets the ticket,
-and bot/logging.py writes both into every line. No dependencies: the domain sets the
-ticket too.
+update processor sets the update (bot/channels/telegram/updates.py), whoever loads a
+ticket sets the ticket, and bot/logging.py writes both into every line. No dependencies:
+the domain sets the ticket too.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ ordered place.
 
 from __future__ import annotations
 
-from bot.context import SupportApp
+from bot.channels.telegram.context import SupportApp
 from handlers import fallback, gate, middleware
 from handlers.agents import chat as agents
 from handlers.agents import membership

@@ -17,7 +17,7 @@ import logging
 from telegram import InlineKeyboardMarkup, Message, ReactionTypeEmoji
 from telegram.error import TelegramError
 
-from bot.context import SupportContext
+from bot.channels.telegram.context import SupportContext
 from bot.domain.models import AnswerFile
 
 log = logging.getLogger(__name__)

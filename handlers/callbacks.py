@@ -155,9 +155,10 @@ TICKETS = _buttons(
 # FAQ instead; askmsg: answer a message already added to a ticket from the FAQ.
 REPLIES = _buttons("cr1", "to", "ask", "askmsg")
 FAQ = _buttons("fq1", "show", "list")  # the FAQ (handlers/customers/faq.py)
-# The stars (drawn by bot/notify.py, read by handlers/customers/rating.py).
+# The stars (drawn by bot/channels/telegram/notices.py, read by handlers/customers/rating.py).
 RATING = _buttons("rt1", "rate")
-# A ticket's card in the agents' chat (drawn by bot/relay.py, read by handlers/agents/chat.py).
+# A ticket's card in the agents' chat (drawn by bot/channels/telegram/cards.py, read by
+# handlers/agents/chat.py).
 CARD_BUTTONS = _buttons("ag1", "assign", "solve", "close", "reopen")
 QUEUE = _buttons("q1", "page")  # the agents' /queue pages (handlers/agents/chat.py)
 # The operators' buttons: confirm or keep a /forget, turn an /audit page (a ticket's, or

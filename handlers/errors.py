@@ -5,7 +5,7 @@ What failed decides what happens:
 - Telegram trouble (a time-out, a blocked bot) is logged and left to PTB and the outbox.
 - A storage fault (a full disk, an I/O error) rolled the change back: the customer is
   told to send it again, their form stays at its step (its handler never returned), the
-  agents are told once (bot/faults.py), and no later handler of the update runs.
+  agents are told once (bot/channels/telegram/faults.py), and no later handler of the update runs.
 - Anything else is a bug. The update is run once more (a race may not repeat); failing
   again it is quarantined: stored aside, masked, with its error, and recorded as handled,
   so it is never replayed and never holds up the next.
@@ -21,11 +21,11 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import SupportContext
-from bot.faults import describe
+from bot.channels.telegram.context import SupportContext
+from bot.channels.telegram.faults import describe
+from bot.channels.telegram.telegram_bot import masked
 from bot.i18n import N_, negotiate_locale, use_locale
 from bot.i18n import gettext as _
-from bot.telegram_bot import masked
 from storage import storage_fault
 
 log = logging.getLogger(__name__)

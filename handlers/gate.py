@@ -15,7 +15,7 @@ from telegram import Chat, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.context import SupportApp, SupportContext
+from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.i18n import gettext as _
 from bot.i18n import set_locale
 from handlers.answers import answer_agent

@@ -7,7 +7,7 @@ import logging
 
 from telegram import Message, Update
 
-from bot.context import SupportContext
+from bot.channels.telegram.context import SupportContext
 from bot.domain.models import Attachment, AttachmentKind
 from bot.domain.validation import FileProblem
 from bot.i18n import gettext as _

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from bot.context import SupportApp, SupportContext
+from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.i18n import set_locale
 
 GROUP = -2

@@ -18,11 +18,11 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.context import SupportApp, SupportContext
+from bot.channels.telegram.context import SupportApp, SupportContext
+from bot.channels.telegram.faults import Trouble, describe
 from bot.domain.lifecycle import Action
 from bot.domain.models import Audience, Status
 from bot.domain.outbox import OutboxKind
-from bot.faults import Trouble, describe
 from storage import storage_fault
 
 log = logging.getLogger(__name__)

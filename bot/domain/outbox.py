@@ -14,8 +14,8 @@ from enum import IntEnum, StrEnum
 
 
 class OutboxKind(StrEnum):
-    """What an outbox item is (delivered by bot/notify.py); the value is what the database
-    keeps in `outbox.kind`."""
+    """What an outbox item is (delivered by bot/channels/telegram/notify.py); the value is
+    what the database keeps in `outbox.kind`."""
 
     NEW_TICKET = "new_ticket"
     RECEIPT = "receipt"  # a new ticket's receipt, to its customer

@@ -2,7 +2,7 @@
 
 Every change runs in one transaction: the ticket row, the message, the event that records
 who did what and when (SPEC section 5), and the notifications it owes the customer and the
-agents, written to the durable outbox (delivered by `bot/dispatcher.py`).
+agents, written to the durable outbox (delivered by `bot/channels/telegram/dispatcher.py`).
 """
 
 from __future__ import annotations

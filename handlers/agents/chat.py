@@ -21,7 +21,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import SupportApp, SupportContext
+from bot.channels.telegram.cards import card_keyboard, card_text
+from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Priority, RelayKind, Status, Ticket
 from bot.domain.tickets import Change, DuplicateMessageError, NothingToChangeError
@@ -370,12 +371,12 @@ async def show_ticket(update: Update, context: SupportContext) -> None:
     if ticket is None:
         return
     customer = await context.desk.users.get(ticket.customer_id)
-    text = await context.relay.card_text(ticket, customer)
+    text = await card_text(context.desk, ticket, customer)
     await answer_agent(
         context,
         message,
         text,
-        keyboard=context.relay.card_keyboard(ticket),
+        keyboard=card_keyboard(ticket),
         ticket_number=ticket.number,
     )
 

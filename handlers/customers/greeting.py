@@ -10,7 +10,7 @@ from html import escape
 
 from telegram import Update
 
-from bot.context import SupportContext
+from bot.channels.telegram.context import SupportContext
 from bot.i18n import gettext as _
 from handlers.keyboards import main_menu
 

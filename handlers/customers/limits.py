@@ -5,7 +5,8 @@ Both are applied by the gate (handlers/gate.py), before any feature sees the upd
 - Past `CUSTOMER_RATE_LIMIT` messages in a minute (bot/domain/flood.py), a customer's
   messages are not answered one by one. The first gets one polite "slow down" (at most one
   a minute); each is kept on their ticket (the Reply target, the ticket replied to, or
-  their only active one) without a word, and the agents get them batched (bot/notify.py).
+  their only active one) without a word, and the agents get them batched
+  (bot/channels/telegram/notices.py).
   With no such ticket there is nowhere to keep it: it is logged and dropped.
 - With `MAX_OPEN_TICKETS` active tickets, `/new`, the New-ticket and Follow-up buttons and
   the form's Submit list those tickets instead of opening another. The form's draft is
@@ -20,7 +21,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot.context import SupportContext
+from bot.channels.telegram.context import SupportContext
 from bot.domain.flood import Verdict
 from bot.domain.lifecycle import IllegalTransitionError
 from bot.domain.models import Author, Ticket, User

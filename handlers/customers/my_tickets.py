@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.context import SupportApp, SupportContext
+from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Status, Ticket, TicketMessage
 from bot.domain.tickets import TicketNotFoundError
@@ -118,7 +118,8 @@ async def history_text(context: SupportContext, ticket: Ticket) -> str:
         if message.author is Author.CUSTOMER:
             who = _("You")
         else:
-            # Signed as the customer's copy was (bot.notify), so the two never disagree.
+            # Signed as the customer's copy was (bot.channels.telegram.notices), so the two
+            # never disagree.
             name = await _agent_name(context, message, agents)
             who = agent_signature(desk.settings.team_name, name)
         label = _("{who} (edited)").format(who=who) if message.edit_of else who

@@ -12,7 +12,7 @@ from __future__ import annotations
 from telegram import ForceReply, Message, Update
 from telegram.ext import CallbackQueryHandler
 
-from bot.context import SupportApp, SupportContext
+from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.domain.desk import COMMENT_WINDOW
 from bot.domain.models import Relay, RelayKind, Ticket
 from bot.domain.tickets import TicketNotFoundError

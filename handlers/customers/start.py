@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.config import SUPPORTED_LOCALES
-from bot.context import SupportApp, SupportContext
 from bot.i18n import gettext as _
 from bot.i18n import language_name, set_locale
 from bot.texts import language_in_text

@@ -11,9 +11,9 @@ from datetime import timedelta
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.chart import chart_title, render_chart
 from bot.config import SUPPORTED_LOCALES
-from bot.context import SupportApp, SupportContext
 from bot.domain.audit import REPLY, DeskAction, DeskActor, DeskEvent, ticket_trail
 from bot.domain.export import ENCODING, EXPORT_PERIODS, write_csv
 from bot.domain.models import AnswerFile, AttachmentKind, Author, Priority, Status

@@ -13,7 +13,7 @@ _SCALARS = frozenset({"int", "float", "bool", "str", "file"})
 # PTB's Bot._send_message adds parse_mode to every send/edit request when
 # telegram.ext.Defaults sets one, even for methods that lack it (editMessageReplyMarkup,
 # sendSticker...). Telegram happens to ignore unknown parameters, but the fake refuses
-# them, as the Bot API description allows: a bot must not rely on it (see bot/telegram_bot.py).
+# them, as the Bot API description allows: a bot must not rely on it (see bot/channels/telegram/telegram_bot.py).
 PTB_DEFAULT_LEAKS: frozenset[str] = frozenset()
 
 

@@ -67,9 +67,17 @@ async def test_a_disk_that_fills_during_intake(
 
     alarms = [m for m in fake.sent(group.id)[in_group:] if "can't save" in m.text]
     assert len(alarms) == 1
-    failing = [r for r in caplog.records if r.name == "bot.faults" and "failed:" in r.getMessage()]
+    failing = [
+        r
+        for r in caplog.records
+        if r.name == "bot.channels.telegram.faults" and "failed:" in r.getMessage()
+    ]
     assert len(failing) == 1, [r.getMessage() for r in failing]
-    assert any("works again" in r.getMessage() for r in caplog.records if r.name == "bot.faults")
+    assert any(
+        "works again" in r.getMessage()
+        for r in caplog.records
+        if r.name == "bot.channels.telegram.faults"
+    )
     # One line per failed update, none with a traceback above DEBUG.
     assert all(r.exc_info is None for r in caplog.records if r.levelno > logging.DEBUG)
 

@@ -10,8 +10,8 @@ import pytest
 from telegram import Update
 
 from bot.app import SupportApplication, build_application
+from bot.channels.telegram.ratelimit import TelegramLimits
 from bot.config import Settings
-from bot.ratelimit import TelegramLimits
 from tests.conftest import TOKEN, FakeClock
 from tests.fake_api import FakeTelegram, FakeUser, SentMessage
 

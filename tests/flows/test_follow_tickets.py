@@ -513,7 +513,7 @@ async def test_updates_fetched_before_a_kill_are_handled_after_the_restart(
         person.user.send(f"my card {'4111 1111 1111 1111'} and my help please")
         fetched = dict(fake.last_update)
         fake.drop_updates()
-        from bot.telegram_bot import masked
+        from bot.channels.telegram.telegram_bot import masked
 
         await desk.inbox.add([masked(fetched)])
     async with running(world.settings) as second:
@@ -530,7 +530,7 @@ async def test_updates_fetched_before_a_kill_are_handled_after_the_restart(
 
 
 async def test_the_inbox_keeps_texts_masked(world: World, app: SupportApplication) -> None:
-    from bot.telegram_bot import masked
+    from bot.channels.telegram.telegram_bot import masked
 
     update = {
         "update_id": 9,

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from bot.app import SupportApplication
+from bot.channels.telegram.ratelimit import TELEGRAM
 from bot.config import Settings
 from bot.domain.lifecycle import Action
 from bot.domain.models import Author, Draft, Priority
-from bot.ratelimit import TELEGRAM
 from tests.conftest import TOKEN
 from tests.fake_api import FakeChat, FakeTelegram, FakeUser, SentMessage
 from tests.flows.conftest import Person, running

@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from bot.app import SupportApplication
+from bot.channels.telegram.ratelimit import TELEGRAM
 from bot.config import Settings
 from bot.domain.models import Draft, Priority
-from bot.ratelimit import TELEGRAM
 from tests.fake_api import FakeTelegram, FakeUser, SentMessage
 from tests.fake_api.objects import Call
 from tests.flows.conftest import Person, running

@@ -264,7 +264,7 @@ async def test_an_answer_replayed_after_a_kill_changes_nothing(
     """A kill after the form's state was kept but before the update was noted done: the
     subject comes again after the restart, into the priority step it led to. Nothing
     changes and nothing is said; the next tap carries on."""
-    from bot.telegram_bot import masked
+    from bot.channels.telegram.telegram_bot import masked
 
     person = Person(fake, fake.user("Rina", language_code="en"))
     async with running(bot_settings) as first:

@@ -134,7 +134,7 @@ def test_the_reader_sees_every_kind_of_import() -> None:
     """The rules above mean something only if the reader finds imports where they are."""
     desk = imports("bot.domain.desk", ROOT / "bot/domain/desk.py")
     assert {"bot.domain.ports", "bot.domain.ports.DeskStores", "bot.config", "re"} <= desk
-    context = imports("bot.context", ROOT / "bot/context.py")
+    context = imports("bot.channels.telegram.context", ROOT / "bot/channels/telegram/context.py")
     assert "bot.compose" in context  # under TYPE_CHECKING
     main = imports("bot.__main__", ROOT / "bot/__main__.py")
     assert "bot.compose" in main  # inside a function

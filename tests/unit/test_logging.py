@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.faults import Trouble
+from bot.channels.telegram.faults import Trouble
 from bot.logcontext import note_ticket, note_update
 from bot.logging import LineFormatter, RedactingFilter
 

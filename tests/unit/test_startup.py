@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.channels.telegram.startup import wait_for_telegram
 from bot.config import Settings
-from bot.startup import wait_for_telegram
 from tests.conftest import TOKEN
 from tests.fake_api import FakeTelegram
 
@@ -162,7 +162,7 @@ async def test_the_wait_logs_a_state_once_however_many_attempts(
     port = closed_port()
     settings = make_settings(telegram_api_url=f"http://127.0.0.1:{port}")
     url = settings.telegram_api_url
-    logger = logging.getLogger("bot.startup")
+    logger = logging.getLogger("bot.channels.telegram.startup")
     attempts = Attempts(enough=4)
     logger.addHandler(attempts)
     level = logger.level

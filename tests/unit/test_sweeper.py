@@ -5,8 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import cast
 
+from bot.channels.telegram.context import SupportContext
 from bot.compose import SqliteDesk
-from bot.context import SupportContext
 from bot.domain.models import Status
 from bot.domain.outbox import OutboxKind
 from handlers.sweeper import sweep

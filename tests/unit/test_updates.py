@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from telegram import Update
 
+from bot.channels.telegram.updates import PerChatUpdateProcessor, line_of
 from bot.compose import SqliteDesk
 from bot.config import Settings
 from bot.domain import desk as desk_module
 from bot.domain.desk import Desk
-from bot.updates import PerChatUpdateProcessor, line_of
 from storage import Database
 
 

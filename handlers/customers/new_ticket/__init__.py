@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import SupportApp, SupportContext
+from bot.channels.telegram.context import SupportApp, SupportContext
 from handlers.callbacks import FORM, MENU, TICKETS
 from handlers.customers.new_ticket.edges import cancel, follow_up, new_ticket, still_here
 from handlers.customers.new_ticket.steps import STEP_HANDLERS

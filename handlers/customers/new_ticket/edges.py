@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import SupportContext
+from bot.channels.telegram.context import SupportContext
 from bot.domain.models import Draft, Status
 from bot.domain.validation import SUBJECT_MAX_CHARS
 from bot.i18n import gettext as _

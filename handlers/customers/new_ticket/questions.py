@@ -11,7 +11,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ConversationHandler
 
-from bot.context import SupportContext
+from bot.channels.telegram.context import SupportContext
 from bot.domain.models import Attachment, AttachmentKind, Draft, Priority
 from bot.fit import clip_plain
 from bot.i18n import gettext as _

@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
-from bot.context import SupportContext
+from bot.channels.telegram.context import SupportContext
 from bot.domain.models import Attachment, Draft, Priority
 from bot.domain.validation import (
     MESSAGE_MIN_CHARS,

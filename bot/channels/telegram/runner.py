@@ -8,7 +8,8 @@ locks released), and the shutdown is PTB's own sequence, in PTB's order:
 
 1. the updater stops fetching (its last `getUpdates` confirms what was fetched);
 2. the application finishes every update in hand, and the jobs running;
-3. `post_stop`: the outbox dispatcher finishes the item in flight (bot/dispatcher.py);
+3. `post_stop`: the outbox dispatcher finishes the item in flight
+   (bot/channels/telegram/dispatcher.py);
 4. shutdown and `post_shutdown`: persistence is flushed, the database closed.
 
 Updates fetched but not finished are in the inbox, so the next start resumes there.

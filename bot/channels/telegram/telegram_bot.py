@@ -15,8 +15,8 @@
 - When the inbox can't be written (a full disk), the batch is handed over all the same, so
   every customer is answered (told to try again where their change can't be saved) instead
   of the bot asking for the same batch again and again. The failure is logged once per
-  change of state (bot/faults.py), as are `getUpdates` errors (PTB retries those with a
-  growing delay; `polling_failed` is its error callback).
+  change of state (bot/channels/telegram/faults.py), as are `getUpdates` errors (PTB
+  retries those with a growing delay; `polling_failed` is its error callback).
 - An edit Telegram refuses with "message is not modified" is done: the message already
   shows what was asked. That happens whenever an edit is made twice, as when an update
   handled before a kill is handled again at the start (the form's buttons were removed,
@@ -36,9 +36,9 @@ from telegram import Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
+from bot.channels.telegram.faults import StorageHealth, Trouble, describe
+from bot.channels.telegram.startup import short_reason
 from bot.domain.fraud import guard
-from bot.faults import StorageHealth, Trouble, describe
-from bot.startup import short_reason
 
 log = logging.getLogger(__name__)
 

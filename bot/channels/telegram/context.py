@@ -9,10 +9,10 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.domain.models import User
 
 if TYPE_CHECKING:
+    from bot.channels.telegram.dispatcher import Dispatcher
+    from bot.channels.telegram.faults import StorageHealth
+    from bot.channels.telegram.relay import AdminRelay
     from bot.compose import SqliteDesk
-    from bot.dispatcher import Dispatcher
-    from bot.faults import StorageHealth
-    from bot.relay import AdminRelay
 
 
 # The application as the handlers' modules see it (its type parameters do not matter there).
@@ -25,7 +25,7 @@ class BotData:
     desk: SqliteDesk
     relay: AdminRelay
     dispatcher: Dispatcher
-    health: StorageHealth  # the database's state at run time (bot/faults.py)
+    health: StorageHealth  # the database's state at run time (bot/channels/telegram/faults.py)
     failures: dict[int, int]  # update id -> failed runs, until handled or quarantined
     replayed: set[int]  # updates fetched before the last stop, handled again at start-up
 

@@ -24,13 +24,13 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot.channels.telegram.faults import StorageHealth, Trouble, describe
+from bot.channels.telegram.notify import Notifier
+from bot.channels.telegram.ratelimit import sending_from_outbox
 from bot.compose import SqliteDesk
 from bot.domain.models import Audience, OutboxItem
 from bot.domain.outbox import OutboxKind
-from bot.faults import StorageHealth, Trouble, describe
 from bot.logcontext import note_ticket
-from bot.notify import Notifier
-from bot.ratelimit import sending_from_outbox
 from storage import storage_fault
 
 log = logging.getLogger(__name__)

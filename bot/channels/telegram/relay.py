@@ -12,45 +12,24 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from html import escape
-from typing import Any
 
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputMediaDocument,
-    InputMediaPhoto,
-    Message,
-    ReplyParameters,
-)
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
 
+from bot.channels.telegram import sending
+from bot.channels.telegram.cards import card_keyboard, card_text
 from bot.compose import SqliteDesk
-from bot.domain.models import (
-    Attachment,
-    AttachmentKind,
-    Audience,
-    Relay,
-    RelayKind,
-    Status,
-    Ticket,
-    User,
-)
+from bot.domain.models import Attachment, Audience, Relay, RelayKind, Ticket
 from bot.domain.outbox import OutboxKind
 from bot.fit import clip_plain
-from bot.i18n import format_duration, format_time, language_name, use_locale
-from bot.i18n import gettext as _
-from bot.texts import agent_status_label, department_label, priority_label
-from handlers.callbacks import CARD_BUTTONS
+from bot.i18n import use_locale
 
 log = logging.getLogger(__name__)
 
 TOPIC_NAME_LIMIT = 128  # Telegram's limit for a forum topic name
 MEMBER_CACHE_SECONDS = 60.0
 HINT_EVERY_SECONDS = 600.0  # between two "this belongs to no ticket" hints to one agent
-CARD_BODY_BUDGET = 2500  # of the customer's first message, on the card (all of it is stored)
 
 _MEMBER_STATUSES = {
     ChatMemberStatus.OWNER,
@@ -63,17 +42,6 @@ def is_thread_gone(error: BadRequest) -> bool:
     """Telegram's answer when a forum topic was deleted under us."""
     text = error.message.lower()
     return "thread not found" in text or "topic_deleted" in text or "topic was deleted" in text
-
-
-Text = str | Sequence[str] | None
-
-
-def _parts(text: Text) -> list[str]:
-    """A message as its parts: the first goes out as the text (or the files' caption),
-    the rest as further messages (see bot.fit.compose)."""
-    if text is None:
-        return []
-    return [text] if isinstance(text, str) else [part for part in text if part]
 
 
 class AdminRelay:
@@ -153,101 +121,11 @@ class AdminRelay:
     def forget_chat(self, chat_id: int) -> None:
         self._forum.pop(chat_id, None)
 
-    # The card
+    # The card (its text and buttons: bot/channels/telegram/cards.py)
 
     async def admin_locale(self) -> str:
         """The language everything in the agents' chat is written in."""
         return await self.desk.admin_locale()
-
-    async def card_text(self, ticket: Ticket, customer: User | None) -> str:
-        dept = self.desk.department(ticket.department)
-        messages = await self.desk.tickets.messages(ticket.number, include_internal=False)
-        first = next((m for m in messages if m.edit_of is None), None)
-        who = escape(customer.display_name) if customer else str(ticket.customer_id)
-        if customer and customer.username:
-            who += f" (@{escape(customer.username)})"
-        assignee = "—"
-        if ticket.assignee_id is not None:
-            agent = await self.desk.users.get(ticket.assignee_id)
-            assignee = escape(agent.display_name) if agent else str(ticket.assignee_id)
-        zone = self.desk.timezone
-        due, answered = ticket.first_response_due_at, ticket.first_response_at
-        # Once answered, the due time is history: say when the answer came, and if in time.
-        if answered is None:
-            first_answer = _("<b>First answer due:</b> {when}").format(when=format_time(due, zone))
-        elif answered <= due:
-            first_answer = _("<b>First answer:</b> {when}, in time").format(
-                when=format_time(answered, zone)
-            )
-        else:
-            first_answer = _("<b>First answer:</b> {when}, {late} late").format(
-                when=format_time(answered, zone), late=format_duration(answered - due)
-            )
-        lines = [
-            _("🎫 <b>Ticket {ref}</b> · {status}").format(
-                ref=ticket.ref, status=agent_status_label(ticket.status)
-            ),
-            _("<b>Department:</b> {value}").format(
-                value=escape(department_label(dept)) if dept else escape(ticket.department)
-            ),
-            _("<b>Priority:</b> {value}").format(value=priority_label(ticket.priority)),
-            first_answer,
-            _("<b>Customer:</b> {who} · {language}").format(
-                who=who, language=language_name(ticket.locale)
-            ),
-            _("<b>Assignee:</b> {value}").format(value=assignee),
-        ]
-        if ticket.follow_up_of is not None:
-            lines.append(_("<b>Follow-up of:</b> #{number}").format(number=ticket.follow_up_of))
-        rating = await self.desk.ratings.get(ticket.number)
-        if rating is not None:
-            line = _("<b>Rating:</b> {stars} ({score}/5)").format(
-                stars="★" * rating.score + "☆" * (5 - rating.score), score=rating.score
-            )
-            if rating.comment:
-                line += f" · “{escape(rating.comment)}”"
-            lines.append(line)
-        if ticket.customer_unreachable:
-            lines.append(_("⚠️ <b>Undeliverable:</b> the customer has blocked the bot."))
-        lines += ["", f"<b>{escape(ticket.subject)}</b>"]
-        if first is not None:
-            lines.append(escape(clip_plain(first.body, CARD_BODY_BUDGET)))
-        return "\n".join(lines)
-
-    def card_keyboard(self, ticket: Ticket) -> InlineKeyboardMarkup | None:
-        n = ticket.number
-        if ticket.status is Status.CLOSED:
-            return None
-        if ticket.status is Status.SOLVED:
-            return InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            _("↩️ Reopen"), callback_data=CARD_BUTTONS.pack("reopen", n)
-                        ),
-                        InlineKeyboardButton(
-                            _("🔒 Close"), callback_data=CARD_BUTTONS.pack("close", n)
-                        ),
-                    ]
-                ]
-            )
-        rows = [
-            [
-                InlineKeyboardButton(_("✅ Solve"), callback_data=CARD_BUTTONS.pack("solve", n)),
-                InlineKeyboardButton(_("🔒 Close"), callback_data=CARD_BUTTONS.pack("close", n)),
-            ]
-        ]
-        if ticket.assignee_id is None:
-            # Taken is taken: the card names the assignee, and /assign still reassigns.
-            rows.insert(
-                0,
-                [
-                    InlineKeyboardButton(
-                        _("🙋 Take it"), callback_data=CARD_BUTTONS.pack("assign", n)
-                    )
-                ],
-            )
-        return InlineKeyboardMarkup(rows)
 
     async def refresh_card(self, bot: Bot, number: int) -> None:
         """Edit the card in place to show the current status, priority and assignee."""
@@ -256,8 +134,8 @@ class AdminRelay:
             return
         customer = await self.desk.users.get(ticket.customer_id)
         with use_locale(await self.admin_locale()):
-            text = await self.card_text(ticket, customer)
-            keyboard = self.card_keyboard(ticket)
+            text = await card_text(self.desk, ticket, customer)
+            keyboard = card_keyboard(ticket)
         try:
             await bot.edit_message_text(
                 text,
@@ -299,8 +177,8 @@ class AdminRelay:
             )
         customer = await self.desk.users.get(ticket.customer_id)
         with use_locale(await self.admin_locale()):
-            text = await self.card_text(ticket, customer)
-            keyboard = self.card_keyboard(ticket)
+            text = await card_text(self.desk, ticket, customer)
+            keyboard = card_keyboard(ticket)
         card = await bot.send_message(
             chat_id, text, message_thread_id=thread_id, reply_markup=keyboard
         )
@@ -330,18 +208,9 @@ class AdminRelay:
         message = await self.desk.tickets.message(message_id)
         if ticket is None or ticket.admin_chat_id is None or message is None:
             return
-        where = self._where(ticket.admin_thread_id, ticket.admin_card_message_id)
-        for sent in await self._send_files(bot, ticket.admin_chat_id, message.attachments, where):
+        where = sending.where(ticket.admin_thread_id, ticket.admin_card_message_id)
+        for sent in await sending.send_files(bot, ticket.admin_chat_id, message.attachments, where):
             await self._record(number, RelayKind.TO_ADMIN, message.id, sent, None)
-
-    @staticmethod
-    def _where(thread_id: int | None, card_id: int | None) -> dict[str, Any]:
-        """Keyword arguments that put a message into a ticket's thread."""
-        if thread_id is not None:
-            return {"message_thread_id": thread_id}
-        if card_id is not None:
-            return {"reply_parameters": ReplyParameters(card_id, allow_sending_without_reply=True)}
-        return {}
 
     async def remember(self, number: int, kind: RelayKind, message: Message) -> None:
         """Note a bot message in the agents' chat as the ticket's, so a reply to it finds it."""
@@ -376,59 +245,11 @@ class AdminRelay:
             self.desk.clock(),
         )
 
-    async def _send_files(
-        self,
-        bot: Bot,
-        chat_id: int,
-        attachments: Sequence[Attachment],
-        where: dict[str, Any],
-        text: Text = None,
-    ) -> list[Message]:
-        """Send files by file_id, photos and documents each as an album (Telegram can't mix).
-
-        The first part of `text` is the first file's caption; further parts follow as
-        messages.
-        """
-        parts = _parts(text)
-        caption = parts[0] if parts else None
-        sent: list[Message] = []
-        photos = [a for a in attachments if a.kind is AttachmentKind.PHOTO]
-        documents = [a for a in attachments if a.kind is AttachmentKind.DOCUMENT]
-        for group in (photos, documents):
-            for start in range(0, len(group), 10):  # an album holds at most ten
-                chunk = group[start : start + 10]
-                first_caption = caption if not sent else None
-                if len(chunk) == 1:
-                    item = chunk[0]
-                    if item.kind is AttachmentKind.PHOTO:
-                        sent.append(
-                            await bot.send_photo(
-                                chat_id, item.file_id, caption=first_caption, **where
-                            )
-                        )
-                    else:
-                        sent.append(
-                            await bot.send_document(
-                                chat_id, item.file_id, caption=first_caption, **where
-                            )
-                        )
-                    continue
-                media: list[InputMediaPhoto | InputMediaDocument] = [
-                    InputMediaPhoto(a.file_id, caption=first_caption if i == 0 else None)
-                    if a.kind is AttachmentKind.PHOTO
-                    else InputMediaDocument(a.file_id, caption=first_caption if i == 0 else None)
-                    for i, a in enumerate(chunk)
-                ]
-                sent.extend(await bot.send_media_group(chat_id, media, **where))
-        for part in parts[1:]:
-            sent.append(await bot.send_message(chat_id, part, **where))
-        return sent
-
     async def send_to_thread(
         self,
         bot: Bot,
         number: int,
-        text: Text,
+        text: sending.Text,
         attachments: Sequence[Attachment] = (),
         *,
         kind: RelayKind,
@@ -474,7 +295,7 @@ class AdminRelay:
         self,
         bot: Bot,
         ticket: Ticket,
-        text: Text,
+        text: sending.Text,
         attachments: Sequence[Attachment],
         kind: RelayKind,
         ticket_message_id: int | None,
@@ -483,14 +304,14 @@ class AdminRelay:
         keyboard: InlineKeyboardMarkup | None,
     ) -> list[Message]:
         assert ticket.admin_chat_id is not None
-        where = self._where(ticket.admin_thread_id, reply_to or ticket.admin_card_message_id)
+        where = sending.where(ticket.admin_thread_id, reply_to or ticket.admin_card_message_id)
         if reply_to is not None and ticket.admin_thread_id is not None:
             where["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
         sent: list[Message] = []
         if attachments:
-            sent = await self._send_files(bot, ticket.admin_chat_id, attachments, where, text)
+            sent = await sending.send_files(bot, ticket.admin_chat_id, attachments, where, text)
         else:
-            parts = _parts(text)
+            parts = sending.parts_of(text)
             for index, part in enumerate(parts):
                 last = index == len(parts) - 1
                 sent.append(
@@ -519,7 +340,7 @@ class AdminRelay:
         self,
         bot: Bot,
         ticket: Ticket,
-        text: Text,
+        text: sending.Text,
         attachments: Sequence[Attachment] = (),
         *,
         kind: RelayKind = RelayKind.NOTICE,
@@ -530,9 +351,9 @@ class AdminRelay:
         """Send to the customer's private chat and remember which ticket it belongs to."""
         chat_id = ticket.customer_id
         if attachments:
-            sent = await self._send_files(bot, chat_id, attachments, {}, text)
+            sent = await sending.send_files(bot, chat_id, attachments, {}, text)
         else:
-            parts = _parts(text)
+            parts = sending.parts_of(text)
             sent = [
                 await bot.send_message(
                     chat_id, part, reply_markup=keyboard if i == len(parts) - 1 else None

@@ -1,0 +1,1 @@
+"""The channels the desk speaks through: one package per channel, adapters only."""
