@@ -156,10 +156,11 @@ async def _print_stats(settings: Settings, days: int, locale: str | None) -> Non
 
 
 async def _export(settings: Settings, since: date | None, out: Path, full: bool) -> int:
-    """Write the CSV /export sends, straight to a file (no size limit here)."""
-    from bot.domain.desk import utc_now
+    """Write the CSV /export sends, straight to a file (no size limit here), and note it on
+    the desk's trail as done on the server."""
+    from bot.compose import SqliteDesk
     from bot.domain.export import ENCODING, write_csv
-    from storage import Database, TicketRepo
+    from storage import Database
 
     start = None
     if since is not None:
@@ -167,9 +168,13 @@ async def _export(settings: Settings, since: date | None, out: Path, full: bool)
     db = Database(settings.database_path)
     await db.connect()
     try:
+        desk = SqliteDesk(settings, db)
         with out.open("w", encoding=ENCODING, newline="") as handle:
-            batches = TicketRepo(db).export_batches(start, full=full)
-            return await write_csv(batches, handle, tz=settings.tz, now=utc_now(), full=full)
+            batches = desk.tickets.export_batches(start, full=full)
+            count = await write_csv(batches, handle, tz=settings.tz, now=desk.clock(), full=full)
+        period = "all" if since is None else f"since {since.isoformat()}"
+        await desk.exported(None, period, full=full)
+        return count
     finally:
         await db.close()
 

@@ -14,13 +14,14 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import (
+    format_date,
     format_datetime,
     format_skeleton,
     format_timedelta,
@@ -146,6 +147,11 @@ def format_time(
     joined = str(Locale.parse(loc).datetime_formats["medium"])
     text = joined.replace("{1}", str(date)).replace("{0}", str(clock))
     return f"{text} {zone_label(local, zone, loc)}"
+
+
+def format_day(day: date, locale: str | None = None) -> str:
+    """A calendar day as the locale writes it ("1 Jan 2026", "1 jan. 2026")."""
+    return str(format_date(day, "medium", locale=locale or current_locale()))
 
 
 def zone_label(local: datetime, zone: ZoneInfo, locale: str) -> str:

@@ -273,10 +273,13 @@ class Desk:
         change = DeskChange(DeskAction.BAN if banned else DeskAction.UNBAN, by, after=str(user_id))
         return await self.users.set_banned(user_id, banned, self.clock(), change=change)
 
-    async def exported(self, by: int, period: str, *, full: bool) -> None:
-        """Note on the desk's trail that an operator took the tickets out (/export)."""
+    async def exported(self, by: int | None, period: str, *, full: bool) -> None:
+        """Note on the desk's trail that the tickets were taken out: by an operator
+        (/export 7d, 30d or all), or on the server (`by` None: `python -m bot export`,
+        whose period is "since YYYY-MM-DD" or "all")."""
         after = f"{period} full" if full else period
-        await self.audit.record(DeskChange(DeskAction.EXPORT, by, after=after), self.clock())
+        change = DeskChange(DeskAction.EXPORT, by, after=after, command_line=by is None)
+        await self.audit.record(change, self.clock())
 
     # Drafts
 

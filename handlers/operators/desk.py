@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import io
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -18,7 +19,7 @@ from bot.domain.audit import REPLY, DeskAction, DeskActor, DeskEvent, ticket_tra
 from bot.domain.export import ENCODING, EXPORT_PERIODS, write_csv
 from bot.domain.models import AnswerFile, AttachmentKind, Author, Priority, Status
 from bot.domain.stats import parse_period
-from bot.i18n import N_, format_number, format_time, ngettext, use_locale
+from bot.i18n import N_, format_day, format_number, format_time, ngettext, use_locale
 from bot.i18n import gettext as _
 from bot.stats_text import render_stats
 from bot.texts import agent_status_label, forgotten_texts, language_in_text, priority_label
@@ -447,6 +448,13 @@ async def _desk_who(context: SupportContext, event: DeskEvent) -> str:
 
 def _export_what(after: str | None) -> str:
     period, _sep, full = (after or "").partition(" ")
+    if period == "since":  # on the server: `python -m bot export --since YYYY-MM-DD`
+        day, _sep, full = full.partition(" ")
+        with contextlib.suppress(ValueError):
+            day = format_day(date.fromisoformat(day))
+        if full:
+            return _("exported the tickets opened since {day}, with their messages").format(day=day)
+        return _("exported the tickets opened since {day}").format(day=day)
     days = EXPORT_PERIODS.get(period)
     if days is None:
         if full:

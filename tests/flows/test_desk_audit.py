@@ -71,6 +71,7 @@ async def test_every_desk_wide_action_is_on_the_trail_with_who_and_when(
         with use_locale("id"):
             marker, name = forgotten_texts()
         await desk.forget(5151, None, marker=marker, name=name)
+        await desk.exported(None, "since 2026-01-10", full=False)  # `python -m bot export`
         # Telegram turns the agents' group into a supergroup: the bot follows it on its own.
         await desk.move_admin_chat(group.id, -1009999)
         trail = await operator.says("/audit")
@@ -95,6 +96,8 @@ async def test_every_desk_wide_action_is_on_the_trail_with_who_and_when(
                     f"Olle ({olle.id}): forgot the customer {gone} at their request",
                     "the command line on the server: forgot the customer "
                     f"{tr('Forgotten customer', 'id')} (5151) at their request",
+                    "the command line on the server: exported the tickets opened since "
+                    "Jan 10, 2026",
                     f"the desk: made the chat -1009999 the agents' chat in place of {group.id}",
                 ],
                 strict=True,

@@ -16,6 +16,7 @@ import pytest
 from bot.__main__ import main
 from bot.compose import SqliteDesk
 from bot.config import Settings
+from bot.domain.audit import DeskActor
 from bot.domain.export import COLUMNS, ENCODING, FULL_COLUMNS, write_csv
 from bot.domain.lifecycle import Action
 from bot.domain.models import Author, Draft, Priority
@@ -135,3 +136,14 @@ async def test_the_command_line_writes_the_same_file(
     assert await asyncio.to_thread(main, ["--env-file", str(env), "export", "--out", str(out)]) == 0
     with out.open(encoding=ENCODING, newline="") as handle:
         assert [r["number"] for r in csv.DictReader(handle)] == [str(old), str(new)]
+    # Both are on the desk's trail, as done on the server.
+    await db.connect()
+    try:
+        events, _page, _pages = await SqliteDesk(settings, db, clock).audit.page(0, 10)
+    finally:
+        await db.close()
+    exports = [(e.actor, e.actor_id, e.to_value) for e in events if e.kind == "export"]
+    assert exports == [
+        (DeskActor.COMMAND_LINE, None, "since 2026-01-10 full"),
+        (DeskActor.COMMAND_LINE, None, "all"),
+    ]
