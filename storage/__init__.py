@@ -4,16 +4,10 @@ A repository a module, by aggregate: SQL in, dataclasses out. `?` placeholders o
 """
 
 from storage.audit import DeskAudit
-from storage.db import (
-    Database,
-    DatabaseUnavailableError,
-    Deferred,
-    StorageWriteError,
-    handling_update,
-    storage_fault,
-)
+from storage.db import Database, Deferred, handling_update
 from storage.desk_settings import DeskSettingsRepo
 from storage.drafts import DraftRepo
+from storage.faults import DatabaseUnavailableError, StorageWriteError, storage_fault
 from storage.held import HeldMessageRepo
 from storage.outbox import OutboxRepo
 from storage.ratings import RatingRepo

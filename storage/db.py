@@ -1,33 +1,33 @@
-"""The SQLite database: one connection, WAL, numbered migrations, explicit transactions.
+"""The SQLite database: one connection, WAL, explicit transactions.
 
 SQLite has a single writer, so the bot keeps a single connection and serialises every
 use of it behind one lock: a transaction can never interleave with another coroutine's
 statements on the same connection. Autocommit is on (`isolation_level=None`) and every
 write runs inside `transaction()`, which issues `BEGIN IMMEDIATE` / `COMMIT` itself.
+The numbered migrations are in `storage.migrate`, the errors and their classification in
+`storage.faults`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import shutil
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from storage.faults import DatabaseUnavailableError, describe
+from storage.migrate import apply_migrations
+
 log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
-# Less free space than this (a few pages) counts as a full disk in start-up messages.
-_FULL_BELOW = 64 * 1024
 
 
 # The update being handled in this task (set by the update processor), so that the change it
@@ -72,61 +72,6 @@ class Deferred:
         self.queued = False
 
 
-class DatabaseUnavailableError(Exception):
-    """The database file can't be opened, read or written; the message names the path and
-    the cause, in one line."""
-
-
-class StorageWriteError(Exception):
-    """A write the database refused at run time (disk full, I/O error, read-only, locked).
-
-    The change it belonged to was rolled back as a whole; trying again later may work.
-    `cause` says why in a few words ("the disk is full").
-    """
-
-    def __init__(self, cause: str) -> None:
-        super().__init__(cause)
-        self.cause = cause
-
-
-# SQLite's primary result codes that mean "the file or its disk failed", as opposed to a
-# mistake in a statement (a constraint, a syntax error): only these are storage faults.
-_FAULTS: dict[int, str] = {
-    sqlite3.SQLITE_FULL: "the disk is full",
-    sqlite3.SQLITE_IOERR: "disk I/O error",
-    sqlite3.SQLITE_READONLY: "the file is read-only",
-    sqlite3.SQLITE_CANTOPEN: "the file can't be opened",
-    sqlite3.SQLITE_CORRUPT: "the file is damaged",
-    sqlite3.SQLITE_NOTADB: "the file is not an SQLite database",
-    sqlite3.SQLITE_BUSY: "the database is locked by another process",
-    sqlite3.SQLITE_LOCKED: "the database is locked",
-    sqlite3.SQLITE_PROTOCOL: "the database's lock protocol failed",
-}
-_PRIMARY = 0xFF  # extended result codes keep the primary code in their low byte
-
-
-def storage_fault(exc: BaseException) -> str | None:
-    """Why `exc` (or an exception it was raised from) is a storage fault, or None if not.
-
-    Follows the chain: a ROLLBACK that fails after SQLite already rolled back on its own
-    ("cannot rollback - no transaction is active") carries the real cause as its context.
-    """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, StorageWriteError):
-            return current.cause
-        if isinstance(current, DatabaseUnavailableError):
-            return str(current)
-        if isinstance(current, sqlite3.Error):
-            code = getattr(current, "sqlite_errorcode", None)
-            if isinstance(code, int) and code & _PRIMARY in _FAULTS:
-                return _FAULTS[code & _PRIMARY]
-        current = current.__cause__ or current.__context__
-    return None
-
-
 class Database:
     """The one connection to the desk's SQLite file."""
 
@@ -160,13 +105,13 @@ class Database:
                 # space (a forgotten customer's words; some builds have it on already).
                 await conn.execute("PRAGMA secure_delete=ON")
                 self._conn = conn
-                await self._migrate()
+                await apply_migrations(conn)
             except sqlite3.Error as exc:
                 # A half-open connection keeps aiosqlite's worker thread (and with it the
                 # process) alive: close it, and say in one line what is wrong with the file.
                 self._conn = None
                 await conn.close()
-                raise DatabaseUnavailableError(self._describe(exc)) from exc
+                raise DatabaseUnavailableError(describe(self.path, exc)) from exc
 
     async def check_writable(self) -> None:
         """Create the folder and open the file for writing once; DatabaseUnavailableError if not.
@@ -215,21 +160,7 @@ class Database:
             finally:
                 conn.close()
         except sqlite3.Error as exc:
-            raise DatabaseUnavailableError(self._describe(exc)) from exc
-
-    def _describe(self, exc: sqlite3.Error) -> str:
-        """One line naming the file and what SQLite said, with the disk's state if it is full."""
-        text = f"{self.path}: {exc}"
-        code = getattr(exc, "sqlite_errorcode", None)
-        if isinstance(code, int) and code & _PRIMARY in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
-            try:
-                free = shutil.disk_usage(self.path.parent).free
-            except OSError:
-                return text
-            if free < _FULL_BELOW:
-                # SQLite reports a full disk as "disk I/O error" when it can't map its index.
-                text += f" (no space left on the device: {free} bytes free)"
-        return text
+            raise DatabaseUnavailableError(describe(self.path, exc)) from exc
 
     async def close(self) -> None:
         async with self._open_lock:
@@ -360,28 +291,6 @@ class Database:
             )
         return not busy
 
-    async def _migrate(self) -> None:
-        conn = self._require()
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
-        )
-        async with conn.execute("SELECT version FROM schema_migrations") as cursor:
-            applied = {row[0] for row in await cursor.fetchall()}
-        for version, name, script in migrations():
-            if version in applied:
-                continue
-            log.info("Applying migration %04d %s", version, name)
-            # executescript commits on its own, so the whole migration and its record go
-            # into one explicit transaction written out as a script.
-            await conn.executescript(
-                "BEGIN IMMEDIATE;\n"
-                f"{script}\n"
-                "INSERT INTO schema_migrations (version, name, applied_at) "
-                f"VALUES ({version}, '{name}', {int(time.time())});\n"
-                "COMMIT;"
-            )
-
 
 async def _rollback(conn: aiosqlite.Connection) -> None:
     """Roll back, unless SQLite already did (it does when a COMMIT fails on a full disk):
@@ -486,20 +395,3 @@ class _Collector(Transaction):
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         raise RuntimeError("a deferred write can't read")
-
-
-_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-
-
-def migrations() -> list[tuple[int, str, str]]:
-    """The numbered `storage/migrations/NNNN_name.sql` scripts, in order."""
-    found: list[tuple[int, str, str]] = []
-    for entry in resources.files("storage.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match[1]), match[2], entry.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if versions != list(range(1, len(versions) + 1)):
-        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
-    return found

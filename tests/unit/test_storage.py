@@ -10,7 +10,7 @@ import pytest
 from bot.compose import SqliteDesk
 from bot.domain.models import Attachment, AttachmentKind, Author, Draft, Priority, Status
 from storage import Database
-from storage.db import migrations
+from storage.migrate import migrations
 from storage.persistence import SQLitePersistence
 from tests.conftest import FakeClock
 
