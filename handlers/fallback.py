@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.channels.telegram.context import SupportApp, SupportContext
-from bot.domain.faq import is_greeting
+from bot.domain.faq_search import is_greeting
 from bot.i18n import gettext as _
 from handlers.callbacks import stale
 from handlers.customers.faq import answer_free_text, no_answer_found

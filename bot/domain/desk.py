@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
 
-from bot.config import SUPPORTED_LOCALES, Department, ResponseTarget, Settings
+from bot.config import SUPPORTED_LOCALES, Settings
 from bot.domain.audit import DeskAction, DeskChange
+from bot.domain.desk_form import DeskForm
 from bot.domain.faq import Faq
 from bot.domain.flood import FloodGuard
 from bot.domain.fraud import Guarded, guard
 from bot.domain.models import (
     AnswerFile,
-    Attachment,
     Audience,
     Draft,
     Forgotten,
@@ -28,7 +28,6 @@ from bot.domain.ports import DeskStores
 from bot.domain.sla import WorkCalendar
 from bot.domain.stats import DeskStats
 from bot.domain.tickets import TicketService
-from bot.domain.validation import FileProblem, check_attachment, check_file_kind
 from bot.i18n import negotiate_locale
 from bot.logcontext import note_ticket
 
@@ -52,11 +51,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Desk:
+class Desk(DeskForm):
     """Everything a customer-facing handler asks of the desk.
 
     Its storage comes in as ports (`bot.domain.ports`), built by the composition root
-    (`bot/compose.py`): the desk never opens or builds storage itself.
+    (`bot/compose.py`): the desk never opens or builds storage itself. What the form offers
+    and accepts it inherits from `DeskForm` (`bot.domain.desk_form`).
     """
 
     def __init__(self, settings: Settings, stores: DeskStores, clock: Clock = utc_now) -> None:
@@ -385,55 +385,3 @@ class Desk:
         if prompted is None or await self.tickets.customer_wrote_since(customer_id, prompted):
             return None
         return number
-
-    # What the form offers and accepts
-
-    @property
-    def departments(self) -> list[Department]:
-        return list(self.settings.departments)
-
-    def department(self, key: str) -> Department | None:
-        return self.settings.department(key)
-
-    def target(self, priority: Priority) -> ResponseTarget:
-        return self.settings.response_targets[priority.value]
-
-    @property
-    def max_attachments(self) -> int:
-        return self.settings.max_attachments
-
-    @property
-    def max_attachment_bytes(self) -> int:
-        return self.settings.max_attachment_bytes
-
-    @property
-    def max_text_length(self) -> int:
-        return self.settings.max_text_length
-
-    @property
-    def timezone(self) -> str:
-        return self.settings.timezone
-
-    def check_ticket_file(self, attachment: Attachment) -> FileProblem | None:
-        """Why `attachment` can't be added to an existing ticket, or None.
-
-        The same size and type limits as the form's. The count (`MAX_ATTACHMENTS`) is the
-        form's: later files come one message at a time, and the flood control bounds those.
-        """
-        return check_file_kind(
-            attachment,
-            max_bytes=self.settings.max_attachment_bytes,
-            allowed_types=self.settings.allowed_document_types,
-        )
-
-    def check_file(self, attachment: Attachment, draft: Draft) -> FileProblem | None:
-        """Why `attachment` can't join the draft, or None."""
-        if any(a.file_unique_id == attachment.file_unique_id for a in draft.attachments):
-            return None  # the same file twice is harmless: it is kept once
-        return check_attachment(
-            attachment,
-            already=len(draft.attachments),
-            max_count=self.settings.max_attachments,
-            max_bytes=self.settings.max_attachment_bytes,
-            allowed_types=self.settings.allowed_document_types,
-        )

@@ -25,7 +25,7 @@ from bot.channels.telegram.cards import card_keyboard, card_text
 from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Priority, RelayKind, Status, Ticket
-from bot.domain.tickets import Change, DuplicateMessageError, NothingToChangeError
+from bot.domain.ticket_core import Change, DuplicateMessageError, NothingToChangeError
 from bot.faq_text import render_answer
 from bot.i18n import format_time, use_locale
 from bot.i18n import gettext as _

@@ -26,7 +26,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.domain.lifecycle import IllegalTransitionError
 from bot.domain.models import Author, Relay, RelayKind, Ticket
-from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
+from bot.domain.ticket_core import DuplicateMessageError, TicketNotFoundError
 from bot.fit import PASTE_PART, utf16_len
 from bot.fit import PASTE_WINDOW as PASTE_WINDOW_SECONDS
 from bot.i18n import gettext as _

@@ -25,7 +25,7 @@ from bot.channels.telegram.context import SupportContext
 from bot.domain.flood import Verdict
 from bot.domain.lifecycle import IllegalTransitionError
 from bot.domain.models import Author, Ticket, User
-from bot.domain.tickets import DuplicateMessageError, TicketNotFoundError
+from bot.domain.ticket_core import DuplicateMessageError, TicketNotFoundError
 from bot.i18n import gettext as _
 from bot.i18n import ngettext
 from bot.texts import status_label

@@ -16,7 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.domain.lifecycle import Action, IllegalTransitionError
 from bot.domain.models import Author, Status, Ticket, TicketMessage
-from bot.domain.tickets import TicketNotFoundError
+from bot.domain.ticket_core import TicketNotFoundError
 from bot.fit import MESSAGE_BUDGET, clip_plain, utf16_len
 from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _

@@ -15,7 +15,7 @@ from telegram.ext import CallbackQueryHandler
 from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.domain.desk import COMMENT_WINDOW
 from bot.domain.models import Relay, RelayKind, Ticket
-from bot.domain.tickets import TicketNotFoundError
+from bot.domain.ticket_core import TicketNotFoundError
 from bot.i18n import format_duration
 from bot.i18n import gettext as _
 from handlers.callbacks import RATING, stale

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.domain.faq import DEFAULT_LOCALES_DIR, Faq, FaqEntry, FaqError, is_greeting, normalize
+from bot.domain.faq import DEFAULT_LOCALES_DIR, Faq, FaqEntry, FaqError
+from bot.domain.faq_search import is_greeting, normalize
 from bot.faq_text import render_answer
 from bot.i18n import gettext, use_locale
 

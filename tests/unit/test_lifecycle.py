@@ -9,7 +9,7 @@ import pytest
 from bot.compose import SqliteDesk
 from bot.domain.lifecycle import Action, IllegalTransitionError, allowed_actions, next_status
 from bot.domain.models import Author, Draft, Priority, Status
-from bot.domain.tickets import NothingToChangeError, TicketNotFoundError
+from bot.domain.ticket_core import NothingToChangeError, TicketNotFoundError
 from tests.conftest import FakeClock
 
 O, P, S, C = Status.OPEN, Status.PENDING, Status.SOLVED, Status.CLOSED  # noqa: E741
