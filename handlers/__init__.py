@@ -15,8 +15,7 @@ ordered place.
 from __future__ import annotations
 
 from bot.channels.telegram.context import SupportApp
-from handlers import fallback, gate, middleware
-from handlers.agents import chat as agents
+from handlers import agents, fallback, gate, middleware
 from handlers.agents import membership
 from handlers.customers import (
     customer_replies,
