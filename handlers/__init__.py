@@ -15,8 +15,7 @@ ordered place.
 from __future__ import annotations
 
 from bot.channels.telegram.context import SupportApp
-from handlers import fallback, gate, middleware
-from handlers.agents import chat as agents
+from handlers import agents, fallback, gate, middleware, operators
 from handlers.agents import membership
 from handlers.customers import (
     customer_replies,
@@ -27,7 +26,6 @@ from handlers.customers import (
     start,
 )
 from handlers.errors import on_error
-from handlers.operators import desk as operators
 
 
 def register(application: SupportApp) -> None:

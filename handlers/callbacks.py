@@ -158,11 +158,11 @@ FAQ = _buttons("fq1", "show", "list")  # the FAQ (handlers/customers/faq.py)
 # The stars (drawn by bot/channels/telegram/notices.py, read by handlers/customers/rating.py).
 RATING = _buttons("rt1", "rate")
 # A ticket's card in the agents' chat (drawn by bot/channels/telegram/cards.py, read by
-# handlers/agents/chat.py).
+# handlers/agents/cards.py).
 CARD_BUTTONS = _buttons("ag1", "assign", "solve", "close", "reopen")
-QUEUE = _buttons("q1", "page")  # the agents' /queue pages (handlers/agents/chat.py)
+QUEUE = _buttons("q1", "page")  # the agents' /queue pages (handlers/agents/cards.py)
 # The operators' buttons: confirm or keep a /forget, turn an /audit page (a ticket's, or
-# the desk's own trail) (handlers/operators/desk.py).
+# the desk's own trail) (handlers/operators/data.py).
 OPERATORS = _buttons("op1", "forget", "keep", "audit", "desk")
 
 

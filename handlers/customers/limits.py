@@ -30,7 +30,7 @@ from bot.i18n import gettext as _
 from bot.i18n import ngettext
 from bot.texts import status_label
 from handlers.callbacks import FORM, MENU, TICKETS
-from handlers.customers.customer_replies import ticket_replied_to
+from handlers.customers.to_ticket import ticket_replied_to
 from handlers.media import attachment_of, is_relayable
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from bot.i18n import format_time, ngettext
 from bot.i18n import gettext as _
 from bot.texts import agent_signature, status_label
 from handlers.callbacks import TICKETS, stale
-from handlers.customers.customer_replies import remember
+from handlers.customers.to_ticket import remember
 from handlers.keyboards import main_menu, show_choice, ticket_label
 
 PAGE_SIZE = 5

@@ -1,7 +1,7 @@
 """A ticket's card in the agents' chat: its text and its buttons.
 
 The relay (bot/channels/telegram/relay.py) posts and edits the card; /ticket shows it again
-(handlers/agents/chat.py). Both render it in the admin chat's locale.
+(handlers/agents/commands.py). Both render it in the admin chat's locale.
 """
 
 from __future__ import annotations
