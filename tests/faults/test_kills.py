@@ -223,14 +223,21 @@ def occurrences(messages: list[SentMessage], token: str) -> int:
     return sum(m.text.count(token) for m in messages)
 
 
+def sends_at(fake: FakeTelegram, token: str) -> list[float]:
+    """When Telegram accepted each message whose text (as the chat shows it, without the
+    HTML) holds `token`."""
+    return [
+        call.at
+        for call in fake.calls
+        if call.method == "sendMessage"
+        and call.ok
+        and isinstance(call.result, dict)
+        and token in str(call.result.get("text", ""))
+    ]
+
+
 def first_send_at(fake: FakeTelegram, token: str) -> float | None:
-    """When Telegram accepted the first message whose text (as the chat shows it, without
-    the HTML) holds `token`."""
-    for call in fake.calls:
-        result = call.result if call.method == "sendMessage" and call.ok else None
-        if isinstance(result, dict) and token in str(result.get("text", "")):
-            return call.at
-    return None
+    return next(iter(sends_at(fake, token)), None)
 
 
 async def test_kills_lose_nothing_and_double_nothing(fake: FakeTelegram, tmp_path: Path) -> None:
@@ -319,7 +326,15 @@ async def test_kills_lose_nothing_and_double_nothing(fake: FakeTelegram, tmp_pat
             if at is not None and any(at <= kill.at <= at + WINDOW for kill in run.kills):
                 in_window.append(what)
             else:
-                doubled.append(what)
+                # Enough to tell what happened from the failure alone: when each copy was
+                # accepted and which kills came near the first, relative to the start.
+                copies = [round(t - began, 2) for t in sends_at(fake, token)] if token else []
+                near = [
+                    f"{kill.mode} at {kill.at - began:.2f}"
+                    for kill in run.kills
+                    if copies and abs(kill.at - began - copies[0]) < 5
+                ]
+                doubled.append(f"{what}: copies at {copies}, kills near the first: {near}")
 
     for customer in customers:
         if stored[customer.user.id] != TICKETS_EACH:
