@@ -8,10 +8,11 @@ repository as its port is where mypy checks that it fits the port (`bot.domain.p
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from bot.config import Settings
 from bot.domain.desk import Clock, Desk, utc_now
-from bot.domain.models import Forgotten
+from bot.domain.models import Attachment, Forgotten
 from bot.domain.ports import DeskStores
 from storage import (
     Database,
@@ -35,8 +36,9 @@ class SqliteDesk(Desk):
     """The desk on one SQLite database.
 
     Its repositories stay public as themselves, not as the domain's narrower ports: the
-    handlers, the notifier and the dispatcher still reach through them for what is not a
-    use case yet (issue 11 moves them onto use cases, then this class shrinks to wiring).
+    notifier and the dispatcher still reach through them for what is not a use case yet.
+    Handlers call the desk's methods only, here the ones on Telegram's own stores (held
+    messages, quarantined updates, retention) that the domain has no port for.
     """
 
     users: UserRepo
@@ -98,3 +100,51 @@ class SqliteDesk(Desk):
         self.quarantine = Quarantine(db)
         self.retention = Retention(db)
         self.held = HeldMessageRepo(db)
+
+    # Telegram's own stores: the desk's methods on them, for the handlers
+
+    async def hold_message(
+        self,
+        *,
+        customer_id: int,
+        tg_chat_id: int,
+        tg_message_id: int,
+        body: str,
+        attachment: Attachment | None,
+        media_group_id: str | None,
+        now: datetime,
+    ) -> tuple[int, bool]:
+        """Keep a message until the customer says which ticket it is for: its choice id,
+        and whether that choice is new (an album's later files join the first's)."""
+        return await self.held.hold(
+            customer_id=customer_id,
+            tg_chat_id=tg_chat_id,
+            tg_message_id=tg_message_id,
+            body=body,
+            attachment=attachment,
+            media_group_id=media_group_id,
+            now=now,
+        )
+
+    async def held_text(self, customer_id: int, choice_id: int) -> str | None:
+        """The first text among the messages held under one choice."""
+        return await self.held.first_text(customer_id, choice_id)
+
+    async def release_held(self, customer_id: int, choice_id: int) -> None:
+        """Let go of the messages held under one choice."""
+        await self.held.release(customer_id, choice_id)
+
+    async def quarantine_update(
+        self, update_id: int, payload: Any, error: str, attempts: int
+    ) -> None:
+        """Set aside an update that could not be handled, recorded as handled (never replayed)."""
+        await self.quarantine.add(update_id, payload, error, attempts)
+
+    async def forget_delivered(self, before: datetime) -> int:
+        return await self.retention.forget_delivered(before)
+
+    async def forget_handled_inbox(self) -> int:
+        return await self.retention.forget_handled_inbox()
+
+    async def forget_processed(self, before: datetime) -> int:
+        return await self.retention.forget_processed(before)

@@ -85,7 +85,7 @@ async def on_error(update: object, context: SupportContext) -> None:
     log.error("%s failed again (%s); quarantined", where, describe(error))
     log.debug("The traceback", exc_info=error)
     try:
-        await context.desk.quarantine.add(
+        await context.desk.quarantine_update(
             update.update_id, masked(update.to_dict()), describe(error), attempts
         )
     except Exception as exc:
@@ -121,7 +121,7 @@ async def _locale(update: Update, context: SupportContext) -> str:
     desk = context.desk
     sender = update.effective_user
     try:
-        user = await desk.users.get(sender.id) if sender is not None else None
+        user = await desk.user(sender.id) if sender is not None else None
         if user is not None:
             return await desk.locale_for(user)
         default = await desk.default_locale()

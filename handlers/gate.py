@@ -169,7 +169,7 @@ async def _banned_customer(update: Update, context: SupportContext) -> None:
         return
     if update.callback_query is not None:
         await update.callback_query.answer()
-    if await context.desk.users.mark_ban_notified(user.id):
+    if await context.desk.first_ban_notice(user.id):
         assert update.effective_chat is not None
         await context.bot.send_message(
             update.effective_chat.id,

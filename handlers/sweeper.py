@@ -21,8 +21,7 @@ from datetime import timedelta
 from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.channels.telegram.faults import Trouble, describe
 from bot.domain.lifecycle import Action
-from bot.domain.models import Audience, Status
-from bot.domain.outbox import OutboxKind
+from bot.domain.models import Status
 from storage import storage_fault
 
 log = logging.getLogger(__name__)
@@ -73,28 +72,22 @@ async def _sweep(context: SupportContext) -> None:
     now = desk.clock()
     admin_chat = await desk.admin_chat_id()
     if admin_chat is not None:
-        for ticket in await desk.tickets.unposted(admin_chat):
-            await desk.outbox.add(
-                OutboxKind.NEW_TICKET,
-                Audience.ADMIN,
-                now,
-                ticket_number=ticket.number,
-                dedupe_key=f"{OutboxKind.NEW_TICKET}:{ticket.number}",
-            )
-    for ticket in await desk.tickets.breached(now):
+        for ticket in await desk.unposted_tickets(admin_chat):
+            await desk.owe_card(ticket.number, now)
+    for ticket in await desk.breached_tickets(now):
         await service.announce_breach(ticket.number)
     solve_after = desk.settings.auto_solve_after
     close_after = desk.settings.auto_close_after
-    for ticket in await desk.tickets.in_status_since(Status.PENDING, now - solve_after):
+    for ticket in await desk.tickets_in_status_since(Status.PENDING, now - solve_after):
         if await service.auto_move(ticket.number, Action.AUTO_SOLVE, Status.PENDING):
             log.info("Auto-solved %s", ticket.ref)
     # After the auto-solve, so a ticket already due is solved, not reminded.
-    for ticket in await desk.tickets.awaiting_reminder(now - solve_after * REMINDER_AT):
+    for ticket in await desk.tickets_awaiting_reminder(now - solve_after * REMINDER_AT):
         assert ticket.status_changed_at is not None
         await service.remind_before_auto_solve(
             ticket.number, ticket.status_changed_at + solve_after
         )
-    for ticket in await desk.tickets.in_status_since(Status.SOLVED, now - close_after):
+    for ticket in await desk.tickets_in_status_since(Status.SOLVED, now - close_after):
         if await service.auto_move(ticket.number, Action.AUTO_CLOSE, Status.SOLVED):
             log.info("Auto-closed %s", ticket.ref)
     # A form idle past its timeout, whether the bot ran or not: the draft's stored time is
@@ -102,13 +95,12 @@ async def _sweep(context: SupportContext) -> None:
     # outbox. Its precision is this job's interval.
     timeout = desk.settings.conversation_timeout
     if timeout:
-        await desk.drafts.expire(now - timeout, now)
-    retention = desk.retention
-    await retention.forget_delivered(now - DELIVERED_KEPT)
+        await desk.expire_drafts(now - timeout, now)
+    await desk.forget_delivered(now - DELIVERED_KEPT)
     # The inbox first: a handled row whose id were forgotten would be handled again.
-    await retention.forget_handled_inbox()
+    await desk.forget_handled_inbox()
     # Telegram keeps unconfirmed updates for 24 hours: a week of ids is plenty.
-    await retention.forget_processed(now - PROCESSED_KEPT)
+    await desk.forget_processed(now - PROCESSED_KEPT)
     context.bot_data.dispatcher.wake()
 
 

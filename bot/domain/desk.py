@@ -11,6 +11,7 @@ from typing import Any
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.domain.audit import DeskAction, DeskChange
 from bot.domain.desk_form import DeskForm
+from bot.domain.desk_queries import DeskQueries
 from bot.domain.faq import Faq
 from bot.domain.flood import FloodGuard
 from bot.domain.fraud import Guarded, guard
@@ -51,12 +52,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Desk(DeskForm):
+class Desk(DeskForm, DeskQueries):
     """Everything a customer-facing handler asks of the desk.
 
     Its storage comes in as ports (`bot.domain.ports`), built by the composition root
     (`bot/compose.py`): the desk never opens or builds storage itself. What the form offers
-    and accepts it inherits from `DeskForm` (`bot.domain.desk_form`).
+    and accepts it inherits from `DeskForm` (`bot.domain.desk_form`), what handlers read
+    (tickets, people, queues) from `DeskQueries` (`bot.domain.desk_queries`).
     """
 
     def __init__(self, settings: Settings, stores: DeskStores, clock: Clock = utc_now) -> None:

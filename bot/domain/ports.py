@@ -8,14 +8,15 @@ A second backend (PostgreSQL, a later issue) implements the same ports.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.domain.audit import DeskChange
+from bot.domain.audit import DeskChange, DeskEvent
+from bot.domain.export import ExportRow
 from bot.domain.models import (
     Attachment,
     Audience,
@@ -25,7 +26,10 @@ from bot.domain.models import (
     HeldMessage,
     Priority,
     Rating,
+    Relay,
+    Status,
     Ticket,
+    TicketEvent,
     TicketMessage,
     User,
 )
@@ -124,6 +128,42 @@ class TicketStore(Protocol):
         follow_up_of: int | None = None,
     ) -> Ticket: ...
 
+    async def get(self, number: int) -> Ticket | None: ...
+
+    async def by_thread(self, admin_chat_id: int, thread_id: int) -> Ticket | None: ...
+
+    async def relay_by_admin_message(self, chat_id: int, message_id: int) -> Relay | None: ...
+
+    async def relay_by_customer_message(self, chat_id: int, message_id: int) -> Relay | None: ...
+
+    async def add_relay(self, relay: Relay, now: datetime) -> None: ...
+
+    async def message(self, message_id: int) -> TicketMessage | None: ...
+
+    async def messages(self, number: int, *, include_internal: bool) -> list[TicketMessage]: ...
+
+    async def events(self, number: int) -> list[TicketEvent]: ...
+
+    async def for_customer(self, customer_id: int, *, limit: int, offset: int) -> list[Ticket]: ...
+
+    async def count_for_customer(self, customer_id: int) -> int: ...
+
+    async def queue(self, *, limit: int, offset: int) -> list[Ticket]: ...
+
+    async def count_queue(self) -> int: ...
+
+    async def unposted(self, admin_chat_id: int) -> list[Ticket]: ...
+
+    async def breached(self, now: datetime) -> list[Ticket]: ...
+
+    async def in_status_since(self, status: Status, cutoff: datetime) -> list[Ticket]: ...
+
+    async def awaiting_reminder(self, cutoff: datetime) -> list[Ticket]: ...
+
+    def export_batches(
+        self, since: datetime | None, *, full: bool, batch: int = 2000
+    ) -> AsyncIterator[list[ExportRow]]: ...
+
     async def open_for_customer(self, customer_id: int) -> list[Ticket]: ...
 
     async def move_admin_chat(self, old: int, new: int) -> None: ...
@@ -148,6 +188,10 @@ class RatingStore(Protocol):
 
 
 class UserStore(Protocol):
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def mark_ban_notified(self, user_id: int) -> bool: ...
+
     async def upsert(
         self,
         *,
@@ -178,6 +222,8 @@ class DraftStore(Protocol):
     async def save(self, draft: Draft, now: datetime) -> None: ...
 
     async def delete(self, user_id: int) -> None: ...
+
+    async def expire(self, cutoff: datetime, now: datetime) -> list[int]: ...
 
 
 class SettingsStore(Protocol):
@@ -216,9 +262,12 @@ class ProcessedUpdateStore(Protocol):
 
 
 class AuditTrail(Protocol):
-    """The desk-wide trail, for an action that changes nothing else (an export)."""
+    """The desk-wide trail: recorded for an action that changes nothing else (an export),
+    and read a page at a time."""
 
     async def record(self, change: DeskChange, now: datetime) -> None: ...
+
+    async def page(self, page: int | None, size: int) -> tuple[list[DeskEvent], int, int]: ...
 
 
 class ForgetCustomer(Protocol):

@@ -46,7 +46,7 @@ async def card_pressed(update: Update, context: SupportContext) -> None:
     if callback is None or number is None or not await in_admin_chat(update, context):
         await stale(query, alert=True)
         return
-    ticket = await context.desk.tickets.get(number)
+    ticket = await context.desk.ticket(number)
     if ticket is None:
         await stale(query, alert=True)
         return

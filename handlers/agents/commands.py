@@ -133,7 +133,7 @@ async def show_ticket(update: Update, context: SupportContext) -> None:
     ticket, _args = await target(update, context)
     if ticket is None:
         return
-    customer = await context.desk.users.get(ticket.customer_id)
+    customer = await context.desk.user(ticket.customer_id)
     text = await card_text(context.desk, ticket, customer)
     await answer_agent(
         context,
@@ -168,7 +168,7 @@ async def _ban(update: Update, context: SupportContext, *, banned: bool) -> None
     args = list(context.args or [])
     # A known user's id ("#1001" is always a ticket); otherwise a number names a ticket.
     user_id = parse_id(args[0]) if args and not args[0].startswith("#") else None
-    if user_id is None or await context.desk.users.get(user_id) is None:
+    if user_id is None or await context.desk.user(user_id) is None:
         ticket, _args = await target(update, context)
         if ticket is None:
             return
@@ -201,7 +201,7 @@ async def faq_answer(update: Update, context: SupportContext) -> None:
             context, message, _("Unknown FAQ key. Use one of: {keys}").format(keys=", ".join(keys))
         )
         return
-    customer = await context.desk.users.get(ticket.customer_id)
+    customer = await context.desk.user(ticket.customer_id)
     locale = await context.desk.locale_for(customer) if customer else ticket.locale
     entry = context.desk.faq.entry(locale, args[0])
     assert entry is not None

@@ -47,19 +47,19 @@ async def context_ticket(message: Message, context: SupportContext) -> Ticket | 
     # Plain groups set message_thread_id on reply threads too; no ticket has such a thread
     # there (admin_thread_id is only set in forums), so the lookup simply finds nothing.
     if message.message_thread_id is not None:
-        ticket = await desk.tickets.by_thread(message.chat_id, message.message_thread_id)
+        ticket = await desk.ticket_in_thread(message.chat_id, message.message_thread_id)
         if ticket is not None:
             return ticket
     reply = message.reply_to_message
     # In a forum every message "replies" to its topic's first message; only a real reply
     # (to a message other than the thread root) names a ticket here.
     if reply is not None and reply.message_id != message.message_thread_id:
-        relay = await desk.tickets.relay_by_admin_message(message.chat_id, reply.message_id)
+        relay = await desk.relay_of_admin_message(message.chat_id, reply.message_id)
         if relay is not None:
-            return await desk.tickets.get(relay.ticket_number)
+            return await desk.ticket(relay.ticket_number)
         number = _card_number(reply, context.bot.id)
         if number is not None:
-            return await desk.tickets.get(number)
+            return await desk.ticket(number)
     return None
 
 
@@ -98,7 +98,7 @@ async def target(
         )
         return None, args
     if number is not None and not (context_first and from_context is not None):
-        ticket = await context.desk.tickets.get(number)
+        ticket = await context.desk.ticket(number)
         if ticket is None:
             await answer_agent(
                 context, message, _("There is no ticket #{number}.").format(number=number)
@@ -193,12 +193,12 @@ async def assign_ticket(
 
 async def queue_view(context: SupportContext, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of the queue, and the buttons to the pages beside it."""
-    total = await context.desk.tickets.count_queue()
+    total = await context.desk.queue_size()
     if total == 0:
         return _("The queue is empty: no open tickets."), None
     pages = (total + QUEUE_PAGE - 1) // QUEUE_PAGE
     page = min(max(page, 0), pages - 1)
-    tickets = await context.desk.tickets.queue(limit=QUEUE_PAGE, offset=page * QUEUE_PAGE)
+    tickets = await context.desk.queue_page(limit=QUEUE_PAGE, offset=page * QUEUE_PAGE)
     now = context.desk.clock()
     lines = [
         _("<b>Queue</b> ({total} open, page {page} of {pages})").format(

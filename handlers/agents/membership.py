@@ -10,8 +10,6 @@ from telegram.constants import ChatMemberStatus
 from telegram.ext import ChatMemberHandler, CommandHandler, filters
 
 from bot.channels.telegram.context import SupportApp, SupportContext
-from bot.domain.models import Audience
-from bot.domain.outbox import OutboxKind
 from bot.i18n import gettext as _
 from bot.i18n import set_locale
 from handlers.gate import GROUP_TYPES, leave
@@ -56,14 +54,8 @@ async def bind(update: Update, context: SupportContext) -> None:
         _("Done: this group is now the agents' chat. New tickets will appear here.")
     )
     # Tickets filed while no chat was bound (or in the old one) get their cards now.
-    for ticket in await context.desk.tickets.unposted(message.chat_id):
-        await context.desk.outbox.add(
-            OutboxKind.NEW_TICKET,
-            Audience.ADMIN,
-            context.desk.clock(),
-            ticket_number=ticket.number,
-            dedupe_key=f"{OutboxKind.NEW_TICKET}:{ticket.number}",
-        )
+    for ticket in await context.desk.unposted_tickets(message.chat_id):
+        await context.desk.owe_card(ticket.number, context.desk.clock())
 
 
 async def bind_in_private(update: Update, context: SupportContext) -> None:

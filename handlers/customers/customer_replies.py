@@ -159,7 +159,7 @@ async def _ask_which(
     guarded = context.desk.guard_text(message.text or message.caption or "")
     if guarded.flagged:
         await fraud_notice(update, guarded.card_masked, guarded.otp_masked)
-    choice, new = await context.desk.held.hold(
+    choice, new = await context.desk.hold_message(
         customer_id=context.require_user().id,
         tg_chat_id=message.chat_id,
         tg_message_id=message.message_id,
@@ -229,9 +229,9 @@ async def ask_instead(update: Update, context: SupportContext) -> None:
     number = None if callback is None else callback.number
     if callback is not None and number is not None:
         if callback.action == "ask":
-            text = await context.desk.held.first_text(user.id, number)
+            text = await context.desk.held_text(user.id, number)
             if text is not None:
-                await context.desk.held.release(user.id, number)
+                await context.desk.release_held(user.id, number)
         else:
             text = await _own_message_text(context, number, user.id)
     if not text:
@@ -245,7 +245,7 @@ async def ask_instead(update: Update, context: SupportContext) -> None:
 
 async def _own_message_text(context: SupportContext, message_id: int, user_id: int) -> str | None:
     """The text of the customer's own message on one of their tickets."""
-    found = await context.desk.tickets.message(message_id)
+    found = await context.desk.ticket_message(message_id)
     if found is None or found.author is not Author.CUSTOMER or found.author_id != user_id:
         return None
     if await own(context, found.ticket_number, user_id) is None:

@@ -95,7 +95,7 @@ async def _ticket_for(context: SupportContext, user: User, message: Message) -> 
         return replied
     chosen = await context.desk.reply_target(user.id)
     if chosen is not None:
-        ticket = await context.desk.tickets.get(chosen)
+        ticket = await context.desk.ticket(chosen)
         if ticket is not None and ticket.customer_id == user.id:
             return ticket
     active = await context.desk.active_tickets(user.id)

@@ -38,7 +38,7 @@ async def show_tickets(update: Update, context: SupportContext, page: int) -> No
     """Send one page of the customer's tickets."""
     user = context.require_user()
     assert update.effective_chat is not None
-    total = await context.desk.tickets.count_for_customer(user.id)
+    total = await context.desk.customer_ticket_count(user.id)
     if total == 0:
         await context.bot.send_message(
             update.effective_chat.id,
@@ -48,7 +48,7 @@ async def show_tickets(update: Update, context: SupportContext, page: int) -> No
         return
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(page, 0), pages - 1)
-    tickets = await context.desk.tickets.for_customer(
+    tickets = await context.desk.customer_tickets_page(
         user.id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
     )
     lines = [_("<b>Your tickets</b> (page {page} of {pages})").format(page=page + 1, pages=pages)]
@@ -88,7 +88,7 @@ async def _own_ticket(update: Update, context: SupportContext, action: str) -> T
     ticket = None
     number = None if callback is None else callback.number
     if callback is not None and callback.action == action and number is not None:
-        ticket = await context.desk.tickets.get(number)
+        ticket = await context.desk.ticket(number)
     if ticket is None or ticket.customer_id != context.require_user().id:
         await stale(query, alert=True)
         return None
@@ -114,7 +114,7 @@ async def history_text(context: SupportContext, ticket: Ticket) -> str:
     desk = context.desk
     entries: list[tuple[float, int, str]] = []
     agents: dict[int, str] = {}
-    for message in await desk.tickets.messages(ticket.number, include_internal=False):
+    for message in await desk.ticket_messages(ticket.number, include_internal=False):
         if message.author is Author.CUSTOMER:
             who = _("You")
         else:
@@ -133,7 +133,7 @@ async def history_text(context: SupportContext, ticket: Ticket) -> str:
         entries.append(
             (message.created_at.timestamp(), message.id, f"<i>{when}</i> · <b>{label}</b>\n{body}")
         )
-    for event in await desk.tickets.events(ticket.number):
+    for event in await desk.trail(ticket.number):
         if event.kind != "status" or event.to_value is None:
             continue
         when = format_time(event.created_at, desk.timezone)
@@ -174,7 +174,7 @@ async def _agent_name(
     if message.author_id is None:
         return ""
     if message.author_id not in known:
-        agent = await context.desk.users.get(message.author_id)
+        agent = await context.desk.user(message.author_id)
         known[message.author_id] = agent.first_name if agent else ""
     return known[message.author_id]
 

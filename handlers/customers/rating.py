@@ -49,9 +49,8 @@ async def rated(update: Update, context: SupportContext) -> None:
         ).format(ref=ticket.ref, stars="⭐" * score, window=format_duration(COMMENT_WINDOW)),
         reply_markup=ForceReply(selective=True, input_field_placeholder=_("Your comment")),
     )
-    await context.desk.tickets.add_relay(
-        Relay(ticket.number, RelayKind.RATING, None, None, None, prompt.chat_id, prompt.message_id),
-        context.desk.clock(),
+    await context.desk.remember_relay(
+        Relay(ticket.number, RelayKind.RATING, None, None, None, prompt.chat_id, prompt.message_id)
     )
 
 

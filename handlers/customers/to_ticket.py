@@ -38,7 +38,7 @@ async def ticket_replied_to(message: Message, context: SupportContext) -> Ticket
 
 
 async def own(context: SupportContext, number: int, customer_id: int) -> Ticket | None:
-    ticket = await context.desk.tickets.get(number)
+    ticket = await context.desk.ticket(number)
     # Only the ticket's own customer: a relay row is per chat, but be explicit.
     if ticket is None or ticket.customer_id != customer_id:
         return None
@@ -49,7 +49,7 @@ async def relay_replied_to(message: Message, context: SupportContext) -> Relay |
     reply = message.reply_to_message
     if reply is None:
         return None
-    relay = await context.desk.tickets.relay_by_customer_message(message.chat_id, reply.message_id)
+    relay = await context.desk.relay_of_customer_message(message.chat_id, reply.message_id)
     if relay is not None:
         return relay
     number = _ref_named(reply, context.bot.id)
@@ -79,9 +79,8 @@ def _ref_named(reply: Message, bot_id: int) -> int | None:
 
 async def remember(context: SupportContext, ticket: Ticket, sent: Message) -> None:
     """Note a bot message as the ticket's, so a reply to it goes to the ticket."""
-    await context.desk.tickets.add_relay(
-        Relay(ticket.number, RelayKind.NOTICE, None, None, None, sent.chat_id, sent.message_id),
-        context.desk.clock(),
+    await context.desk.remember_relay(
+        Relay(ticket.number, RelayKind.NOTICE, None, None, None, sent.chat_id, sent.message_id)
     )
 
 

@@ -76,11 +76,11 @@ async def forget(update: Update, context: SupportContext) -> None:
         await answer(update, context, _forget_usage())
         return
     user_id = int(args[0])
-    customer = await context.desk.users.get(user_id)
+    customer = await context.desk.user(user_id)
     if customer is None:
         await answer(update, context, _("No customer has the user id {id}.").format(id=user_id))
         return
-    count = await context.desk.tickets.count_for_customer(user_id)
+    count = await context.desk.customer_ticket_count(user_id)
     question = ngettext(
         "Forget {name} (user id {id}, %(count)s ticket)? Their name, username and the text "
         "of every message are replaced and their files dropped; the ticket and the figures "
@@ -193,7 +193,7 @@ async def _who(context: SupportContext, actor: Author, actor_id: int | None) -> 
         return _("the customer")
     if actor is Author.SYSTEM or actor_id is None:
         return _("the desk")
-    user = await context.desk.users.get(actor_id)
+    user = await context.desk.user(actor_id)
     return f"{user.display_name} ({actor_id})" if user is not None else str(actor_id)
 
 
@@ -217,8 +217,8 @@ async def _audit_page(
     context: SupportContext, number: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     events = ticket_trail(
-        await context.desk.tickets.events(number),
-        await context.desk.tickets.messages(number, include_internal=False),
+        await context.desk.trail(number),
+        await context.desk.ticket_messages(number, include_internal=False),
     )
     if not events:
         return _("There is no ticket #{number}.").format(number=number), None
@@ -342,7 +342,7 @@ async def _desk_audit_page(
     context: SupportContext, page: int | None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """A page of the desk's own trail, oldest first; None: the last page, the newest."""
-    events, page, pages = await context.desk.audit.page(page, AUDIT_PAGE)
+    events, page, pages = await context.desk.desk_trail_page(page, AUDIT_PAGE)
     if not events:
         return _("Nothing has been recorded for the desk yet."), None
     tz = context.desk.timezone

@@ -88,7 +88,7 @@ async def export(update: Update, context: SupportContext) -> None:
     since = None if days is None else now - timedelta(days=days)
     buffer = io.StringIO(newline="")
     count = await write_csv(
-        desk.tickets.export_batches(since, full=full),
+        desk.export_rows(since, full=full),
         buffer,
         tz=desk.settings.tz,
         now=now,

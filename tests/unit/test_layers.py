@@ -16,6 +16,10 @@ The rules:
 
 Every import counts: at the top, inside a function, under `TYPE_CHECKING`.
 
+- Handlers call the desk's use cases, never a repository through it: no
+  `context.desk.tickets.get(...)` (nor `desk.tickets.get` on a local `desk`), for any of the
+  desk's stores (`DESK_STORES`).
+
 - The desk's time is its clock (`Desk.clock`, injected, so a test can move it): the domain
   and the handlers never read the wall clock themselves (`time.time()`, `datetime.now()`).
   `time.monotonic()` is for intervals (a pace, a back-off), which no clock governs.
@@ -139,6 +143,66 @@ def test_the_reader_sees_every_kind_of_import() -> None:
     main = imports("bot.__main__", ROOT / "bot/__main__.py")
     assert "bot.compose" in main  # inside a function
     assert len(list(modules("bot/domain"))) >= 10
+
+
+# The desk's repositories (`bot.compose.SqliteDesk`): handlers reach none of them.
+DESK_STORES = frozenset(
+    {
+        "tickets",
+        "outbox",
+        "users",
+        "drafts",
+        "ratings",
+        "desk_settings",
+        "processed",
+        "audit",
+        "inbox",
+        "quarantine",
+        "retention",
+        "held",
+        "db",
+    }
+)
+
+
+def store_reaches(source: str, where: str) -> list[str]:
+    """`<x>.desk.<store>.<method>` (or `desk.<store>.<method>`) in `source`, one per line."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename=where)):
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)):
+            continue
+        store = node.value
+        owner = store.value
+        is_desk = (isinstance(owner, ast.Attribute) and owner.attr == "desk") or (
+            isinstance(owner, ast.Name) and owner.id == "desk"
+        )
+        if is_desk and store.attr in DESK_STORES:
+            found.append(f"{where}:{node.lineno} desk.{store.attr}.{node.attr}")
+    return found
+
+
+def test_handlers_call_the_desk_never_a_repository_through_it() -> None:
+    reaches = [
+        reach
+        for _, path in modules("handlers")
+        for reach in store_reaches(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    ]
+    assert reaches == [], "\n".join(reaches)
+
+
+def test_the_walker_finds_a_repository_reached_through_the_desk() -> None:
+    sample = (
+        "async def f(context, desk):\n"
+        "    await context.desk.tickets.get(1)\n"
+        "    await desk.held.hold(customer_id=1)\n"
+        "    await context.desk.ticket(1)\n"
+        "    await context.desk.settings.tz\n"
+        "    tickets = context.desk.tickets\n"
+    )
+    assert store_reaches(sample, "sample.py") == [
+        "sample.py:2 desk.tickets.get",
+        "sample.py:3 desk.held.hold",
+    ]
 
 
 WALL_CLOCK = ("time.time", "datetime.now", "datetime.utcnow", "date.today")

@@ -42,7 +42,7 @@ async def follow_up(update: Update, context: SupportContext) -> str | int:
     user = context.require_user()
     callback = TICKETS.unpack(query.data)
     number = callback.number if callback is not None and callback.action == "follow" else None
-    old = None if number is None else await context.desk.tickets.get(number)
+    old = None if number is None else await context.desk.ticket(number)
     if (
         old is None
         or old.customer_id != user.id

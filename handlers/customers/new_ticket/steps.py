@@ -68,7 +68,7 @@ async def current_draft(update: Update, context: SupportContext) -> Draft | None
     as if no form were open.
     """
     user = context.require_user()
-    draft = await context.desk.drafts.get(user.id)
+    draft = await context.desk.saved_draft(user.id)
     if draft is not None:
         return draft
     query = update.callback_query
