@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
@@ -17,7 +16,6 @@ from telegram.ext import (
     TypeHandler,
 )
 from telegram.request import HTTPXRequest
-from telegram.warnings import PTBUserWarning
 
 import handlers
 from bot.channels.telegram.context import BotData, SupportContext
@@ -32,10 +30,9 @@ from bot.compose import SqliteDesk
 from bot.config import Settings
 from bot.domain.desk import Clock, utc_now
 from bot.i18n import load_catalogs
-from handlers import sweeper
+from handlers import groups, sweeper
 from handlers.commands import publish_commands
 from storage import Database
-from storage.persistence import SQLitePersistence
 
 log = logging.getLogger(__name__)
 
@@ -43,19 +40,15 @@ SupportApplication = Application[Any, SupportContext, Any, Any, BotData, Any]
 
 
 async def after_update(update: Update, context: SupportContext) -> None:
-    """Finish an update: persist conversation states, then note the update done (the
-    outbox's sender is woken by the database when the update queued something).
+    """Finish an update: note it done (the outbox's sender is woken by the database when
+    the update queued something).
 
-    In that order, a form's conversation state is never behind the updates noted done: a
-    kill between the two replays the update into the state it led to, where the form
-    takes it for what it is (`handlers.customers.new_ticket.edges.still_here`: the draft's
-    step wins, and a replay that fits no step is dropped quietly, its answer having been
-    sent). The other order could lose the state a form's first question opened, and the
-    customer's next tap with it. An update whose change must never happen twice (a ticket,
-    a message, a status) was recorded as handled already, in that change's own transaction.
+    What the update changed is in the database already, a form's step with it (the draft
+    is written before its question goes out), so a kill before this replays the update
+    into the state it led to, where it changes nothing (`bot.domain.intake`). An update
+    whose change must never happen twice (a ticket, a message, a status) was recorded as
+    handled already, in that change's own transaction.
     """
-    # Not at PTB's next batch: a kill between two batches would lose a step of a form.
-    await context.application.update_persistence()
     await context.desk.update_handled(update.update_id)
 
 
@@ -106,16 +99,10 @@ def _add_fault_handling(application: SupportApplication, bot: DeskBot) -> None:
     bot.keep_fetched_in(desk.inbox.add, quarantine=desk.quarantine.add, health=health)
 
 
-# Our forms track buttons per chat and user on purpose (per_message=False): PTB warns about
-# that choice at every start, which says nothing an operator can act on.
-warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
-
-
 def build_application(
     settings: Settings,
     *,
     clock: Clock = utc_now,
-    persistence_interval: float = 5.0,
     limits: TelegramLimits | None = TELEGRAM,
 ) -> SupportApplication:
     """Build the whole bot from its settings. Nothing is opened until it starts.
@@ -152,13 +139,6 @@ def build_application(
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=SupportContext, bot_data=BotData))
-        .persistence(
-            SQLitePersistence(
-                db,
-                update_interval=persistence_interval,
-                idle_limit=settings.conversation_timeout.total_seconds() or None,
-            )
-        )
         # Every chat at once, each chat's own updates in order (bot/channels/telegram/updates.py).
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(on_startup)
@@ -181,6 +161,6 @@ def build_application(
     )
     handlers.register(application)
     sweeper.schedule(application, settings.sweep_interval.total_seconds())
-    application.add_handler(TypeHandler(Update, skip_processed), group=-3)
-    application.add_handler(TypeHandler(Update, after_update), group=99)
+    application.add_handler(TypeHandler(Update, skip_processed), group=groups.SKIP_HANDLED)
+    application.add_handler(TypeHandler(Update, after_update), group=groups.AFTER)
     return application

@@ -29,18 +29,19 @@ from handlers.errors import on_error
 
 
 def register(application: SupportApp) -> None:
-    """Add every handler, in the order PTB must try them.
+    """Add every handler, in the order PTB must try them (the groups: handlers/groups.py).
 
-    bot/app.py adds two more around these: group -3 drops updates already handled, group 99
-    persists conversation states and wakes the outbox after each update.
+    bot/app.py adds two more around these: one drops updates already handled, the last
+    notes each update handled.
     """
-    middleware.register(application)  # group -2: user and locale
-    gate.register(application)  # group -1: bound chat, members, bans, forged buttons
-    # Group 0 from here, first match wins: the bot added to a group, /bind; the form, the
-    # customers' commands and replies, the operators' and the agents' side, then the
+    middleware.register(application)  # user and locale
+    gate.register(application)  # bound chat, members, bans, forged buttons
+    # The form's own group (an open form takes its customer's updates), and its ways in.
+    new_ticket.register(application)
+    # The features' group from here, first match wins: the bot added to a group, /bind;
+    # the customers' commands and replies, the operators' and the agents' side, then the
     # fallbacks for whatever is left.
     membership.register(application)
-    new_ticket.register(application)
     # Before the plain commands: /cancel must reach an open Reply first.
     my_tickets.register(application)
     rating.register(application)

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.domain.intake import Choice
 from bot.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -144,9 +145,8 @@ def _buttons(prefix: str, *actions: str) -> Buttons:
 # The main menu (handlers/customers/start.py).
 MENU = _buttons("m1", "new", "tickets", "faq", "lang")
 LANGUAGE = _buttons("l1", "set")  # the language picker (handlers/customers/start.py)
-FORM = _buttons(
-    "nt1", "dep", "pri", "done", "skip", "submit", "edit", "goto", "cancel"
-)  # the new-ticket form (handlers/customers/new_ticket.py)
+# The new-ticket form's options (bot/domain/intake.py, drawn by handlers/customers/new_ticket).
+FORM = _buttons("nt1", *(choice.value for choice in Choice))
 TICKETS = _buttons(
     "tk1", "page", "open", "reply", "replydone", "close", "closeyes", "keep", "reopen", "follow"
 )  # a customer's own tickets (handlers/customers/my_tickets.py)

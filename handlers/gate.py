@@ -18,13 +18,14 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.i18n import gettext as _
 from bot.i18n import set_locale
+from handlers import groups
 from handlers.answers import answer_agent
 from handlers.callbacks import CARD_BUTTONS, QUEUE, is_forged, stale
 from handlers.customers.limits import over_limits
 
 log = logging.getLogger(__name__)
 
-GROUP = -1  # after the middleware (-2), before every feature (0)
+GROUP = groups.GATE  # after the middleware, before the form and every feature
 ADMIN_ONLY = (CARD_BUTTONS, QUEUE)  # the agents' buttons
 GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
 # The user Telegram names as the sender of an anonymous admin's messages.

@@ -7,8 +7,9 @@ from telegram.ext import TypeHandler
 
 from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.i18n import set_locale
+from handlers import groups
 
-GROUP = -2
+GROUP = groups.MIDDLEWARE
 
 
 async def prepare(update: Update, context: SupportContext) -> None:

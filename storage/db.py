@@ -87,8 +87,7 @@ class Database:
     async def connect(self) -> None:
         """Open the file (creating its folder), switch on WAL and apply pending migrations.
 
-        Idempotent: PTB's persistence needs the database before `post_init` runs, so
-        whoever comes first opens it.
+        Idempotent: whoever needs the database first (start-up, a tool, a test) opens it.
         """
         async with self._open_lock:
             if self._conn is not None:

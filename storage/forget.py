@@ -107,15 +107,6 @@ async def _scrub_json_rows(
     return changed
 
 
-async def _drop_conversations(tx: Transaction, user_id: int) -> None:
-    for row in await tx.fetch_all("SELECT name, key FROM ptb_conversations"):
-        if user_id in json.loads(row["key"]):
-            await tx.execute(
-                "DELETE FROM ptb_conversations WHERE name = ? AND key = ?",
-                (row["name"], row["key"]),
-            )
-
-
 async def forget_customer(
     db: Database,
     user_id: int,
@@ -161,7 +152,6 @@ async def forget_customer(
             )
         await tx.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
         await tx.execute("DELETE FROM held_messages WHERE customer_id = ?", (user_id,))
-        await _drop_conversations(tx, user_id)
         scrubbed = 0
         scrubbed += await _scrub_json_rows(tx, scrubber, "inbox", "update_id", "payload")
         scrubbed += await _scrub_json_rows(

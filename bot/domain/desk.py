@@ -15,6 +15,7 @@ from bot.domain.desk_queries import DeskQueries
 from bot.domain.faq import Faq
 from bot.domain.flood import FloodGuard
 from bot.domain.fraud import Guarded, guard
+from bot.domain.intake import IntakeForm
 from bot.domain.models import (
     AnswerFile,
     Audience,
@@ -79,6 +80,8 @@ class Desk(DeskForm, DeskQueries):
             self.tickets, self.ratings, clock, self.due_at, self.calendar.between
         )
         self.flood = FloodGuard(settings.customer_rate_limit)
+        # The new-ticket form: its state is the customer's draft (bot.domain.intake).
+        self.form = IntakeForm(self)
         self._default_locale: str | None = None
         self._admin_locale: str | None = None
         self._admin_chat_id: int | None = None

@@ -157,10 +157,6 @@ async def seed(desk: SqliteDesk, clock: FakeClock) -> list[int]:
     await desk.quarantine.add(901, {**update, "update_id": 901}, "ValueError: boom", 2)
     # An agent's /ticket answer quoting the history, and a long text's second part.
     await desk.answer_agent(-100123, f"#{first.number}\n{BODY}\n{REPLY}")
-    await desk.db.execute(
-        "INSERT INTO ptb_conversations (name, key, state, updated_at) VALUES (?, ?, ?, 0)",
-        ("new_ticket", json.dumps([CUSTOMER, CUSTOMER]), json.dumps(3)),
-    )
     return [first.number, second.number, other.number]
 
 

@@ -11,7 +11,6 @@ from bot.compose import SqliteDesk
 from bot.domain.models import Attachment, AttachmentKind, Author, Draft, Priority, Status
 from storage import Database
 from storage.migrate import migrations
-from storage.persistence import SQLitePersistence
 from tests.conftest import FakeClock
 
 
@@ -277,13 +276,3 @@ async def test_tickets_are_listed_newest_first_per_customer(desk: SqliteDesk) ->
     assert [t.subject for t in page] == [f"Server down {n}" for n in (6, 5, 4, 3, 2)]
     assert await desk.tickets.count_for_customer(1) == 7
     assert await desk.tickets.count_for_customer(2) == 1
-
-
-async def test_persistence_keeps_conversation_states(db: Database, tmp_path: Path) -> None:
-    persistence = SQLitePersistence(db)
-    await persistence.update_conversation("new_ticket", (10, 10), "subject")
-    await persistence.update_conversation("new_ticket", (11, 11), "review")
-    await persistence.update_conversation("new_ticket", (11, 11), None)
-    reopened = SQLitePersistence(db)
-    assert await reopened.get_conversations("new_ticket") == {(10, 10): "subject"}
-    assert await reopened.get_conversations("other") == {}

@@ -10,7 +10,7 @@ locks released), and the shutdown is PTB's own sequence, in PTB's order:
 2. the application finishes every update in hand, and the jobs running;
 3. `post_stop`: the outbox dispatcher finishes the item in flight
    (bot/channels/telegram/dispatcher.py);
-4. shutdown and `post_shutdown`: persistence is flushed, the database closed.
+4. shutdown and `post_shutdown`: the database is closed.
 
 Updates fetched but not finished are in the inbox, so the next start resumes there.
 """

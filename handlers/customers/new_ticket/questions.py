@@ -1,18 +1,20 @@
-"""The form's questions: each step's text and keyboard, the review, and asking them.
+"""The form's questions as Telegram shows them: each step's text and keyboard, the review,
+the notices, and `show`, which sends one question (`bot.domain.intake.Ask`).
 
-Each step is one message, its question after the answer just chosen or a notice about
-the last one (`ask`); `advance` moves to the next step, or back to the review when editing.
+Each step is one message: its question after the answer just chosen or a notice about
+the last one.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ConversationHandler
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.context import SupportContext
+from bot.domain.intake import STEPS, Ask, Choice, Notice, NoticeKind, Step
 from bot.domain.models import Attachment, AttachmentKind, Draft, Priority
+from bot.domain.validation import SUBJECT_MAX_CHARS
 from bot.fit import clip_plain
 from bot.i18n import gettext as _
 from bot.i18n import ngettext
@@ -24,31 +26,30 @@ from bot.texts import (
     target_text,
 )
 from handlers.callbacks import FORM
+from handlers.media import file_problem_text
 
-END = ConversationHandler.END
 DEPARTMENT, SUBJECT, PRIORITY, MESSAGE, ATTACHMENTS, REVIEW, EDIT = (
-    "department",
-    "subject",
-    "priority",
-    "message",
-    "attachments",
-    "review",
-    "edit",
+    Step.DEPARTMENT,
+    Step.SUBJECT,
+    Step.PRIORITY,
+    Step.MESSAGE,
+    Step.ATTACHMENTS,
+    Step.REVIEW,
+    Step.EDIT,
 )
-STEPS = (DEPARTMENT, SUBJECT, PRIORITY, MESSAGE, ATTACHMENTS, REVIEW)
 
 REVIEW_BODY_BUDGET = 1500
 
 
-def _button(text: str, action: str, arg: str = "") -> InlineKeyboardButton:
+def _button(text: str, action: Choice, arg: str = "") -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=FORM.pack(action, arg))
 
 
 def _cancel_row() -> list[InlineKeyboardButton]:
-    return [_button(_("✖ Cancel"), "cancel")]
+    return [_button(_("✖ Cancel"), Choice.CANCEL)]
 
 
-def _step_title(step: str) -> str:
+def _step_title(step: Step) -> str:
     number = STEPS.index(step) + 1
     return _("New ticket · step {number} of {total}").format(number=number, total=len(STEPS))
 
@@ -62,7 +63,7 @@ def department_question(context: SupportContext) -> tuple[str, InlineKeyboardMar
     for dept in context.desk.departments:
         label = department_label(dept)
         lines.append(f"<b>{escape(label)}</b>: {escape(department_hint(dept))}")
-        rows.append([_button(label, "dep", dept.key)])
+        rows.append([_button(label, Choice.DEPARTMENT, dept.key)])
     rows.append(_cancel_row())
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
@@ -91,7 +92,7 @@ def priority_question(context: SupportContext) -> tuple[str, InlineKeyboardMarku
                 priority=label, meaning=priority_meaning(priority), target=target
             )
         )
-        rows.append([_button(f"{label} · {target}", "pri", priority.value)])
+        rows.append([_button(f"{label} · {target}", Choice.PRIORITY, priority.value)])
     lines += ["", _("Please choose High or Critical only for real emergencies.")]
     rows.append(_cancel_row())
     return "\n".join(lines), InlineKeyboardMarkup(rows)
@@ -113,7 +114,9 @@ def message_question() -> tuple[str, InlineKeyboardMarkup]:
 
 
 def attachments_keyboard(draft: Draft) -> InlineKeyboardMarkup:
-    first = _button(_("✅ Done"), "done") if draft.attachments else _button(_("Skip"), "skip")
+    first = (
+        _button(_("✅ Done"), Choice.DONE) if draft.attachments else _button(_("Skip"), Choice.SKIP)
+    )
     return InlineKeyboardMarkup([[first], _cancel_row()])
 
 
@@ -179,8 +182,8 @@ def review_text(context: SupportContext, draft: Draft) -> str:
 def review_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [_button(_("📨 Submit"), "submit")],
-            [_button(_("✏️ Edit"), "edit"), _button(_("✖ Cancel"), "cancel")],
+            [_button(_("📨 Submit"), Choice.SUBMIT)],
+            [_button(_("✏️ Edit"), Choice.EDIT), _button(_("✖ Cancel"), Choice.CANCEL)],
         ]
     )
 
@@ -188,65 +191,103 @@ def review_keyboard() -> InlineKeyboardMarkup:
 def edit_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [_button(_("Department"), "goto", DEPARTMENT), _button(_("Subject"), "goto", SUBJECT)],
-            [_button(_("Priority"), "goto", PRIORITY), _button(_("Message"), "goto", MESSAGE)],
-            [_button(_("Attachments"), "goto", ATTACHMENTS)],
-            [_button(_("« Back to the review"), "goto", REVIEW)],
+            [
+                _button(_("Department"), Choice.GOTO, DEPARTMENT),
+                _button(_("Subject"), Choice.GOTO, SUBJECT),
+            ],
+            [
+                _button(_("Priority"), Choice.GOTO, PRIORITY),
+                _button(_("Message"), Choice.GOTO, MESSAGE),
+            ],
+            [_button(_("Attachments"), Choice.GOTO, ATTACHMENTS)],
+            [_button(_("« Back to the review"), Choice.GOTO, REVIEW)],
         ]
     )
 
 
-async def ask(
-    update: Update,
-    context: SupportContext,
-    step: str,
-    draft: Draft,
-    notice: str | None = None,
-    *,
-    chosen: str | None = None,
-) -> str:
-    """Send the question for `step` and return `step` as the state.
+def chosen_text(context: SupportContext, step: Step, draft: Draft) -> str:
+    """The answer just chosen at `step`, shown above the next question."""
+    if step is DEPARTMENT:
+        dept = context.desk.department(draft.department or "")
+        return _("<b>Department:</b> {value}").format(
+            value=escape(department_label(dept)) if dept else "—"
+        )
+    if step is PRIORITY:
+        value = priority_label(draft.priority) if draft.priority is not None else "—"
+        return _("<b>Priority:</b> {value}").format(value=value)
+    files = ", ".join(escape(attachment_name(a)) for a in draft.attachments) or _("none")
+    return _("<b>Attachments:</b> {value}").format(value=files)
 
-    One message a step: the question, after the answer just chosen (`chosen`) or a notice
-    about the last one. The prompt answered keeps its buttons: taking them off would be a
-    second message to the chat, whose pace Telegram holds to about one a second, and a tap
-    on an old button is answered as no longer valid (see `edges.still_here`).
 
-    The step is saved with the draft first, so whatever happens next the draft knows
-    which question is open.
+def notice_text(context: SupportContext, notice: Notice) -> str:
+    """What the form says about the last answer (or about the form) above a question."""
+    kind = notice.kind
+    if kind is NoticeKind.SUBJECT_TOO_LONG:
+        return _("That subject is too long: please keep it to {limit} characters at most.").format(
+            limit=SUBJECT_MAX_CHARS
+        )
+    if kind is NoticeKind.SUBJECT_VAGUE:
+        return _(
+            "That subject is too short or too general for us to route. Say what is wrong and "
+            "where, for example “Payment confirmed but top-up not received” or “Cannot log in "
+            "to the client area”."
+        )
+    if kind is NoticeKind.MESSAGE_TOO_LONG:
+        return _(
+            "That message is too long ({length} characters; the limit is {limit}). "
+            "Please shorten it, or send the details as a document in the next step."
+        ).format(length=notice.length, limit=context.desk.max_text_length)
+    if kind is NoticeKind.FILE_REFUSED:
+        assert notice.problem is not None
+        return file_problem_text(context, notice.problem)
+    if kind is NoticeKind.FOLLOW_UP:
+        return _(
+            "A follow-up to {ref}: department, subject and priority are taken from it. "
+            "You can change them in the review."
+        ).format(ref=notice.ref)
+    return {
+        NoticeKind.DESCRIBE_MORE: _("Please describe the problem in a little more detail."),
+        NoticeKind.DESCRIBE_THE_FILE: _("Got the file. Now please describe the problem in words."),
+        NoticeKind.PASTE_JOINED: _("I added the rest of your long message to it."),
+        NoticeKind.STEP_MISSING: _("One step is still missing."),
+        NoticeKind.IN_THE_FORM: _(
+            "You are in the middle of a new ticket. Carry on below, or send /cancel to stop."
+        ),
+        NoticeKind.USE_THE_OPTIONS: _(
+            "That doesn't answer this step: please use the buttons below."
+        ),
+        NoticeKind.ONLY_FILES: _("I can only attach photos and documents."),
+    }.get(kind, _("I can't use that here: please answer this step as asked below."))
+
+
+def question(context: SupportContext, step: Step, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
+    """`step`'s question and its keyboard."""
+    if step is DEPARTMENT:
+        return department_question(context)
+    if step is SUBJECT:
+        return subject_question()
+    if step is PRIORITY:
+        return priority_question(context)
+    if step is MESSAGE:
+        return message_question()
+    if step is ATTACHMENTS:
+        return attachments_question(context, draft)
+    if step is EDIT:
+        return _("What would you like to change?"), edit_keyboard()
+    return review_text(context, draft), review_keyboard()
+
+
+async def show(context: SupportContext, chat_id: int, ask: Ask) -> None:
+    """Send the question of `ask.step` (the draft is saved at that step already).
+
+    One message a step: the question, after the answer just chosen or a notice about the
+    last one. The prompt answered keeps its buttons: taking them off would be a second
+    message to the chat, whose pace Telegram holds to about one a second, and a tap on an
+    old button is answered as no longer valid.
     """
-    assert update.effective_chat is not None
-    draft.step = step
-    await context.desk.save_draft(draft)
-    if step == DEPARTMENT:
-        text, keyboard = department_question(context)
-    elif step == SUBJECT:
-        text, keyboard = subject_question()
-    elif step == PRIORITY:
-        text, keyboard = priority_question(context)
-    elif step == MESSAGE:
-        text, keyboard = message_question()
-    elif step == ATTACHMENTS:
-        text, keyboard = attachments_question(context, draft)
-    elif step == EDIT:
-        text, keyboard = _("What would you like to change?"), edit_keyboard()
-    else:
-        text, keyboard = review_text(context, draft), review_keyboard()
-    if notice:
-        text = f"{notice}\n\n{text}"
-    if chosen:
-        text = f"✔️ {chosen}\n\n{text}"
-    await context.bot.send_message(update.effective_chat.id, text, reply_markup=keyboard)
-    return step
-
-
-async def advance(
-    update: Update, context: SupportContext, draft: Draft, step: str, chosen: str | None = None
-) -> str:
-    """Save the draft and move on: to the next step, or back to the review when editing."""
-    if draft.editing:
-        draft.editing = False
-        next_step = REVIEW
-    else:
-        next_step = STEPS[STEPS.index(step) + 1]
-    return await ask(update, context, next_step, draft, chosen=chosen)
+    text, keyboard = question(context, ask.step, ask.draft)
+    if ask.notice is not None:
+        text = f"{notice_text(context, ask.notice)}\n\n{text}"
+    if ask.chosen is not None:
+        text = f"✔️ {chosen_text(context, ask.chosen, ask.draft)}\n\n{text}"
+    await context.bot.send_message(chat_id, text, reply_markup=keyboard)
