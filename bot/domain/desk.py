@@ -292,11 +292,6 @@ class Desk(DeskForm, DeskQueries):
         """The customer's draft, or a fresh one."""
         return await self.drafts.get(user_id) or Draft(user_id=user_id)
 
-    async def start_draft(self, user_id: int) -> Draft:
-        draft = Draft(user_id=user_id)
-        await self.drafts.save(draft, self.clock())
-        return draft
-
     async def reply_target(self, user_id: int) -> int | None:
         """The ticket the customer chose to reply to in Reply mode, unless the mode was
         left idle for longer than `CONVERSATION_TIMEOUT` (0: never idle)."""

@@ -210,7 +210,6 @@ class FormDesk(Protocol):
     def check_file(self, attachment: Attachment, draft: Draft) -> FileProblem | None: ...
     def guard_text(self, text: str) -> Guarded: ...
     async def saved_draft(self, user_id: int) -> Draft | None: ...
-    async def start_draft(self, user_id: int) -> Draft: ...
     async def save_draft(self, draft: Draft) -> None: ...
     async def discard_draft(self, user_id: int) -> None: ...
     async def similar_open_ticket(self, customer_id: int, subject: str) -> Ticket | None: ...
@@ -256,9 +255,9 @@ class IntakeForm:
         return await self.desk.saved_draft(user_id) is not None
 
     async def start(self, user_id: int) -> list[FormOutput]:
-        """A fresh draft (any earlier one is replaced), at the first question."""
-        draft = await self.desk.start_draft(user_id)
-        return [await self._ask(draft, Step.DEPARTMENT)]
+        """A fresh draft (any earlier one is replaced), at the first question: written
+        once, with its step, so a kill can't leave a draft that asks nothing."""
+        return [await self._ask(Draft(user_id=user_id), Step.DEPARTMENT)]
 
     async def follow_up(self, user_id: int, number: int) -> list[FormOutput] | None:
         """A new ticket continuing the customer's solved or closed ticket `number`, at the
@@ -287,15 +286,15 @@ class IntakeForm:
         the input is someone else's to handle.
 
         The draft's step decides what fits. A cancel always does. Something that fits no
-        step is answered with the open question again, after a word on why, except an
-        input replayed after a kill: it was handled up to the question it led to (the
-        draft is already there), so it changes nothing and says nothing.
+        step is answered with the open question again, after a word on why; an input
+        replayed after a kill was handled up to the question it led to (the draft is
+        there already), so it changes nothing, and only that question is asked again.
         """
         draft = await self.desk.saved_draft(user_id)
         if draft is None:
             return None
         turn = _Turn(draft)
-        step = Step(draft.step) if draft.step in set(Step) else Step.REVIEW
+        step = Step(draft.step) if draft.step in set(Step) else _first_missing(draft)
         if (given.kind is InputKind.COMMAND and given.command == "cancel") or (
             given.choice is Choice.CANCEL
         ):
@@ -412,16 +411,7 @@ class IntakeForm:
             return
         if not draft.is_complete:
             # Only possible if the draft was lost under us: start the missing step again.
-            missing = next(
-                step
-                for step, value in (
-                    (Step.DEPARTMENT, draft.department),
-                    (Step.SUBJECT, draft.subject),
-                    (Step.PRIORITY, draft.priority),
-                    (Step.MESSAGE, draft.message),
-                )
-                if not value
-            )
+            missing = _first_missing(draft)
             notice = Notice(NoticeKind.STEP_MISSING)
             turn.out.append(await self._ask(draft, missing, notice))
             return
@@ -433,9 +423,12 @@ class IntakeForm:
 
     async def _not_this_step(self, turn: _Turn, step: Step, given: FormInput) -> None:
         draft = turn.draft
-        if given.replayed and given.kind not in (InputKind.CHOICE, InputKind.FOREIGN_CHOICE):
+        if given.replayed:
             # Handled before a kill up to its next question, and replayed into the step it
-            # led to: its answer was sent, and it is in the draft.
+            # led to: its answer is in the draft, and whether that question went out before
+            # the kill no one can tell. Ask it again, with no word about the input: once
+            # more at worst, never a customer left without a question.
+            turn.out.append(await self._ask(draft, step))
             return
         if step is not Step.MESSAGE and self._join_paste(turn, given):
             turn.out.append(await self._ask(draft, step, Notice(NoticeKind.PASTE_JOINED)))
@@ -501,6 +494,17 @@ class IntakeForm:
         draft.step = next_step.value
         await self.desk.save_draft(draft)
         turn.out.append(Ask(next_step, draft, chosen=step if chosen else None))
+
+
+def _first_missing(draft: Draft) -> Step:
+    """The first step the draft has no answer for (the review when it is complete)."""
+    answers = (
+        (Step.DEPARTMENT, draft.department),
+        (Step.SUBJECT, draft.subject),
+        (Step.PRIORITY, draft.priority),
+        (Step.MESSAGE, draft.message),
+    )
+    return next((step for step, value in answers if not value), Step.REVIEW)
 
 
 def _add_attachment(draft: Draft, attachment: Attachment) -> None:

@@ -24,7 +24,7 @@ from bot.domain.intake import (
     Step,
     Submitted,
 )
-from bot.domain.models import Attachment, AttachmentKind, Priority, Status
+from bot.domain.models import Attachment, AttachmentKind, Draft, Priority, Status
 from bot.domain.validation import FileProblem
 from storage import Database
 from tests.conftest import FakeClock
@@ -229,12 +229,17 @@ async def test_cancel_ends_the_form_at_any_step(desk: SqliteDesk) -> None:
 
 async def test_an_input_replayed_after_a_kill_changes_nothing(desk: SqliteDesk) -> None:
     """A kill after the subject's answer was saved (the step is priority now) but before
-    the update was noted handled: the same text comes again, and fits no step."""
+    the update was noted handled: the same text comes again, and fits no step. Whether the
+    priority question went out before the kill is unknown: it is asked again, plainly."""
     await to_step(desk, Step.PRIORITY)
     replayed = FormInput(InputKind.TEXT, text=SUBJECT, replayed=True)
-    assert await take(desk, replayed) == []
+    ask = only_ask(await take(desk, replayed))
+    assert (ask.step, ask.notice, ask.chosen) == (Step.PRIORITY, None, None)
     draft = await desk.saved_draft(CUSTOMER)
     assert draft is not None and draft.step == Step.PRIORITY and draft.subject == SUBJECT
+    # A replayed tap of the department (the step before) likewise asks the open question.
+    tap = FormInput(InputKind.CHOICE, choice=Choice.DEPARTMENT, arg="billing", replayed=True)
+    assert only_ask(await take(desk, tap)) == Ask(Step.PRIORITY, ask.draft)
     # Not replayed, the same text is told what the step wants.
     ask = only_ask(await take(desk, FormInput.typed(SUBJECT)))
     assert ask.notice is not None and ask.notice.kind is NoticeKind.USE_THE_OPTIONS
@@ -279,3 +284,17 @@ async def test_an_idle_form_is_over_when_the_sweeper_expires_its_draft(
     clock.now += timeout + timedelta(seconds=1)
     assert await desk.expire_drafts(clock.now - timeout, clock.now) == [CUSTOMER]
     assert await desk.form.take(CUSTOMER, FormInput.typed(SUBJECT), "en") is None
+
+
+async def test_a_draft_with_no_step_asks_its_first_missing_answer(desk: SqliteDesk) -> None:
+    """A draft written without its step (by an older version, or a kill between two
+    writes) asks for what it lacks, never for a review of nothing."""
+    await desk.register_user(CUSTOMER, "Rina", None, None, "en")
+    await desk.save_draft(Draft(user_id=CUSTOMER, department="billing"))
+    ask = only_ask(await take(desk, command("new")))
+    assert ask.step is Step.SUBJECT
+    # /new's own draft is written once, with its step.
+    await desk.discard_draft(CUSTOMER)
+    await desk.form.start(CUSTOMER)
+    draft = await desk.saved_draft(CUSTOMER)
+    assert draft is not None and draft.step == Step.DEPARTMENT
