@@ -7,7 +7,10 @@ repository as its port is where mypy checks that it fits the port (`bot.domain.p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
@@ -16,6 +19,7 @@ from bot.domain.models import Attachment, Forgotten
 from bot.domain.ports import DeskStores
 from storage import (
     Database,
+    Deferred,
     DeskAudit,
     DeskSettingsRepo,
     DraftRepo,
@@ -36,9 +40,10 @@ class SqliteDesk(Desk):
     """The desk on one SQLite database.
 
     Its repositories stay public as themselves, not as the domain's narrower ports: the
-    notifier and the dispatcher still reach through them for what is not a use case yet.
-    Handlers call the desk's methods only, here the ones on Telegram's own stores (held
-    messages, quarantined updates, retention) that the domain has no port for.
+    start-up wiring (`bot/app.py`), the command line and the benchmark still reach through
+    them. Handlers and the channel adapters (`bot/channels/`) call the desk's methods only,
+    here the ones on Telegram's own stores (held messages, quarantined updates, retention)
+    that the domain has no port for, and the outbox sender's hold on the database itself.
     """
 
     users: UserRepo
@@ -148,3 +153,41 @@ class SqliteDesk(Desk):
 
     async def forget_processed(self, before: datetime) -> int:
         return await self.retention.forget_processed(before)
+
+    # The outbox's outcomes and the database under it, for its dispatcher
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file the desk keeps everything in (named when writes fail)."""
+        return self.db.path
+
+    def when_queued(self, wake: Callable[[], None]) -> None:
+        """Call `wake` after every transaction that added to the outbox has committed."""
+        self.db.on_queued = wake
+
+    def deferring_writes(self) -> AbstractContextManager[Deferred]:
+        """Collect the writes made while delivering an item, to be written with its outcome
+        (`Database.deferring`): a kill leaves both or neither."""
+        return self.db.deferring()
+
+    async def claim_delivery(self, item_id: int) -> None:
+        """Release the item's dedupe key as its delivery starts (a change meanwhile queues
+        its own item)."""
+        await self.outbox.claim(item_id)
+
+    async def delivery_done(
+        self,
+        item_id: int,
+        state: str = "sent",
+        error: str | None = None,
+        *,
+        with_writes: Deferred | None = None,
+    ) -> None:
+        """Record the item's outcome (sent, blocked, failed), with what its delivery wrote."""
+        await self.outbox.done(item_id, state, error, with_writes=with_writes)
+
+    async def retry_delivery(
+        self, item_id: int, at: float, error: str, *, with_writes: Deferred | None = None
+    ) -> None:
+        """Try the item again at `at` (a timestamp), with what its delivery wrote."""
+        await self.outbox.retry(item_id, at, error, with_writes=with_writes)

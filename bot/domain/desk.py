@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.domain.audit import DeskAction, DeskChange
+from bot.domain.desk_delivery import DeskDelivery
 from bot.domain.desk_form import DeskForm
 from bot.domain.desk_queries import DeskQueries
 from bot.domain.faq import Faq
@@ -53,13 +54,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Desk(DeskForm, DeskQueries):
+class Desk(DeskForm, DeskQueries, DeskDelivery):
     """Everything a customer-facing handler asks of the desk.
 
     Its storage comes in as ports (`bot.domain.ports`), built by the composition root
     (`bot/compose.py`): the desk never opens or builds storage itself. What the form offers
     and accepts it inherits from `DeskForm` (`bot.domain.desk_form`), what handlers read
-    (tickets, people, queues) from `DeskQueries` (`bot.domain.desk_queries`).
+    (tickets, people, queues) from `DeskQueries` (`bot.domain.desk_queries`), what the
+    outbox's sender reads and settles from `DeskDelivery` (`bot.domain.desk_delivery`).
     """
 
     def __init__(self, settings: Settings, stores: DeskStores, clock: Clock = utc_now) -> None:

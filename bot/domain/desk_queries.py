@@ -1,7 +1,9 @@
-"""What the handlers ask of the desk about tickets and people, and the few small writes
-they make outside a ticket's unit: each one call to one port, one transaction at most.
+"""What the handlers and the channels ask of the desk about tickets and people, and the few
+small writes they make outside a ticket's unit: each one call to one port, one transaction
+at most.
 
-`Desk` (`bot.domain.desk`) inherits it. Handlers call these, never a repository.
+`Desk` (`bot.domain.desk`) inherits it. Handlers and channel adapters call these, never a
+repository.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from bot.domain.export import ExportRow
 from bot.domain.models import (
     Audience,
     Draft,
+    Rating,
     Relay,
     Status,
     Ticket,
@@ -22,7 +25,14 @@ from bot.domain.models import (
     User,
 )
 from bot.domain.outbox import OutboxKind
-from bot.domain.ports import AuditTrail, DraftStore, OutboxStore, TicketStore, UserStore
+from bot.domain.ports import (
+    AuditTrail,
+    DraftStore,
+    OutboxStore,
+    RatingStore,
+    TicketStore,
+    UserStore,
+)
 
 
 class DeskQueries:
@@ -32,6 +42,7 @@ class DeskQueries:
     tickets: TicketStore
     users: UserStore
     drafts: DraftStore
+    ratings: RatingStore
     outbox: OutboxStore
     audit: AuditTrail
 
@@ -79,6 +90,10 @@ class DeskQueries:
 
     async def queue_page(self, *, limit: int, offset: int) -> list[Ticket]:
         return await self.tickets.queue(limit=limit, offset=offset)
+
+    async def rating(self, number: int) -> Rating | None:
+        """The customer's rating of the ticket, if they gave one."""
+        return await self.ratings.get(number)
 
     def export_rows(self, since: datetime | None, *, full: bool) -> AsyncIterator[list[ExportRow]]:
         """The tickets for a CSV export, in batches (`bot.domain.export`)."""

@@ -8,7 +8,7 @@ A second backend (PostgreSQL, a later issue) implements the same ports.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +24,7 @@ from bot.domain.models import (
     Draft,
     Forgotten,
     HeldMessage,
+    OutboxItem,
     Priority,
     Rating,
     Relay,
@@ -138,6 +139,10 @@ class TicketStore(Protocol):
 
     async def add_relay(self, relay: Relay, now: datetime) -> None: ...
 
+    async def set_location(
+        self, number: int, *, chat_id: int, thread_id: int | None, card_message_id: int | None
+    ) -> None: ...
+
     async def message(self, message_id: int) -> TicketMessage | None: ...
 
     async def messages(self, number: int, *, include_internal: bool) -> list[TicketMessage]: ...
@@ -238,7 +243,8 @@ class SettingsStore(Protocol):
 
 
 class OutboxStore(Protocol):
-    """The durable queue of everything the desk owes anyone, outside a ticket's unit."""
+    """The durable queue of everything the desk owes anyone, outside a ticket's unit, and
+    what its sender reads and settles of it (`bot.domain.desk_delivery`)."""
 
     async def add(
         self,
@@ -251,6 +257,18 @@ class OutboxStore(Protocol):
         payload: dict[str, Any] | None = None,
         dedupe_key: str | None = None,
     ) -> None: ...
+
+    async def pending(self, limit: int) -> list[OutboxItem]: ...
+
+    async def pending_of_kinds(
+        self, kinds: Iterable[OutboxKind], *, due_by: float, limit: int
+    ) -> list[OutboxItem]: ...
+
+    async def pending_after(
+        self, item_id: int, *, lane: int, ticket_number: int, limit: int
+    ) -> list[OutboxItem]: ...
+
+    async def done_many(self, item_ids: Sequence[int]) -> None: ...
 
 
 class ProcessedUpdateStore(Protocol):

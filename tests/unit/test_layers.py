@@ -16,9 +16,11 @@ The rules:
 
 Every import counts: at the top, inside a function, under `TYPE_CHECKING`.
 
-- Handlers call the desk's use cases, never a repository through it: no
-  `context.desk.tickets.get(...)` (nor `desk.tickets.get` on a local `desk`), for any of the
-  desk's stores (`DESK_STORES`).
+- Handlers and the channel adapters (`bot/channels/`) call the desk's use cases and
+  queries, never a repository through it: no `context.desk.tickets.get(...)`, no
+  `self.desk.outbox.pending(...)` (nor `desk.tickets.get` on a local `desk`), and no store
+  taken whole to be called later (`outbox = self.desk.outbox`), for any of the desk's stores
+  (`DESK_STORES`, the database connection `db` included).
 
 - The desk's time is its clock (`Desk.clock`, injected, so a test can move it): the domain
   and the handlers never read the wall clock themselves (`time.time()`, `datetime.now()`).
@@ -145,7 +147,8 @@ def test_the_reader_sees_every_kind_of_import() -> None:
     assert len(list(modules("bot/domain"))) >= 10
 
 
-# The desk's repositories (`bot.compose.SqliteDesk`): handlers reach none of them.
+# The desk's repositories (`bot.compose.SqliteDesk`), and its database connection: handlers
+# and channel adapters reach none of them.
 DESK_STORES = frozenset(
     {
         "tickets",
@@ -164,44 +167,76 @@ DESK_STORES = frozenset(
     }
 )
 
+# The packages that call the desk and nothing behind it.
+DESK_CALLERS = ("handlers", "bot/channels")
+
+
+def _is_desk(node: ast.expr) -> bool:
+    """`<x>.desk` or a plain `desk`."""
+    return (isinstance(node, ast.Attribute) and node.attr == "desk") or (
+        isinstance(node, ast.Name) and node.id == "desk"
+    )
+
 
 def store_reaches(source: str, where: str) -> list[str]:
-    """`<x>.desk.<store>.<method>` (or `desk.<store>.<method>`) in `source`, one per line."""
+    """`<x>.desk.<store>.<method>` (or `desk.<store>.<method>`) in `source`, in order; a
+    store taken whole (`outbox = self.desk.outbox`) as `desk.<store>`."""
+    nodes = list(ast.walk(ast.parse(source, filename=where)))
+    stores = [
+        node
+        for node in nodes
+        if isinstance(node, ast.Attribute) and node.attr in DESK_STORES and _is_desk(node.value)
+    ]
+    # What is taken from each store: `get` in `desk.tickets.get`.
+    taken = {
+        id(node.value): node.attr
+        for node in nodes
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+    }
     found = []
-    for node in ast.walk(ast.parse(source, filename=where)):
-        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)):
-            continue
-        store = node.value
-        owner = store.value
-        is_desk = (isinstance(owner, ast.Attribute) and owner.attr == "desk") or (
-            isinstance(owner, ast.Name) and owner.id == "desk"
-        )
-        if is_desk and store.attr in DESK_STORES:
-            found.append(f"{where}:{node.lineno} desk.{store.attr}.{node.attr}")
+    for store in sorted(stores, key=lambda node: (node.lineno, node.col_offset)):
+        method = taken.get(id(store))
+        found.append(f"{where}:{store.lineno} desk.{store.attr}{f'.{method}' if method else ''}")
     return found
 
 
-def test_handlers_call_the_desk_never_a_repository_through_it() -> None:
+def test_handlers_and_channels_call_the_desk_never_a_repository_through_it() -> None:
     reaches = [
         reach
-        for _, path in modules("handlers")
+        for package in DESK_CALLERS
+        for _, path in modules(package)
         for reach in store_reaches(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
     ]
     assert reaches == [], "\n".join(reaches)
 
 
+def test_the_rule_covers_the_channel_adapters() -> None:
+    """The walk reaches the Telegram adapters that call the desk most."""
+    walked = {path.name for package in DESK_CALLERS for _, path in modules(package)}
+    assert {"dispatcher.py", "notices.py", "notify.py", "relay.py", "cards.py"} <= walked
+
+
 def test_the_walker_finds_a_repository_reached_through_the_desk() -> None:
     sample = (
-        "async def f(context, desk):\n"
+        "async def f(self, context, desk):\n"
         "    await context.desk.tickets.get(1)\n"
         "    await desk.held.hold(customer_id=1)\n"
         "    await context.desk.ticket(1)\n"
         "    await context.desk.settings.tz\n"
         "    tickets = context.desk.tickets\n"
+        "    await self.desk.outbox.pending(200)\n"
+        "    self.desk.db.on_queued = self.wake\n"
+        "    with self.desk.db.deferring() as writes:\n"
+        "        await self.desk.pending_deliveries(200)\n"
+        "    path = str(self.desk.database_path)\n"
     )
     assert store_reaches(sample, "sample.py") == [
         "sample.py:2 desk.tickets.get",
         "sample.py:3 desk.held.hold",
+        "sample.py:6 desk.tickets",
+        "sample.py:7 desk.outbox.pending",
+        "sample.py:8 desk.db.on_queued",
+        "sample.py:9 desk.db.deferring",
     ]
 
 

@@ -24,14 +24,14 @@ CARD_BODY_BUDGET = 2500  # of the customer's first message, on the card (all of 
 async def card_text(desk: SqliteDesk, ticket: Ticket, customer: User | None) -> str:
     """The card's text, in the current locale (the caller sets the admin chat's)."""
     dept = desk.department(ticket.department)
-    messages = await desk.tickets.messages(ticket.number, include_internal=False)
+    messages = await desk.ticket_messages(ticket.number, include_internal=False)
     first = next((m for m in messages if m.edit_of is None), None)
     who = escape(customer.display_name) if customer else str(ticket.customer_id)
     if customer and customer.username:
         who += f" (@{escape(customer.username)})"
     assignee = "—"
     if ticket.assignee_id is not None:
-        agent = await desk.users.get(ticket.assignee_id)
+        agent = await desk.user(ticket.assignee_id)
         assignee = escape(agent.display_name) if agent else str(ticket.assignee_id)
     zone = desk.timezone
     due, answered = ticket.first_response_due_at, ticket.first_response_at
@@ -62,7 +62,7 @@ async def card_text(desk: SqliteDesk, ticket: Ticket, customer: User | None) -> 
     ]
     if ticket.follow_up_of is not None:
         lines.append(_("<b>Follow-up of:</b> #{number}").format(number=ticket.follow_up_of))
-    rating = await desk.ratings.get(ticket.number)
+    rating = await desk.rating(ticket.number)
     if rating is not None:
         line = _("<b>Rating:</b> {stars} ({score}/5)").format(
             stars="★" * rating.score + "☆" * (5 - rating.score), score=rating.score

@@ -85,7 +85,7 @@ class Dispatcher:
         self._wake.set()
 
     def start(self, bot: Bot) -> None:
-        self.desk.db.on_queued = self.wake
+        self.desk.when_queued(self.wake)
         if self._task is None:
             self._task = asyncio.create_task(self._run(bot), name="outbox-dispatcher")
 
@@ -170,7 +170,7 @@ class Dispatcher:
         every later item of the same chat, so replies never overtake each other.
         """
         now = self._now()
-        items = await self.desk.outbox.pending(self.batch)
+        items = await self.desk.pending_deliveries(self.batch)
         held: set[object] = set()
         soonest = 1.0
         for item in items:
@@ -231,20 +231,20 @@ class Dispatcher:
 
     async def _attempt(self, bot: Bot, item: OutboxItem) -> None:
         note_ticket(item.ticket_number)  # each delivery is its own task: its own log context
-        outbox = self.desk.outbox
+        desk = self.desk
         if item.kind == OutboxKind.CARD:
             # From now on a new change must queue its own refresh: this one renders now.
-            await outbox.claim(item.id)
+            await desk.claim_delivery(item.id)
         # What the delivery writes (the copies' ids, the items a folded message delivered,
         # a long text's further parts) is written with the item's outcome, in one
         # transaction: a kill leaves both or neither.
         try:
-            with self.desk.db.deferring() as writes:
+            with desk.deferring_writes() as writes:
                 await self.notifier.deliver(bot, item)
         except RetryAfter as exc:
             delay = _seconds(exc.retry_after)
             log.warning("Telegram asked to wait %.0f s (outbox item %s)", delay, item.id)
-            await outbox.retry(
+            await desk.retry_delivery(
                 item.id, self._now() + delay, f"retry after {delay:.0f} s", with_writes=writes
             )
         except (Forbidden, BadRequest) as exc:
@@ -253,34 +253,34 @@ class Dispatcher:
                 # fix that, so keep the item (slowly) instead of losing what agents are owed.
                 log.error("The admin chat refused outbox item %s: %s", item.id, exc)
                 if item.attempts + 1 >= MAX_ADMIN_ATTEMPTS:
-                    await outbox.done(item.id, "failed", str(exc), with_writes=writes)
+                    await desk.delivery_done(item.id, "failed", str(exc), with_writes=writes)
                 else:
-                    await outbox.retry(
+                    await desk.retry_delivery(
                         item.id, self._now() + MAX_BACKOFF, str(exc), with_writes=writes
                     )
             elif isinstance(exc, Forbidden) and item.audience is Audience.CUSTOMER:
                 # The customer blocked the bot: recorded, shown on the card, never retried.
-                await outbox.done(item.id, "blocked", str(exc), with_writes=writes)
+                await desk.delivery_done(item.id, "blocked", str(exc), with_writes=writes)
                 if item.ticket_number is not None:
-                    await self.desk.service.mark_unreachable(item.ticket_number)
+                    await desk.service.mark_unreachable(item.ticket_number)
             else:
                 # The message itself is at fault: retrying would fail the same way.
                 log.error("Telegram refused outbox item %s (%s): %s", item.id, item.kind, exc)
-                await outbox.done(item.id, "failed", str(exc), with_writes=writes)
+                await desk.delivery_done(item.id, "failed", str(exc), with_writes=writes)
         except TelegramError as exc:  # time-outs, 5xx, network trouble: try again later
             delay = min(MAX_BACKOFF, 2.0 ** min(item.attempts, 9))
             log.warning("Outbox item %s failed (%s); retrying in %.0f s", item.id, exc, delay)
-            await outbox.retry(item.id, self._now() + delay, str(exc), with_writes=writes)
+            await desk.retry_delivery(item.id, self._now() + delay, str(exc), with_writes=writes)
         except Exception as exc:  # a bug must not lose the message: keep it for later
             if storage_fault(exc) is not None:
                 raise  # the item stays as it was; deliveries pause (see _deliver)
             log.error("Outbox item %s (%s) crashed: %s", item.id, item.kind, describe(exc))
             log.debug("The traceback", exc_info=exc)
             delay = min(MAX_BACKOFF, 2.0 ** min(item.attempts + 3, 9))
-            await outbox.retry(item.id, self._now() + delay, repr(exc), with_writes=writes)
+            await desk.retry_delivery(item.id, self._now() + delay, repr(exc), with_writes=writes)
         else:
             # Telegram has it now: whatever happens to the database, never send it again.
-            await self._record(item.id, lambda: outbox.done(item.id, with_writes=writes))
+            await self._record(item.id, lambda: desk.delivery_done(item.id, with_writes=writes))
 
 
 # What Telegram says when the bot can't write to a chat at all (as opposed to a message

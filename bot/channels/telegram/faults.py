@@ -111,7 +111,7 @@ class StorageHealth:
         self.desk = desk
         self.bot: Bot | None = None  # set when the bot starts (bot.app)
         self._wake_outbox = wake_outbox
-        self._trouble = Trouble(f"Writing to the database {desk.db.path}", log)
+        self._trouble = Trouble(f"Writing to the database {desk.database_path}", log)
         self._announced = False
         self._owed: list[int] = []  # updates answered "try again", not yet noted as handled
         self._tasks: set[asyncio.Task[None]] = set()
@@ -159,7 +159,7 @@ class StorageHealth:
                 "⚠️ The desk can't save to its database ({cause}). Customers are asked to "
                 "send again what could not be saved; the desk recovers by itself once the "
                 "database takes writes again. Operators: check the disk and the file {path}."
-            ).format(cause=html.escape(cause), path=html.escape(str(self.desk.db.path)))
+            ).format(cause=html.escape(cause), path=html.escape(str(self.desk.database_path)))
         try:
             await self.desk.answer_agent(chat_id, text)
         except Exception as exc:

@@ -70,14 +70,14 @@ class Notices:
             await self.relay.refresh_card(bot, ticket.number)
 
     async def _customer_message(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
-        message = await self.desk.tickets.message(int(item.payload["message_id"]))
+        message = await self.desk.ticket_message(int(item.payload["message_id"]))
         if message is None:
             return
         batch = await self._batch(item, ticket, message)
         if len(batch) > 1:
             await self._customer_messages(bot, ticket, item, batch)
             return
-        customer = await self.desk.users.get(ticket.customer_id)
+        customer = await self.desk.user(ticket.customer_id)
         name = escape(customer.display_name) if customer else str(ticket.customer_id)
         header = _("👤 <b>{ref}</b> · {name}").format(ref=ticket.ref, name=name)
         footer = ""
@@ -110,7 +110,7 @@ class Notices:
         """
         batch = [(item, message)]
         files, text = len(message.attachments), utf16_len(message.body)
-        later = await self.desk.outbox.pending_after(
+        later = await self.desk.pending_deliveries_after(
             item.id,
             lane=admin_lane(OutboxKind.CUSTOMER_MESSAGE),
             ticket_number=ticket.number,
@@ -120,7 +120,7 @@ class Notices:
         for other in later:
             if other.kind != OutboxKind.CUSTOMER_MESSAGE or other.next_attempt_at > now:
                 break
-            found = await self.desk.tickets.message(int(other.payload["message_id"]))
+            found = await self.desk.ticket_message(int(other.payload["message_id"]))
             if found is None:
                 break
             files += len(found.attachments)
@@ -143,7 +143,7 @@ class Notices:
         of its budget per batch. Every message of the batch maps to the delivered copy, so
         an agent's reply to it, or the customer's edit of any of them, finds the ticket.
         """
-        customer = await self.desk.users.get(ticket.customer_id)
+        customer = await self.desk.user(ticket.customer_id)
         name = escape(customer.display_name) if customer else str(ticket.customer_id)
         header = ngettext(
             "👤 <b>%(ref)s</b> · %(name)s · %(count)d message",
@@ -172,7 +172,7 @@ class Notices:
         if sent:
             copy = sent[0]
             for queued, message in batch[1:]:
-                await self.desk.tickets.add_relay(
+                await self.desk.remember_relay(
                     Relay(
                         ticket.number,
                         RelayKind.TO_ADMIN,
@@ -182,10 +182,9 @@ class Notices:
                         ticket.customer_id if queued.payload.get("customer_message_id") else None,
                         queued.payload.get("customer_message_id"),
                     ),
-                    self.desk.clock(),
                 )
         await self._owe_rest(item, ticket, rest, RelayKind.TO_ADMIN, batch[-1][1].id)
-        await self.desk.outbox.done_many([queued.id for queued, _message in batch[1:]])
+        await self.desk.delivered_together([queued.id for queued, _message in batch[1:]])
         log.info("Delivered %d messages of %s to the agents as one", len(batch), ticket.ref)
 
     async def _owe_rest(
@@ -199,7 +198,7 @@ class Notices:
         """Queue a long text's further parts as items of their own, so that a failure
         retries only the part that failed, never the ones already delivered."""
         for index, part in enumerate(parts, start=1):
-            await self.desk.outbox.add(
+            await self.desk.queue_delivery(
                 OutboxKind.TEXT_PART,
                 item.audience,
                 self.desk.clock(),
@@ -223,13 +222,13 @@ class Notices:
             )
 
     async def _customer_edit(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
-        edit = await self.desk.tickets.message(int(item.payload["edit_id"]))
+        edit = await self.desk.ticket_message(int(item.payload["edit_id"]))
         if edit is None:
             return
-        relay = await self.desk.tickets.relay_by_customer_message(
+        relay = await self.desk.relay_of_customer_message(
             ticket.customer_id, int(item.payload["customer_message_id"])
         )
-        customer = await self.desk.users.get(ticket.customer_id)
+        customer = await self.desk.user(ticket.customer_id)
         name = escape(customer.display_name) if customer else str(ticket.customer_id)
         header = _("✏️ <b>{ref}</b> · {name} edited a message:").format(ref=ticket.ref, name=name)
         first, *rest = compose(header, edit.body)
@@ -277,9 +276,8 @@ class Notices:
         )
         sent = await bot.send_message(ticket.customer_id, text, reply_markup=main_menu())
         # A reply to the receipt is a reply to the ticket.
-        await desk.tickets.add_relay(
+        await desk.remember_relay(
             Relay(ticket.number, RelayKind.NOTICE, None, None, None, sent.chat_id, sent.message_id),
-            desk.clock(),
         )
 
     def _sign(self, ticket: Ticket, agent_name: str) -> str:
@@ -287,7 +285,7 @@ class Notices:
         return _("💬 <b>{ref}</b> · {name}").format(ref=ticket.ref, name=escape(name))
 
     async def _agent_reply(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
-        message = await self.desk.tickets.message(int(item.payload["message_id"]))
+        message = await self.desk.ticket_message(int(item.payload["message_id"]))
         if message is None:
             return
         first, *rest = compose(
@@ -308,14 +306,14 @@ class Notices:
         await self._owe_rest(item, ticket, rest, RelayKind.TO_CUSTOMER, message.id)
 
     async def _agent_edit(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
-        edit = await self.desk.tickets.message(int(item.payload["edit_id"]))
-        relay = await self.desk.tickets.relay_by_admin_message(
+        edit = await self.desk.ticket_message(int(item.payload["edit_id"]))
+        relay = await self.desk.relay_of_admin_message(
             int(item.payload["admin_chat_id"]), int(item.payload["admin_message_id"])
         )
         if edit is None or relay is None or relay.customer_message_id is None:
             return
-        agent = await self.desk.users.get(edit.author_id) if edit.author_id else None
-        original = await self.desk.tickets.message(edit.edit_of) if edit.edit_of else None
+        agent = await self.desk.user(edit.author_id) if edit.author_id else None
+        original = await self.desk.ticket_message(edit.edit_of) if edit.edit_of else None
         # An edit replaces one message: it must fit it (a caption, if the original had files).
         budget = CAPTION_BUDGET if original is not None and original.attachments else MESSAGE_BUDGET
         text = self._sign(ticket, agent.first_name if agent else "")
@@ -357,7 +355,7 @@ class Notices:
                 )
             elif status is Status.CLOSED:
                 text += "\n" + _("To continue, open a follow-up from /tickets.")
-        if status is Status.SOLVED and await self.desk.ratings.get(ticket.number) is None:
+        if status is Status.SOLVED and await self.desk.rating(ticket.number) is None:
             text += "\n\n" + _("How did we do? Rate our help:")
             keyboard = rating_keyboard(ticket.number)
         await self.relay.send_to_customer(bot, ticket, text, keyboard=keyboard)

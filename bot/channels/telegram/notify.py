@@ -55,7 +55,7 @@ class Notifier(Notices):
         if item.ticket_number is None:
             log.warning("Outbox item %s (%s) has no ticket; dropped", item.id, item.kind)
             return
-        ticket = await self.desk.tickets.get(item.ticket_number)
+        ticket = await self.desk.ticket(item.ticket_number)
         if ticket is None:
             return
         # Keyed by the stored kind: a kind this bot does not know is dropped below.
@@ -89,7 +89,7 @@ class Notifier(Notices):
                 await handler(bot, ticket, item)
 
     async def _draft_expired(self, bot: Bot, chat_id: int) -> None:
-        customer = await self.desk.users.get(chat_id)
+        customer = await self.desk.user(chat_id)
         locale = await self.desk.locale_for(customer) if customer else "en"
         with use_locale(locale):
             await bot.send_message(
@@ -101,7 +101,7 @@ class Notifier(Notices):
             )
 
     async def _forgotten(self, bot: Bot, chat_id: int) -> None:
-        customer = await self.desk.users.get(chat_id)
+        customer = await self.desk.user(chat_id)
         locale = await self.desk.locale_for(customer) if customer else "en"
         with use_locale(locale):
             await bot.send_message(
@@ -163,7 +163,7 @@ class Notifier(Notices):
         A burst of notices (targets missed in the same minute, customers closing their
         tickets) would otherwise spend the agents' chat's whole budget one ticket at a time.
         """
-        waiting = await self.desk.outbox.pending_of_kinds(
+        waiting = await self.desk.due_deliveries_of_kinds(
             FOLDABLE, due_by=self.desk.clock().timestamp(), limit=FOLD_AT_MOST
         )
         others = [other for other in waiting if other.id != item.id]
@@ -180,7 +180,7 @@ class Notifier(Notices):
                 groups[heading].append(ref)
         text = "\n".join(f"{heading} {', '.join(refs)}" for heading, refs in groups.items())
         await bot.send_message(chat_id, text)
-        await self.desk.outbox.done_many([other.id for other in others])
+        await self.desk.delivered_together([other.id for other in others])
         return True
 
     @staticmethod
@@ -194,5 +194,5 @@ class Notifier(Notices):
         )
 
     async def _customer_locale(self, ticket: Ticket) -> str:
-        customer = await self.desk.users.get(ticket.customer_id)
+        customer = await self.desk.user(ticket.customer_id)
         return await self.desk.locale_for(customer) if customer else ticket.locale

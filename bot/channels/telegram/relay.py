@@ -129,10 +129,10 @@ class AdminRelay:
 
     async def refresh_card(self, bot: Bot, number: int) -> None:
         """Edit the card in place to show the current status, priority and assignee."""
-        ticket = await self.desk.tickets.get(number)
+        ticket = await self.desk.ticket(number)
         if ticket is None or ticket.admin_chat_id is None or ticket.admin_card_message_id is None:
             return
-        customer = await self.desk.users.get(ticket.customer_id)
+        customer = await self.desk.user(ticket.customer_id)
         with use_locale(await self.admin_locale()):
             text = await card_text(self.desk, ticket, customer)
             keyboard = card_keyboard(ticket)
@@ -155,7 +155,7 @@ class AdminRelay:
         if chat_id is None:
             return None
         async with self.lock(number):
-            ticket = await self.desk.tickets.get(number)
+            ticket = await self.desk.ticket(number)
             if ticket is None:
                 return None
             if ticket.admin_chat_id == chat_id and ticket.admin_card_message_id is not None:
@@ -172,25 +172,25 @@ class AdminRelay:
             topic = await bot.create_forum_topic(chat_id, name)
             thread_id = topic.message_thread_id
             # Kept at once: if the card fails now, the retry uses this topic, not a new one.
-            await self.desk.tickets.set_location(
+            await self.desk.set_ticket_location(
                 ticket.number, chat_id=chat_id, thread_id=thread_id, card_message_id=None
             )
-        customer = await self.desk.users.get(ticket.customer_id)
+        customer = await self.desk.user(ticket.customer_id)
         with use_locale(await self.admin_locale()):
             text = await card_text(self.desk, ticket, customer)
             keyboard = card_keyboard(ticket)
         card = await bot.send_message(
             chat_id, text, message_thread_id=thread_id, reply_markup=keyboard
         )
-        await self.desk.tickets.set_location(
+        await self.desk.set_ticket_location(
             ticket.number, chat_id=chat_id, thread_id=thread_id, card_message_id=card.message_id
         )
         await self._record(ticket.number, RelayKind.CARD, None, card, None)
         if not new_topic:
-            messages = await self.desk.tickets.messages(ticket.number, include_internal=False)
+            messages = await self.desk.ticket_messages(ticket.number, include_internal=False)
             if messages and messages[0].attachments:
                 # The files are their own delivery: a failure retries them, not the card.
-                await self.desk.outbox.add(
+                await self.desk.queue_delivery(
                     OutboxKind.TICKET_FILES,
                     Audience.ADMIN,
                     self.desk.clock(),
@@ -198,14 +198,14 @@ class AdminRelay:
                     payload={"message_id": messages[0].id},
                     dedupe_key=f"{OutboxKind.TICKET_FILES}:{ticket.number}",
                 )
-        posted = await self.desk.tickets.get(ticket.number)
+        posted = await self.desk.ticket(ticket.number)
         assert posted is not None
         return posted
 
     async def send_ticket_files(self, bot: Bot, number: int, message_id: int) -> None:
         """Put the files of the ticket's first message under its card (albums together)."""
         ticket = await self.ensure_posted(bot, number)
-        message = await self.desk.tickets.message(message_id)
+        message = await self.desk.ticket_message(message_id)
         if ticket is None or ticket.admin_chat_id is None or message is None:
             return
         where = sending.where(ticket.admin_thread_id, ticket.admin_card_message_id)
@@ -228,7 +228,7 @@ class AdminRelay:
         customer_message_id: int | None = None,
         customer_chat_id: int | None = None,
     ) -> None:
-        await self.desk.tickets.add_relay(
+        await self.desk.remember_relay(
             Relay(
                 ticket_number=number,
                 kind=kind,
@@ -242,7 +242,6 @@ class AdminRelay:
                     customer_message.message_id if customer_message else customer_message_id
                 ),
             ),
-            self.desk.clock(),
         )
 
     async def send_to_thread(
@@ -283,7 +282,7 @@ class AdminRelay:
                 raise
             log.info("The topic of %s was deleted; creating it again", ticket.ref)
             async with self.lock(number):
-                fresh = await self.desk.tickets.get(number)
+                fresh = await self.desk.ticket(number)
                 if fresh is not None and fresh.admin_thread_id == ticket.admin_thread_id:
                     await self._post(bot, fresh, ticket.admin_chat_id, new_topic=True)
             ticket = await self.ensure_posted(bot, number)
@@ -361,7 +360,7 @@ class AdminRelay:
                 for i, part in enumerate(parts)
             ]
         for message in sent:
-            await self.desk.tickets.add_relay(
+            await self.desk.remember_relay(
                 Relay(
                     ticket_number=ticket.number,
                     kind=kind,
@@ -371,7 +370,6 @@ class AdminRelay:
                     customer_chat_id=message.chat_id,
                     customer_message_id=message.message_id,
                 ),
-                self.desk.clock(),
             )
             # Only the first copy maps back to the agent's message (album items get one each).
             admin_message_id = None
