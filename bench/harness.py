@@ -199,10 +199,16 @@ def desk_env(fake: FakeTelegram, workdir: Path, **extra: str) -> dict[str, str]:
 
 
 def desk_argv(*, limiter: bool) -> list[str]:
-    """`python -m bot` (with PTB's rate limiter), or the bench launcher without it."""
+    """`python -m bot` (with PTB's rate limiter), or the bench launcher without it.
+
+    With `BENCH_PROFILE` set to a folder, the bot runs under cProfile and leaves its
+    profile there (`desk-<pid>.prof`) when it stops: slower, so for finding, not figures.
+    """
+    profile = os.environ.get("BENCH_PROFILE")
+    wrap = [PYTHON, "-m", "cProfile", "-o", f"{profile}/desk-{os.getpid()}.prof"] if profile else []
     if limiter:
-        return [PYTHON, "-m", "bot"]
-    return [PYTHON, str(ROOT / "bench" / "desk_bot.py")]
+        return [*wrap, "-m", "bot"] if wrap else [PYTHON, "-m", "bot"]
+    return [*(wrap or [PYTHON]), str(ROOT / "bench" / "desk_bot.py")]
 
 
 def echo_argv() -> list[str]:

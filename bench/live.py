@@ -317,6 +317,7 @@ class AgentsRun:
     first_notice: float | None
     last_notice: float | None
     notices_per_s: float | None
+    customer_messages_per_s: float | None  # every message to a customer while notices went
     customer_latencies: list[float]
     customer_missing: int
     drained_after: float | None
@@ -375,7 +376,14 @@ async def _seed_tickets(
         await db.close()
 
 
-async def agents_run(tickets: int, texters: int, *, cap: float) -> AgentsRun:
+# A customer talking to the bot writes about every ten seconds: 50 of them send 5 texts a
+# second, which leaves Telegram's 30 a second room for the close notices.
+TEXTER_INTERVAL = 10.0
+
+
+async def agents_run(
+    tickets: int, texters: int, *, cap: float, texter_interval: float = TEXTER_INTERVAL
+) -> AgentsRun:
     with tempfile.TemporaryDirectory(prefix="bench-agents-") as tmp:
         workdir = Path(tmp)
         async with TimingFake(limits=True) as fake:
@@ -404,7 +412,7 @@ async def agents_run(tickets: int, texters: int, *, cap: float) -> AgentsRun:
                 start = time.monotonic()
                 for number in numbers:
                     group.send(agent, f"/close {number}")
-                texting = asyncio.create_task(paced(fake, users, 2.0, cap, timeout=30))
+                texting = asyncio.create_task(paced(fake, users, texter_interval, cap, timeout=30))
                 drained_after = None
                 while time.monotonic() - start < cap:
                     await asyncio.sleep(1.0)
@@ -443,6 +451,14 @@ async def agents_run(tickets: int, texters: int, *, cap: float) -> AgentsRun:
                     remaining = (len(numbers) - closed) * (admin / closed) + outbox_pending
                     projected = elapsed + remaining / (admin / elapsed) if admin else None
                 span = (notice_times[-1] - notice_times[0]) if len(notice_times) > 1 else 0
+                to_customers = sum(
+                    d.count
+                    for d in fake.rate.delivered[ledger_mark:]
+                    if d.chat_id is not None
+                    and d.chat_id > 0
+                    and span
+                    and notice_times[0] <= d.at <= notice_times[-1]
+                )
                 return AgentsRun(
                     tickets=len(numbers),
                     notified=sum(1 for c in counts if c >= 1),
@@ -451,6 +467,7 @@ async def agents_run(tickets: int, texters: int, *, cap: float) -> AgentsRun:
                     first_notice=(notice_times[0] - start) if notice_times else None,
                     last_notice=(notice_times[-1] - start) if notice_times else None,
                     notices_per_s=(len(notice_times) - 1) / span if span else None,
+                    customer_messages_per_s=to_customers / span if span else None,
                     customer_latencies=texted.latencies,
                     customer_missing=texted.missing,
                     drained_after=drained_after,

@@ -229,11 +229,16 @@ async def section_intake(scale: Scale) -> list[Row]:
 async def section_agents(scale: Scale) -> list[Row]:
     run = await live.agents_run(scale.agent_tickets, scale.texters, cap=scale.agents_cap)
     sec = "3 agents"
-    rate = run.notices_per_s
+    rate = run.customer_messages_per_s
     rows = [
         Row(
             sec,
             f"customer close notices/s ({run.notified}/{run.tickets} delivered)",
+            num(run.notices_per_s),
+        ),
+        Row(
+            sec,
+            "messages to customers/s while the notices went (notices and answers)",
             num(rate),
             "30 (Telegram)",
             ratio(rate, 30),
@@ -252,7 +257,8 @@ async def section_agents(scale: Scale) -> list[Row]:
     rows.append(
         Row(
             sec,
-            f"customers' p50 / p99 answer during the burst ({scale.texters} texting)",
+            f"customers' p50 / p99 answer during the burst ({scale.texters} texting, "
+            f"one text each {live.TEXTER_INTERVAL:.0f} s)",
             f"{ms(percentile(run.customer_latencies, 0.5))} / {ms(p99)}",
             target="p99 < 1 s",
             met=p99 is not None and p99 < 1 and run.customer_missing == 0,

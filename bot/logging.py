@@ -114,3 +114,8 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # PTB's limiter logs an ERROR for every 429 it passes on ("after maximum of 0
+    # retries"); ours waits it out and sends again, and says so itself
+    # (bot/channels/telegram/ratelimit.py). A 429 nothing retried still reaches the log
+    # through the caller that gets it.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)

@@ -52,7 +52,19 @@ async def acknowledge(
     context: SupportContext, message: Message, fallback: str, emoji: str = DONE
 ) -> None:
     """Mark an agent's command as done with a reaction; where reactions are off in the chat,
-    say `fallback` instead."""
+    say `fallback` instead.
+
+    The reaction goes beside the agents' line, not in it: the change it confirms is settled
+    already, so the agent's next command does not wait for Telegram's answer to this one
+    (300 `/close` in a row are handled at the database's pace, not at a round trip each).
+    A kill may lose the mark, never the change.
+    """
+    context.application.create_task(
+        _react(context, message, fallback, emoji), name=f"react:{message.message_id}"
+    )
+
+
+async def _react(context: SupportContext, message: Message, fallback: str, emoji: str) -> None:
     try:
         await context.bot.set_message_reaction(
             message.chat_id, message.message_id, ReactionTypeEmoji(emoji)

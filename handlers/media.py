@@ -4,6 +4,7 @@ policy takes them, and what the fraud guard found in it."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
 
@@ -16,6 +17,30 @@ from bot.i18n import ngettext
 log = logging.getLogger(__name__)
 
 ALBUM_ACK_DELAY = 1.5  # seconds to wait for the rest of an album before acknowledging it
+
+
+def once_after_album(
+    context: SupportContext,
+    name: str,
+    callback: Callable[[SupportContext], Awaitable[None]],
+    *,
+    chat_id: int,
+    data: object,
+    user_id: int | None = None,
+) -> None:
+    """Run `callback` once for an album, `ALBUM_ACK_DELAY` after its last file: Telegram
+    delivers an album as one update per file, and each file pushes the run back."""
+    assert context.job_queue is not None
+    for job in context.job_queue.get_jobs_by_name(name):
+        job.schedule_removal()
+    context.job_queue.run_once(
+        callback,  # type: ignore[arg-type]  # PTB types jobs with the base context
+        ALBUM_ACK_DELAY,
+        chat_id=chat_id,
+        user_id=user_id,
+        name=name,
+        data=data,
+    )
 
 
 def attachment_of(message: Message) -> Attachment | None:
@@ -85,14 +110,11 @@ async def refused_file(context: SupportContext, message: Message) -> bool:
     if message.media_group_id is None or context.job_queue is None:
         await message.reply_text(text)
         return True
-    name = f"file-refused:{message.chat_id}:{message.media_group_id}"
-    for job in context.job_queue.get_jobs_by_name(name):
-        job.schedule_removal()
-    context.job_queue.run_once(
-        _album_refused,  # type: ignore[arg-type]  # PTB types jobs with the base context
-        ALBUM_ACK_DELAY,
+    once_after_album(
+        context,
+        f"file-refused:{message.chat_id}:{message.media_group_id}",
+        _album_refused,
         chat_id=message.chat_id,
-        name=name,
         data=text,
     )
     return True

@@ -21,10 +21,10 @@ from bot.i18n import gettext as _
 from bot.i18n import use_locale
 from handlers.callbacks import MENU, REPLIES, TICKETS
 from handlers.media import (
-    ALBUM_ACK_DELAY,
     attachment_of,
     fraud_notice,
     is_relayable,
+    once_after_album,
     refused_file,
 )
 
@@ -200,14 +200,11 @@ async def _acknowledge(
         sent = await message.reply_text(added_text(ticket), reply_markup=keyboard)
         await remember(context, ticket, sent)
         return
-    name = f"reply-ack:{message.chat_id}:{message.media_group_id}"
-    for job in context.job_queue.get_jobs_by_name(name):
-        job.schedule_removal()
-    context.job_queue.run_once(
-        _album_acknowledged,  # type: ignore[arg-type]  # PTB types jobs with the base context
-        ALBUM_ACK_DELAY,
+    once_after_album(
+        context,
+        f"reply-ack:{message.chat_id}:{message.media_group_id}",
+        _album_acknowledged,
         chat_id=message.chat_id,
-        name=name,
         data=(context.locale, ticket, keyboard is not None),
     )
 

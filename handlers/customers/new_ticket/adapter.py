@@ -28,7 +28,7 @@ from bot.i18n import ngettext, use_locale
 from handlers.callbacks import FORM, TICKETS, stale
 from handlers.customers.new_ticket.questions import attachments_keyboard, show
 from handlers.keyboards import main_menu
-from handlers.media import ALBUM_ACK_DELAY, attachment_of, file_problem_text, fraud_notice
+from handlers.media import attachment_of, file_problem_text, fraud_notice, once_after_album
 
 
 def form_input(update: Update, context: SupportContext) -> FormInput | None:
@@ -146,16 +146,12 @@ async def _attached(update: Update, context: SupportContext, output: Attached) -
     message = update.effective_message
     assert message is not None
     if output.album is not None and context.job_queue is not None:
-        # Telegram delivers an album as one update per file: answer once, after the last.
-        name = f"album-ack:{message.chat_id}:{output.album}"
-        for job in context.job_queue.get_jobs_by_name(name):
-            job.schedule_removal()
-        context.job_queue.run_once(
-            _album_ack,  # type: ignore[arg-type]  # PTB types jobs with the base context
-            ALBUM_ACK_DELAY,
+        once_after_album(
+            context,
+            f"album-ack:{message.chat_id}:{output.album}",
+            _album_ack,
             chat_id=message.chat_id,
             user_id=output.draft.user_id,
-            name=name,
             data=context.locale,
         )
         return

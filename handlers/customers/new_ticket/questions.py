@@ -28,16 +28,6 @@ from bot.texts import (
 from handlers.callbacks import FORM
 from handlers.media import file_problem_text
 
-DEPARTMENT, SUBJECT, PRIORITY, MESSAGE, ATTACHMENTS, REVIEW, EDIT = (
-    Step.DEPARTMENT,
-    Step.SUBJECT,
-    Step.PRIORITY,
-    Step.MESSAGE,
-    Step.ATTACHMENTS,
-    Step.REVIEW,
-    Step.EDIT,
-)
-
 REVIEW_BODY_BUDGET = 1500
 
 
@@ -58,7 +48,7 @@ def _step_title(step: Step) -> str:
 
 
 def department_question(context: SupportContext) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [f"<b>{_step_title(DEPARTMENT)}</b>", "", _("Which team should handle it?"), ""]
+    lines = [f"<b>{_step_title(Step.DEPARTMENT)}</b>", "", _("Which team should handle it?"), ""]
     rows = []
     for dept in context.desk.departments:
         label = department_label(dept)
@@ -71,7 +61,7 @@ def department_question(context: SupportContext) -> tuple[str, InlineKeyboardMar
 def subject_question() -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join(
         [
-            f"<b>{_step_title(SUBJECT)}</b>",
+            f"<b>{_step_title(Step.SUBJECT)}</b>",
             "",
             _("Write a short, specific subject for your ticket."),
             _("Good: “Error 500 on the checkout page since this morning”."),
@@ -82,7 +72,7 @@ def subject_question() -> tuple[str, InlineKeyboardMarkup]:
 
 
 def priority_question(context: SupportContext) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [f"<b>{_step_title(PRIORITY)}</b>", "", _("How urgent is it?"), ""]
+    lines = [f"<b>{_step_title(Step.PRIORITY)}</b>", "", _("How urgent is it?"), ""]
     rows = []
     for priority in (Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW):
         target = target_text(context.desk.target(priority))
@@ -101,7 +91,7 @@ def priority_question(context: SupportContext) -> tuple[str, InlineKeyboardMarku
 def message_question() -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join(
         [
-            f"<b>{_step_title(MESSAGE)}</b>",
+            f"<b>{_step_title(Step.MESSAGE)}</b>",
             "",
             _("Now describe the problem in full. Please tell us:"),
             _("• what happened;"),
@@ -124,7 +114,7 @@ def attachments_question(context: SupportContext, draft: Draft) -> tuple[str, In
     limit_mb = context.desk.max_attachment_bytes // (1024 * 1024)
     text = "\n".join(
         [
-            f"<b>{_step_title(ATTACHMENTS)}</b>",
+            f"<b>{_step_title(Step.ATTACHMENTS)}</b>",
             "",
             _(
                 "Send screenshots, transfer receipts or other files that help: photos or "
@@ -159,7 +149,7 @@ def review_text(context: SupportContext, draft: Draft) -> str:
         )
     return "\n".join(
         [
-            f"<b>{_step_title(REVIEW)}</b>",
+            f"<b>{_step_title(Step.REVIEW)}</b>",
             "",
             _("Please check your ticket before you send it."),
             "",
@@ -192,27 +182,27 @@ def edit_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                _button(_("Department"), Choice.GOTO, DEPARTMENT),
-                _button(_("Subject"), Choice.GOTO, SUBJECT),
+                _button(_("Department"), Choice.GOTO, Step.DEPARTMENT),
+                _button(_("Subject"), Choice.GOTO, Step.SUBJECT),
             ],
             [
-                _button(_("Priority"), Choice.GOTO, PRIORITY),
-                _button(_("Message"), Choice.GOTO, MESSAGE),
+                _button(_("Priority"), Choice.GOTO, Step.PRIORITY),
+                _button(_("Message"), Choice.GOTO, Step.MESSAGE),
             ],
-            [_button(_("Attachments"), Choice.GOTO, ATTACHMENTS)],
-            [_button(_("« Back to the review"), Choice.GOTO, REVIEW)],
+            [_button(_("Attachments"), Choice.GOTO, Step.ATTACHMENTS)],
+            [_button(_("« Back to the review"), Choice.GOTO, Step.REVIEW)],
         ]
     )
 
 
 def chosen_text(context: SupportContext, step: Step, draft: Draft) -> str:
     """The answer just chosen at `step`, shown above the next question."""
-    if step is DEPARTMENT:
+    if step is Step.DEPARTMENT:
         dept = context.desk.department(draft.department or "")
         return _("<b>Department:</b> {value}").format(
             value=escape(department_label(dept)) if dept else "—"
         )
-    if step is PRIORITY:
+    if step is Step.PRIORITY:
         value = priority_label(draft.priority) if draft.priority is not None else "—"
         return _("<b>Priority:</b> {value}").format(value=value)
     files = ", ".join(escape(attachment_name(a)) for a in draft.attachments) or _("none")
@@ -262,17 +252,17 @@ def notice_text(context: SupportContext, notice: Notice) -> str:
 
 def question(context: SupportContext, step: Step, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
     """`step`'s question and its keyboard."""
-    if step is DEPARTMENT:
+    if step is Step.DEPARTMENT:
         return department_question(context)
-    if step is SUBJECT:
+    if step is Step.SUBJECT:
         return subject_question()
-    if step is PRIORITY:
+    if step is Step.PRIORITY:
         return priority_question(context)
-    if step is MESSAGE:
+    if step is Step.MESSAGE:
         return message_question()
-    if step is ATTACHMENTS:
+    if step is Step.ATTACHMENTS:
         return attachments_question(context, draft)
-    if step is EDIT:
+    if step is Step.EDIT:
         return _("What would you like to change?"), edit_keyboard()
     return review_text(context, draft), review_keyboard()
 
