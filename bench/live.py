@@ -321,6 +321,7 @@ class AgentsRun:
     customer_latencies: list[float]
     customer_missing: int
     drained_after: float | None
+    closes_after: float | None  # when every /close had been handled (polled each second)
     closes_done: int
     pending_updates: int
     pending_outbox: int
@@ -413,10 +414,12 @@ async def agents_run(
                 for number in numbers:
                     group.send(agent, f"/close {number}")
                 texting = asyncio.create_task(paced(fake, users, texter_interval, cap, timeout=30))
-                drained_after = None
+                drained_after = closes_after = None
                 while time.monotonic() - start < cap:
                     await asyncio.sleep(1.0)
                     state = await read_state(db_path)
+                    if closes_after is None and len(state.closed) == len(numbers):
+                        closes_after = time.monotonic() - start
                     notified = sum(
                         1 for n in numbers if _close_notices(fake, owner_of[n], n, marks) >= 1
                     )
@@ -471,6 +474,7 @@ async def agents_run(
                     customer_latencies=texted.latencies,
                     customer_missing=texted.missing,
                     drained_after=drained_after,
+                    closes_after=closes_after,
                     closes_done=closed,
                     pending_updates=pending_updates,
                     pending_outbox=outbox_pending,

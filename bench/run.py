@@ -230,6 +230,8 @@ async def section_agents(scale: Scale) -> list[Row]:
     run = await live.agents_run(scale.agent_tickets, scale.texters, cap=scale.agents_cap)
     sec = "3 agents"
     rate = run.customer_messages_per_s
+    # The notices have what the talking customers leave of 27 a second (90% of the 30).
+    heard_by = run.tickets / (27 - scale.texters / live.TEXTER_INTERVAL)
     rows = [
         Row(
             sec,
@@ -249,10 +251,17 @@ async def section_agents(scale: Scale) -> list[Row]:
             sec,
             "last customer heard of their close after",
             "not within cap" if run.notified < run.tickets else num(run.last_notice, "s"),
-            target=f"≤ {run.tickets / 27:.0f} s",
-            met=run.notified == run.tickets and (run.last_notice or 0) <= run.tickets / 27,
+            target=f"≤ {heard_by:.0f} s",
+            met=run.notified == run.tickets and (run.last_notice or 0) <= heard_by,
         ),
     ]
+    rows.append(
+        Row(
+            sec,
+            "every /close handled after (polled each second)",
+            "not within cap" if run.closes_after is None else num(run.closes_after, "s"),
+        )
+    )
     p99 = percentile(run.customer_latencies, 0.99)
     rows.append(
         Row(

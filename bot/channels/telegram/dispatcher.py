@@ -39,6 +39,9 @@ ADMIN = "admin"
 MAX_BACKOFF = 300.0
 MAX_ADMIN_ATTEMPTS = 288  # a day of five-minute retries
 STOP_GRACE = 5.0  # seconds deliveries under way may take to finish at shutdown
+# A round starts the items whose slots fall within this many seconds, each waiting for its
+# own: one read of the outbox serves several sends.
+LOOKAHEAD = 0.25
 
 
 class Dispatcher:
@@ -169,6 +172,11 @@ class Dispatcher:
         Items of one chat go strictly in order: an item waiting for its retry holds back
         every later item of the same chat, so replies never overtake each other.
         """
+        tick = time.monotonic()
+        if self._next_start > tick + LOOKAHEAD:
+            # Every slot until then is taken: reading the outbox again would find nothing
+            # to start (a wake-up comes with every delivery and every queued item).
+            return self._next_start - LOOKAHEAD - tick
         now = self._now()
         items = await self.desk.pending_deliveries(self.batch)
         held: set[object] = set()
@@ -197,12 +205,15 @@ class Dispatcher:
                 if wait > 0:
                     soonest = min(soonest, wait)
                     continue
-            if self._next_start > tick:
-                soonest = min(soonest, self._next_start - tick)
+            slot = max(self._next_start, tick)
+            if slot > tick + LOOKAHEAD:
+                soonest = min(soonest, slot - LOOKAHEAD - tick)
                 break
+            # Started at its own slot, evenly spaced: one read of the outbox starts what
+            # the next LOOKAHEAD seconds can send.
             self._busy.add(key)
-            self._next_start = tick + self.spacing
-            task = asyncio.create_task(self._deliver(bot, item, key))
+            self._next_start = slot + self.spacing
+            task = asyncio.create_task(self._deliver(bot, item, key, at=slot))
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
         return max(soonest, 0.01)
@@ -211,8 +222,11 @@ class Dispatcher:
     def _key(item: OutboxItem) -> object:
         return item.chat_id if item.audience is Audience.CUSTOMER else ADMIN
 
-    async def _deliver(self, bot: Bot, item: OutboxItem, key: object) -> None:
+    async def _deliver(self, bot: Bot, item: OutboxItem, key: object, *, at: float) -> None:
         try:
+            delay = at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
             async with self._slots:
                 with sending_from_outbox():
                     await self._attempt(bot, item)
