@@ -204,11 +204,11 @@ def desk_argv(*, limiter: bool) -> list[str]:
     With `BENCH_PROFILE` set to a folder, the bot runs under cProfile and leaves its
     profile there (`desk-<pid>.prof`) when it stops: slower, so for finding, not figures.
     """
+    python = [PYTHON]
     profile = os.environ.get("BENCH_PROFILE")
-    wrap = [PYTHON, "-m", "cProfile", "-o", f"{profile}/desk-{os.getpid()}.prof"] if profile else []
-    if limiter:
-        return [*wrap, "-m", "bot"] if wrap else [PYTHON, "-m", "bot"]
-    return [*(wrap or [PYTHON]), str(ROOT / "bench" / "desk_bot.py")]
+    if profile:
+        python += ["-m", "cProfile", "-o", f"{profile}/desk-{os.getpid()}.prof"]
+    return [*python, "-m", "bot"] if limiter else [*python, str(ROOT / "bench" / "desk_bot.py")]
 
 
 def echo_argv() -> list[str]:

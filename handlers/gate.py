@@ -44,7 +44,7 @@ async def gate(update: Update, context: SupportContext) -> None:
         try:
             await stale(query, alert=True)
         finally:
-            await _stop(update, context)
+            await stop_here(update, context)
     admin_chat = await context.desk.admin_chat_id()
     if chat.type == Chat.PRIVATE:
         if query is not None and any(buttons.matches(query.data) for buttons in ADMIN_ONLY):
@@ -52,26 +52,26 @@ async def gate(update: Update, context: SupportContext) -> None:
                 await stale(query, alert=True)
             finally:
                 # Stopped whatever the answer does: an agents' button never acts here.
-                await _stop(update, context)
+                await stop_here(update, context)
         await _banned_customer(update, context)
         if await over_limits(update, context):
-            await _stop(update, context)
+            await stop_here(update, context)
         return
     if chat.type not in GROUP_TYPES:
         # Channels: the desk has nothing to do there (and no one to answer).
         log.info("Ignored update %s from channel %s", update.update_id, chat.id)
-        await _stop(update, context)
+        await stop_here(update, context)
     # Agents' texts are in the agents' chat's language, not in each agent's own.
     set_locale(await context.desk.admin_locale())
     if await _migrated(update, context, admin_chat):
-        await _stop(update, context)
+        await stop_here(update, context)
     sender = update.effective_user
     if chat.id == admin_chat:
         if _anonymous_admin(update):
             await _hint_anonymous(update, context)
-            await _stop(update, context)
+            await stop_here(update, context)
         if sender is None or sender.is_bot:
-            await _stop(update, context)
+            await stop_here(update, context)
         # A button press must be proven; a message was delivered by Telegram from the chat.
         strict = query is not None
         if not await context.relay.is_member(context.bot, chat.id, sender.id, strict=strict):
@@ -79,7 +79,7 @@ async def gate(update: Update, context: SupportContext) -> None:
                 if query is not None:
                     await query.answer(_("Only the agents can do that."), show_alert=True)
             finally:
-                await _stop(update, context)
+                await stop_here(update, context)
         return
     # A group that is not the bound one.
     message = update.effective_message
@@ -88,7 +88,7 @@ async def gate(update: Update, context: SupportContext) -> None:
         # An operator brought the bot here to bind it: wait for /bind, answer only that.
         if is_bind:
             return
-        await _stop(update, context)
+        await stop_here(update, context)
     if sender is not None and context.desk.is_operator(sender.id):
         if is_bind:
             return
@@ -103,9 +103,9 @@ async def gate(update: Update, context: SupportContext) -> None:
                     "make it so."
                 )
             )
-        await _stop(update, context)
+        await stop_here(update, context)
     await leave(context, chat.id)
-    await _stop(update, context)
+    await stop_here(update, context)
 
 
 def _anonymous_admin(update: Update) -> bool:
@@ -137,7 +137,7 @@ async def _hint_anonymous(update: Update, context: SupportContext) -> None:
     )
 
 
-async def _stop(update: Update, context: SupportContext) -> NoReturn:
+async def stop_here(update: Update, context: SupportContext) -> NoReturn:
     """End the update here. Group 99 will not run, so note it as handled first: a stopped
     update must not come back from the inbox at the next start."""
     await context.desk.update_handled(update.update_id)
@@ -179,7 +179,7 @@ async def _banned_customer(update: Update, context: SupportContext) -> None:
                 "account. If you think this is a mistake, please contact us by email."
             ),
         )
-    await _stop(update, context)
+    await stop_here(update, context)
 
 
 async def leave(context: SupportContext, chat_id: int) -> None:

@@ -2,7 +2,7 @@
 
 PTB runs one handler per group, the groups in ascending order; a handler that raises
 `ApplicationHandlerStop` ends the update there (after noting it handled, see
-`handlers.gate._stop`).
+`handlers.gate.stop_here`).
 """
 
 from __future__ import annotations

@@ -251,9 +251,6 @@ class IntakeForm:
     def __init__(self, desk: FormDesk) -> None:
         self.desk = desk
 
-    async def is_open(self, user_id: int) -> bool:
-        return await self.desk.saved_draft(user_id) is not None
-
     async def start(self, user_id: int) -> list[FormOutput]:
         """A fresh draft (any earlier one is replaced), at the first question: written
         once, with its step, so a kill can't leave a draft that asks nothing."""

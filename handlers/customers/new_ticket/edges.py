@@ -4,11 +4,11 @@ itself, which takes whatever its customer sends while a draft is open."""
 from __future__ import annotations
 
 from telegram import Chat, Update
-from telegram.ext import ApplicationHandlerStop
 
 from bot.channels.telegram.context import SupportContext
 from handlers.callbacks import TICKETS, stale
 from handlers.customers.new_ticket.adapter import form_input, render
+from handlers.gate import stop_here
 
 
 async def new_ticket(update: Update, context: SupportContext) -> None:
@@ -48,6 +48,4 @@ async def in_the_form(update: Update, context: SupportContext) -> None:
     if outputs is None:
         return
     await render(update, context, outputs)
-    # Nothing after the form is to see this update: note it handled (group 99 will not run).
-    await context.desk.update_handled(update.update_id)
-    raise ApplicationHandlerStop
+    await stop_here(update, context)  # nothing after the form is to see this update
