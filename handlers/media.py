@@ -10,9 +10,8 @@ from telegram import Message, Update
 
 from bot.channels.telegram.context import SupportContext
 from bot.domain.models import Attachment, AttachmentKind
-from bot.domain.validation import FileProblem
+from bot.form_text import file_problem_text
 from bot.i18n import gettext as _
-from bot.i18n import ngettext
 
 log = logging.getLogger(__name__)
 
@@ -68,24 +67,6 @@ def attachment_of(message: Message) -> Attachment | None:
     return None
 
 
-def file_problem_text(context: SupportContext, problem: FileProblem) -> str:
-    """Why a file was refused, in the customer's words: the same reason everywhere."""
-    if problem is FileProblem.TOO_BIG:
-        return _("That file is too large: the limit is {size} MB per file.").format(
-            size=context.desk.max_attachment_bytes // (1024 * 1024)
-        )
-    if problem is FileProblem.TOO_MANY:
-        return ngettext(
-            "You can attach at most %(count)d file.",
-            "You can attach at most %(count)d files.",
-            context.desk.max_attachments,
-        ) % {"count": context.desk.max_attachments}
-    return _(
-        "I can't accept that type of file. Send a photo, a PDF, a text file, an office "
-        "document or a ZIP archive."
-    )
-
-
 async def refused_file(context: SupportContext, message: Message) -> bool:
     """Whether the file in `message` breaks the file policy for a ticket; if so, say why.
 
@@ -105,7 +86,7 @@ async def refused_file(context: SupportContext, message: Message) -> bool:
         attachment.file_size,
     )
     text = _("{reason} It was not added to your ticket.").format(
-        reason=file_problem_text(context, problem)
+        reason=file_problem_text(context.desk, problem)
     )
     if message.media_group_id is None or context.job_queue is None:
         await message.reply_text(text)

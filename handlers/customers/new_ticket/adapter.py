@@ -23,12 +23,13 @@ from bot.domain.intake import (
 )
 from bot.domain.models import Draft
 from bot.fit import PASTE_PART, utf16_len
+from bot.form_text import file_problem_text
 from bot.i18n import gettext as _
 from bot.i18n import ngettext, use_locale
 from handlers.callbacks import FORM, TICKETS, stale
 from handlers.customers.new_ticket.questions import attachments_keyboard, show
 from handlers.keyboards import main_menu
-from handlers.media import attachment_of, file_problem_text, fraud_notice, once_after_album
+from handlers.media import attachment_of, fraud_notice, once_after_album
 
 
 def form_input(update: Update, context: SupportContext) -> FormInput | None:
@@ -99,7 +100,7 @@ async def render(update: Update, context: SupportContext, outputs: list[FormOutp
         elif isinstance(output, FileRefused):
             assert update.effective_message is not None
             await update.effective_message.reply_text(
-                file_problem_text(context, output.problem),
+                file_problem_text(context.desk, output.problem),
                 reply_markup=attachments_keyboard(output.draft),
             )
         elif isinstance(output, Cancelled):
