@@ -19,6 +19,7 @@ from typing import Any, Self
 import aiohttp
 from aiohttp import web
 
+from .checks import check_shape
 from .payloads import JSON, GraphError, envelope, inbound, invalid, status_value
 
 WINDOW_SECONDS = 24 * 3600
@@ -210,19 +211,7 @@ class FakeGraph:
             raise GraphError(
                 100, f"Unsupported post request. Object with ID '{phone_id}' does not exist"
             )
-        if body.get("messaging_product") != "whatsapp" or not to:
-            raise invalid("messaging_product must be whatsapp and to is required")
-        typ = body.get("type")
-        checks = {
-            "text": self._check_text,
-            "image": self._check_media_ref,
-            "document": self._check_media_ref,
-            "interactive": self._check_interactive,
-            "template": self._check_template,
-        }
-        if typ not in checks or not isinstance(body.get(typ), dict):
-            raise invalid(f"unsupported message type {typ!r}")
-        checks[typ](typ, body[typ])
+        typ = check_shape(body, media_ids=self.media.keys(), templates=self.templates)
         if to in self.undeliverable:
             raise GraphError(131026, "(#131026) Message undeliverable")
         last = self.last_inbound.get(to)
@@ -232,62 +221,6 @@ class FakeGraph:
                 "(#131047) Re-engagement message: more than 24 hours have passed since the "
                 "recipient last replied to the sender number",
             )
-
-    @staticmethod
-    def _check_text(_: str, text: JSON) -> None:
-        body = text.get("body")
-        if not isinstance(body, str) or not body or len(body) > 4096:
-            raise invalid("text.body must be 1..4096 characters")
-
-    def _check_media_ref(self, typ: str, media: JSON) -> None:
-        if "id" in media:
-            if str(media["id"]) not in self.media:
-                raise GraphError(100, f"(#100) Invalid parameter: unknown {typ} id {media['id']}")
-        elif not isinstance(media.get("link"), str):
-            raise invalid(f"{typ} needs an id or a link")
-
-    @staticmethod
-    def _check_interactive(_: str, msg: JSON) -> None:
-        kind, action = msg.get("type"), msg.get("action") or {}
-        text = (msg.get("body") or {}).get("text")
-        if not isinstance(text, str) or not text or len(text) > 1024:
-            raise invalid("body.text must be 1..1024 characters")
-        if kind == "button":
-            buttons = action.get("buttons") or []
-            if not 1 <= len(buttons) <= 3:
-                raise invalid("buttons must have 1..3 elements")
-            replies = [b.get("reply") or {} for b in buttons]
-            ids = [str(r.get("id", "")) for r in replies]
-            if any(not r.get("title") or len(r["title"]) > 20 for r in replies):
-                raise invalid("button title must be 1..20 characters")
-            if len(set(ids)) != len(ids) or any(not i or len(i) > 256 for i in ids):
-                raise invalid("button ids must be unique and 1..256 characters")
-        elif kind == "list":
-            sections = action.get("sections") or []
-            rows = [row for s in sections for row in s.get("rows") or []]
-            label = action.get("button")
-            if not isinstance(label, str) or not label or len(label) > 20:
-                raise invalid("action.button must be 1..20 characters")
-            if not 1 <= len(sections) <= 10 or not 1 <= len(rows) <= 10:
-                raise invalid("a list has 1..10 sections and 1..10 rows in all")
-            ids = [str(r.get("id", "")) for r in rows]
-            if any(not r.get("title") or len(r["title"]) > 24 for r in rows):
-                raise invalid("row title must be 1..24 characters")
-            if any(len(r.get("description", "")) > 72 for r in rows):
-                raise invalid("row description must be at most 72 characters")
-            if len(set(ids)) != len(ids) or any(not i or len(i) > 200 for i in ids):
-                raise invalid("row ids must be unique and 1..200 characters")
-        else:
-            raise invalid(f"unsupported interactive type {kind!r}")
-
-    def _check_template(self, _: str, template: JSON) -> None:
-        name = template.get("name")
-        if name not in self.templates:
-            raise GraphError(
-                132001, f"(#132001) Template name does not exist in the translation: {name}"
-            )
-        if not (template.get("language") or {}).get("code"):
-            raise invalid("template.language.code is required")
 
     async def _handle_upload(self, request: web.Request) -> web.Response:
         try:
