@@ -13,7 +13,7 @@ from typing import Protocol
 
 from bot.config import Department, ResponseTarget
 from bot.domain.intake import STEPS, Notice, NoticeKind, Step
-from bot.domain.models import Attachment, AttachmentKind, Draft, Priority
+from bot.domain.models import Attachment, AttachmentKind, Draft, Priority, Ticket
 from bot.domain.validation import SUBJECT_MAX_CHARS, FileProblem
 from bot.fit import clip_plain
 from bot.i18n import gettext as _
@@ -149,3 +149,44 @@ def notice_text(desk: FormTextDesk, notice: Notice) -> str:
         ),
         NoticeKind.ONLY_FILES: _("I can only attach photos and documents."),
     }.get(kind, _("I can't use that here: please answer this step as asked below."))
+
+
+def fraud_text(card: bool, otp: bool) -> str:
+    """What the guard masked in the customer's words, and why."""
+    parts = []
+    if card:
+        parts.append(
+            _(
+                "⚠️ Your message contained a full card number. For your safety I kept only "
+                "the first 6 and last 4 digits. Never send a full card number in a chat."
+            )
+        )
+    if otp:
+        parts.append(
+            _(
+                "⚠️ Your message seems to contain a one-time code (OTP). I hid it. Never share "
+                "an OTP with anyone: our team will never ask for it, or for your password."
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def same_ticket_text(same: Ticket) -> str:
+    return _(
+        "You already have an open ticket about this: {ref} “{subject}”. It is "
+        "best to continue there (/tickets). If this is a different problem, "
+        "just carry on below."
+    ).format(ref=same.ref, subject=escape(same.subject))
+
+
+def attached_text(draft: Draft) -> str:
+    count = len(draft.attachments)
+    return ngettext(
+        "Attached. You have %(count)d file so far: send more, or press Done.",
+        "Attached. You have %(count)d files so far: send more, or press Done.",
+        count,
+    ) % {"count": count}
+
+
+def cancelled_text() -> str:
+    return _("Cancelled. Your draft was discarded and nothing was sent.")

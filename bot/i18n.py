@@ -11,9 +11,8 @@ stale or missing `.mo` can never be served; a missing catalog stops start-up lou
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
+from contextvars import ContextVar, Token
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Final, Literal
@@ -79,14 +78,26 @@ def set_locale(locale: str) -> None:
     _current.set(locale if locale in SUPPORTED_LOCALES else "en")
 
 
-@contextmanager
-def use_locale(locale: str) -> Iterator[None]:
+class _Speaking:
+    """A plain context manager, not `@contextmanager`: a generator-based one sets the
+    `__traceback__` of an exception passing through it, which fails on an exception that
+    is a frozen dataclass (pywa's `WhatsAppError`)."""
+
+    def __init__(self, locale: str) -> None:
+        self._locale = locale if locale in SUPPORTED_LOCALES else "en"
+        self._token: Token[str] | None = None
+
+    def __enter__(self) -> None:
+        self._token = _current.set(self._locale)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _current.reset(self._token)
+
+
+def use_locale(locale: str) -> AbstractContextManager[None]:
     """Speak `locale` inside the block (jobs and messages to someone other than the sender)."""
-    token = _current.set(locale if locale in SUPPORTED_LOCALES else "en")
-    try:
-        yield
-    finally:
-        _current.reset(token)
+    return _Speaking(locale)
 
 
 def gettext(message: str) -> str:

@@ -5,10 +5,12 @@ The msgids are marked with `N_()` here and translated when shown, in the current
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from html import escape
 
 from bot.config import BUILTIN_DEPARTMENTS, Department, ResponseTarget
+from bot.domain.lifecycle import Action
 from bot.domain.models import Priority, Status, Ticket
 from bot.i18n import N_, current_locale, format_duration, format_time, gettext, ngettext
 
@@ -177,3 +179,128 @@ def receipt_text(
             ).format(ref=ticket.ref),
         ]
     )
+
+
+def welcome_text(first_name: str) -> str:
+    return gettext(
+        "Hello, {name}! This is the support desk.\n\n"
+        "Open a ticket and our team will answer you right here. "
+        "You can follow your tickets in this chat at any time."
+    ).format(name=escape(first_name))
+
+
+def help_text() -> str:
+    return gettext(
+        "<b>How this desk works</b>\n\n"
+        "/new: open a ticket (department, subject, priority, message, files)\n"
+        "/tickets: your tickets and their status\n"
+        "/faq: answers to common questions\n"
+        "/language: change the language\n"
+        "/cancel: stop what you are doing\n\n"
+        "Every answer from our team arrives here, with the ticket number. "
+        "Please keep one problem in one ticket instead of opening a new one.\n\n"
+        "We will never ask for your password or a one-time code (OTP)."
+    )
+
+
+def cap_lines(limit: int, active: Sequence[Ticket]) -> list[str]:
+    """Why no new ticket can be opened: the cap, and the tickets that reach it."""
+    lines = [
+        ngettext(
+            "You already have %(count)d open ticket, the most one customer can have at "
+            "once. Please continue in it, or close it if you no longer need it:",
+            "You already have %(count)d open tickets, the most one customer can have at "
+            "once. Please continue in one of them, or close one you no longer need:",
+            limit,
+        )
+        % {"count": limit},
+        "",
+    ]
+    lines += [
+        f"<b>{ticket.ref}</b> {escape(ticket.subject)} · {status_label(ticket.status)}"
+        for ticket in active
+    ]
+    return lines
+
+
+def signed(ticket: Ticket, name: str) -> str:
+    """The header of an agent's message to a customer."""
+    return gettext("💬 <b>{ref}</b> · {name}").format(ref=ticket.ref, name=escape(name))
+
+
+def status_notice(ticket: Ticket, status: Status, action: str | None) -> str:
+    """What a customer is told when their ticket's status changes."""
+    if action == Action.AUTO_SOLVE.value:
+        text = gettext(
+            "ℹ️ We haven't heard from you, so your ticket <b>{ref}</b> is now marked as "
+            "solved. If you still need help, just reply to this message."
+        ).format(ref=ticket.ref)
+    elif action == Action.AUTO_CLOSE.value:
+        text = gettext(
+            "ℹ️ Your ticket <b>{ref}</b> is now closed. To continue, open a follow-up from /tickets."
+        ).format(ref=ticket.ref)
+    else:
+        text = gettext("ℹ️ Your ticket <b>{ref}</b> is now: {status}.").format(
+            ref=ticket.ref, status=status_label(status)
+        )
+        if status is Status.SOLVED:
+            text += "\n" + gettext(
+                "If something is still wrong, reply to this message and the ticket opens again."
+            )
+        elif status is Status.CLOSED:
+            text += "\n" + gettext("To continue, open a follow-up from /tickets.")
+    return text
+
+
+def solve_reminder_text(ticket: Ticket, solve_at: datetime, timezone: str) -> str:
+    """The reminder before a ticket waiting for the customer is marked solved."""
+    return gettext(
+        "⏳ We are waiting for your reply on ticket <b>{ref}</b>. If we don't hear from "
+        "you by {when}, we will mark it as solved. Reply to this message to keep it open."
+    ).format(ref=ticket.ref, when=format_time(solve_at, timezone))
+
+
+def draft_expired_text() -> str:
+    """What a customer is told when the sweeper closed their idle form."""
+    return gettext(
+        "Your new ticket was left idle for a long time, so I closed the form. "
+        "Nothing was sent. Start again with /new whenever you are ready."
+    )
+
+
+def forgotten_text() -> str:
+    """What a customer is told once their data was anonymized at their request."""
+    return gettext(
+        "As you asked, we have removed your name and the texts of your messages "
+        "from our support desk. Your ticket numbers remain, without their "
+        "content. If you write to us again, we will keep what you send then."
+    )
+
+
+_WHATSAPP_STATUSES = {
+    "accepted": N_("accepted"),
+    "sent": N_("sent"),
+    "delivered": N_("delivered"),
+    "read": N_("read"),
+    "failed": N_("failed"),
+}
+
+
+def whatsapp_status_label(status: str) -> str:
+    """Where the last message to a WhatsApp customer got, as the agents read it."""
+    label = _WHATSAPP_STATUSES.get(status)
+    return gettext(label) if label is not None else status
+
+
+def slow_down_text(ticket: Ticket | None) -> str:
+    """A customer over the flood limit is told once, and kept quietly after."""
+    if ticket is None:
+        return gettext(
+            "You are sending messages faster than I can answer them. Please wait a minute "
+            "before you send more."
+        )
+    return gettext(
+        "You are sending messages faster than I can answer them. I'll keep what you send "
+        "on your ticket {ref} without answering each message; our team reads it all. "
+        "Please wait a minute before you send more."
+    ).format(ref=ticket.ref)

@@ -10,7 +10,7 @@ from telegram import Message, Update
 
 from bot.channels.telegram.context import SupportContext
 from bot.domain.models import Attachment, AttachmentKind
-from bot.form_text import file_problem_text
+from bot.form_text import file_problem_text, fraud_text
 from bot.i18n import gettext as _
 
 log = logging.getLogger(__name__)
@@ -115,19 +115,4 @@ def is_relayable(message: Message) -> bool:
 async def fraud_notice(update: Update, card: bool, otp: bool) -> None:
     """Tell the customer what the guard masked and why."""
     assert update.effective_message is not None
-    parts = []
-    if card:
-        parts.append(
-            _(
-                "⚠️ Your message contained a full card number. For your safety I kept only "
-                "the first 6 and last 4 digits. Never send a full card number in a chat."
-            )
-        )
-    if otp:
-        parts.append(
-            _(
-                "⚠️ Your message seems to contain a one-time code (OTP). I hid it. Never share "
-                "an OTP with anyone: our team will never ask for it, or for your password."
-            )
-        )
-    await update.effective_message.reply_text("\n\n".join(parts))
+    await update.effective_message.reply_text(fraud_text(card, otp))

@@ -6,21 +6,11 @@ without importing the menus (which import the ticket handlers, which import the 
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import Update
 
 from bot.channels.telegram.context import SupportContext
-from bot.i18n import gettext as _
+from bot.texts import welcome_text
 from handlers.keyboards import main_menu
-
-
-def welcome_text(first_name: str) -> str:
-    return _(
-        "Hello, {name}! This is the support desk.\n\n"
-        "Open a ticket and our team will answer you right here. "
-        "You can follow your tickets in this chat at any time."
-    ).format(name=escape(first_name))
 
 
 async def greet(update: Update, context: SupportContext) -> None:

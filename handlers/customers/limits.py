@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import time
-from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
@@ -27,8 +26,7 @@ from bot.domain.lifecycle import IllegalTransitionError
 from bot.domain.models import Author, Ticket, User
 from bot.domain.ticket_core import DuplicateMessageError, TicketNotFoundError
 from bot.i18n import gettext as _
-from bot.i18n import ngettext
-from bot.texts import status_label
+from bot.texts import cap_lines, slow_down_text
 from handlers.callbacks import FORM, MENU, TICKETS
 from handlers.customers.to_ticket import ticket_replied_to
 from handlers.media import attachment_of, is_relayable
@@ -64,7 +62,7 @@ async def _flooding(update: Update, context: SupportContext, user: User, message
     ticket = await _ticket_for(context, user, message)
     if verdict is Verdict.WARN:
         log.info("Customer %s is over %d messages a minute", user.id, context.desk.flood.limit)
-        await message.reply_text(_slow_down(ticket))
+        await message.reply_text(slow_down_text(ticket))
     if update.edited_message is not None:
         body = context.desk.guard_text(message.text or message.caption or "").text
         await context.desk.service.record_edit(
@@ -73,19 +71,6 @@ async def _flooding(update: Update, context: SupportContext, user: User, message
     else:
         await _keep(context, user, message, ticket)
     return True
-
-
-def _slow_down(ticket: Ticket | None) -> str:
-    if ticket is None:
-        return _(
-            "You are sending messages faster than I can answer them. Please wait a minute "
-            "before you send more."
-        )
-    return _(
-        "You are sending messages faster than I can answer them. I'll keep what you send "
-        "on your ticket {ref} without answering each message; our team reads it all. "
-        "Please wait a minute before you send more."
-    ).format(ref=ticket.ref)
 
 
 async def _ticket_for(context: SupportContext, user: User, message: Message) -> Ticket | None:
@@ -151,21 +136,7 @@ async def _capped(update: Update, context: SupportContext, user: User) -> bool:
         await query.answer()
     log.info("Customer %s is at the cap of %d open tickets", user.id, len(active))
     limit = context.desk.settings.max_open_tickets
-    lines = [
-        ngettext(
-            "You already have %(count)d open ticket, the most one customer can have at "
-            "once. Please continue in it, or close it if you no longer need it:",
-            "You already have %(count)d open tickets, the most one customer can have at "
-            "once. Please continue in one of them, or close one you no longer need:",
-            limit,
-        )
-        % {"count": limit},
-        "",
-    ]
-    lines += [
-        f"<b>{ticket.ref}</b> {escape(ticket.subject)} · {status_label(ticket.status)}"
-        for ticket in active
-    ]
+    lines = cap_lines(limit, active)
     if submitting:
         lines += [
             "",

@@ -9,27 +9,13 @@ from bot.channels.telegram.context import SupportApp, SupportContext
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import gettext as _
 from bot.i18n import language_name, set_locale
-from bot.texts import language_in_text
+from bot.texts import help_text, language_in_text
 from handlers.callbacks import LANGUAGE, MENU, stale
 from handlers.customers.customer_replies import stop_reply_mode
 from handlers.customers.faq import faq_menu
 from handlers.customers.greeting import greet
 from handlers.customers.my_tickets import show_tickets
 from handlers.keyboards import main_menu, show_choice
-
-
-def help_text() -> str:
-    return _(
-        "<b>How this desk works</b>\n\n"
-        "/new: open a ticket (department, subject, priority, message, files)\n"
-        "/tickets: your tickets and their status\n"
-        "/faq: answers to common questions\n"
-        "/language: change the language\n"
-        "/cancel: stop what you are doing\n\n"
-        "Every answer from our team arrives here, with the ticket number. "
-        "Please keep one problem in one ticket instead of opening a new one.\n\n"
-        "We will never ask for your password or a one-time code (OTP)."
-    )
 
 
 async def show_help(update: Update, context: SupportContext) -> None:

@@ -10,7 +10,7 @@ import pytest
 from bot.config import Settings
 from bot.domain.faq import Faq
 from bot.i18n import use_locale
-from handlers.customers.greeting import welcome_text
+from bot.texts import welcome_text
 from tests.fake_api import FakeTelegram
 from tests.flows.conftest import Person, running
 from tests.flows.forms import question, tr, walk_to

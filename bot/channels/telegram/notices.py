@@ -15,7 +15,6 @@ from telegram.error import BadRequest
 
 from bot.channels.telegram.relay import AdminRelay
 from bot.compose import SqliteDesk
-from bot.domain.lifecycle import Action
 from bot.domain.models import Audience, OutboxItem, Relay, RelayKind, Status, Ticket, TicketMessage
 from bot.domain.outbox import BATCH_AT_MOST, BATCH_FILES, BATCH_TEXT, OutboxKind, admin_lane
 from bot.fit import CAPTION_BUDGET, MESSAGE_BUDGET, clip_plain, compose, utf16_len
@@ -26,7 +25,9 @@ from bot.texts import (
     agent_status_label,
     priority_label,
     receipt_text,
-    status_label,
+    signed,
+    solve_reminder_text,
+    status_notice,
 )
 from handlers.callbacks import RATING
 from handlers.keyboards import main_menu
@@ -282,7 +283,7 @@ class Notices:
 
     def _sign(self, ticket: Ticket, agent_name: str) -> str:
         name = agent_signature(self.desk.settings.team_name, agent_name)
-        return _("💬 <b>{ref}</b> · {name}").format(ref=ticket.ref, name=escape(name))
+        return signed(ticket, name)
 
     async def _agent_reply(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
         message = await self.desk.ticket_message(int(item.payload["message_id"]))
@@ -335,26 +336,7 @@ class Notices:
         status = Status(item.payload["status"])
         action = item.payload.get("action")
         keyboard = None
-        if action == Action.AUTO_SOLVE.value:
-            text = _(
-                "ℹ️ We haven't heard from you, so your ticket <b>{ref}</b> is now marked as "
-                "solved. If you still need help, just reply to this message."
-            ).format(ref=ticket.ref)
-        elif action == Action.AUTO_CLOSE.value:
-            text = _(
-                "ℹ️ Your ticket <b>{ref}</b> is now closed. To continue, open a follow-up "
-                "from /tickets."
-            ).format(ref=ticket.ref)
-        else:
-            text = _("ℹ️ Your ticket <b>{ref}</b> is now: {status}.").format(
-                ref=ticket.ref, status=status_label(status)
-            )
-            if status is Status.SOLVED:
-                text += "\n" + _(
-                    "If something is still wrong, reply to this message and the ticket opens again."
-                )
-            elif status is Status.CLOSED:
-                text += "\n" + _("To continue, open a follow-up from /tickets.")
+        text = status_notice(ticket, status, action)
         if status is Status.SOLVED and await self.desk.rating(ticket.number) is None:
             text += "\n\n" + _("How did we do? Rate our help:")
             keyboard = rating_keyboard(ticket.number)
@@ -362,8 +344,5 @@ class Notices:
 
     async def _solve_reminder(self, bot: Bot, ticket: Ticket, item: OutboxItem) -> None:
         solve_at = datetime.fromtimestamp(float(item.payload["solve_at"]), tz=UTC)
-        text = _(
-            "⏳ We are waiting for your reply on ticket <b>{ref}</b>. If we don't hear from "
-            "you by {when}, we will mark it as solved. Reply to this message to keep it open."
-        ).format(ref=ticket.ref, when=format_time(solve_at, self.desk.timezone))
+        text = solve_reminder_text(ticket, solve_at, self.desk.timezone)
         await self.relay.send_to_customer(bot, ticket, text)

@@ -27,7 +27,7 @@ from bot.domain.models import (
 from bot.domain.outbox import FOLD_AT_MOST, FOLDABLE, OutboxKind
 from bot.i18n import gettext as _
 from bot.i18n import use_locale
-from bot.texts import agent_status_label
+from bot.texts import agent_status_label, draft_expired_text, forgotten_text
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +94,7 @@ class Notifier(Notices):
         with use_locale(locale):
             await bot.send_message(
                 chat_id,
-                _(
-                    "Your new ticket was left idle for a long time, so I closed the form. "
-                    "Nothing was sent. Start again with /new whenever you are ready."
-                ),
+                draft_expired_text(),
             )
 
     async def _forgotten(self, bot: Bot, chat_id: int) -> None:
@@ -106,11 +103,7 @@ class Notifier(Notices):
         with use_locale(locale):
             await bot.send_message(
                 chat_id,
-                _(
-                    "As you asked, we have removed your name and the texts of your messages "
-                    "from our support desk. Your ticket numbers remain, without their "
-                    "content. If you write to us again, we will keep what you send then."
-                ),
+                forgotten_text(),
             )
 
     async def _agent_answer(self, bot: Bot, item: OutboxItem) -> None:

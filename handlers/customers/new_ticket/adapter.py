@@ -3,8 +3,6 @@ messages, buttons and callback answers (`bot.domain.intake` holds the rules)."""
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 
 from bot.channels.telegram.context import SupportContext
@@ -21,11 +19,10 @@ from bot.domain.intake import (
     SameTicket,
     Stale,
 )
-from bot.domain.models import Draft
 from bot.fit import PASTE_PART, utf16_len
-from bot.form_text import file_problem_text
+from bot.form_text import attached_text, cancelled_text, file_problem_text, same_ticket_text
 from bot.i18n import gettext as _
-from bot.i18n import ngettext, use_locale
+from bot.i18n import use_locale
 from handlers.callbacks import FORM, TICKETS, stale
 from handlers.customers.new_ticket.questions import attachments_keyboard, show
 from handlers.keyboards import main_menu
@@ -106,7 +103,7 @@ async def render(update: Update, context: SupportContext, outputs: list[FormOutp
         elif isinstance(output, Cancelled):
             await context.bot.send_message(
                 chat_id,
-                _("Cancelled. Your draft was discarded and nothing was sent."),
+                cancelled_text(),
                 reply_markup=main_menu(),
             )
         # Submitted: the receipt is in the outbox, owed with the ticket. Stale: answered.
@@ -116,11 +113,7 @@ async def _same_ticket(update: Update, output: SameTicket) -> None:
     assert update.effective_message is not None
     same = output.ticket
     await update.effective_message.reply_text(
-        _(
-            "You already have an open ticket about this: {ref} “{subject}”. It is "
-            "best to continue there (/tickets). If this is a different problem, "
-            "just carry on below."
-        ).format(ref=same.ref, subject=escape(same.subject)),
+        same_ticket_text(same),
         reply_markup=InlineKeyboardMarkup(
             [
                 [
@@ -132,15 +125,6 @@ async def _same_ticket(update: Update, output: SameTicket) -> None:
             ]
         ),
     )
-
-
-def _attached_text(draft: Draft) -> str:
-    count = len(draft.attachments)
-    return ngettext(
-        "Attached. You have %(count)d file so far: send more, or press Done.",
-        "Attached. You have %(count)d files so far: send more, or press Done.",
-        count,
-    ) % {"count": count}
 
 
 async def _attached(update: Update, context: SupportContext, output: Attached) -> None:
@@ -157,7 +141,7 @@ async def _attached(update: Update, context: SupportContext, output: Attached) -
         )
         return
     await message.reply_text(
-        _attached_text(output.draft), reply_markup=attachments_keyboard(output.draft)
+        attached_text(output.draft), reply_markup=attachments_keyboard(output.draft)
     )
 
 
@@ -167,5 +151,5 @@ async def _album_ack(context: SupportContext) -> None:
     with use_locale(str(job.data)):
         draft = await context.desk.draft(job.user_id)
         await context.bot.send_message(
-            job.chat_id, _attached_text(draft), reply_markup=attachments_keyboard(draft)
+            job.chat_id, attached_text(draft), reply_markup=attachments_keyboard(draft)
         )
