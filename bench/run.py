@@ -29,7 +29,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import telegram
 
-from bench import live, storage_bench
+from bench import live, storage_bench, whatsapp_bench
 from bench.harness import LOGS, kill_all
 from bench.stats import Row, markdown, ms, num, percentile, ratio
 
@@ -48,6 +48,8 @@ class Scale:
     storage_sizes: tuple[tuple[int, int], ...]  # (tickets, customers)
     storage_runs: int
     drafts: int
+    wa_customers: int = 50
+    wa_texts: int = 10
 
 
 FULL = Scale(
@@ -65,7 +67,7 @@ FULL = Scale(
     10_000,
 )
 QUICK = Scale(
-    10, 10, 6.0, 30, 15.0, 120.0, 60, 10, 40.0, ((10_000, 500), (100_000, 5_000)), 50, 1_000
+    10, 10, 6.0, 30, 15.0, 120.0, 60, 10, 40.0, ((10_000, 500), (100_000, 5_000)), 50, 1_000, 10, 5
 )
 
 
@@ -370,12 +372,48 @@ async def section_memory(scale: Scale) -> list[Row]:
     ]
 
 
+# -- section 6 -----------------------------------------------------------------------------------
+async def section_whatsapp(scale: Scale) -> list[Row]:
+    run = await whatsapp_bench.whatsapp_run(scale.wa_customers, scale.wa_texts)
+    sec = "6 whatsapp"
+    rate = run.answered / run.seconds if run.seconds else None
+    p99 = percentile(run.replies, 0.99)
+    return [
+        Row(
+            sec,
+            f"webhooks handled/s, {run.customers} customers × {run.messages // run.customers}"
+            " messages, each waiting for its answer",
+            num(rate, digits=1),
+        ),
+        Row(
+            sec,
+            "webhook call → 200 (stored), p50 / p99",
+            f"{ms(percentile(run.posts, 0.5))} / {ms(percentile(run.posts, 0.99))}",
+        ),
+        Row(
+            sec,
+            "webhook call → the desk's reply, p50 / p99",
+            f"{ms(percentile(run.replies, 0.5))} / {ms(p99)}",
+            target="p99 < 1 s",
+            met=p99 is not None and p99 < 1 and run.answered == run.messages,
+        ),
+        Row(
+            sec,
+            "messages unanswered / sends the fake refused",
+            f"{run.messages - run.answered} / {run.refused}",
+            target="0 / 0",
+            met=run.answered == run.messages and run.refused == 0,
+        ),
+    ]
+
+
 SECTIONS: dict[str, Callable[[Scale, list[str]], Awaitable[list[Row]]]] = {
     "floor": lambda s, _: section_floor(s),
     "intake": lambda s, _: section_intake(s),
     "agents": lambda s, _: section_agents(s),
     "storage": section_storage,
     "memory": lambda s, _: section_memory(s),
+    "whatsapp": lambda s, _: section_whatsapp(s),
 }
 
 

@@ -26,6 +26,7 @@ from bot.channels.telegram.ratelimit import TELEGRAM, DeskRateLimiter, TelegramL
 from bot.channels.telegram.relay import AdminRelay
 from bot.channels.telegram.telegram_bot import DeskBot
 from bot.channels.telegram.updates import PerChatUpdateProcessor
+from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.compose import SqliteDesk
 from bot.config import Settings
 from bot.domain.desk import Clock, utc_now
@@ -73,12 +74,16 @@ async def on_startup(application: SupportApplication) -> None:
     await publish_commands(application.bot, desk)
     application.bot_data.health.bot = application.bot
     application.bot_data.dispatcher.start(application.bot)
+    if application.bot_data.whatsapp is not None:
+        await application.bot_data.whatsapp.start()
     log.info("Support desk started as @%s", application.bot.username)
 
 
 async def on_stop(application: SupportApplication) -> None:
     """Let the outbox finish what it is sending while the bot can still send it."""
     await application.bot_data.dispatcher.stop()
+    if application.bot_data.whatsapp is not None:
+        await application.bot_data.whatsapp.stop()
 
 
 async def on_shutdown(application: SupportApplication) -> None:
@@ -159,8 +164,25 @@ def build_application(
         health=application.bot_data.health,
         room=limiter.room_in if isinstance(limiter, DeskRateLimiter) else None,
     )
+    application.bot_data.whatsapp = (
+        _whatsapp(settings, desk, bot) if settings.whatsapp_enabled else None
+    )
     handlers.register(application)
     sweeper.schedule(application, settings.sweep_interval.total_seconds())
     application.add_handler(TypeHandler(Update, skip_processed), group=groups.SKIP_HANDLED)
     application.add_handler(TypeHandler(Update, after_update), group=groups.AFTER)
     return application
+
+
+def _whatsapp(settings: Settings, desk: SqliteDesk, bot: DeskBot) -> WhatsAppChannel:
+    """The WhatsApp channel on the webhook's address; with Telegram's webhook there too,
+    on the next port (Telegram's server takes WEBHOOK_PORT)."""
+
+    async def telegram_file(file_id: str) -> bytes:
+        # An agent's file, fetched from Telegram for a WhatsApp customer.
+        return bytes(await (await bot.get_file(file_id)).download_as_bytearray())
+
+    port = settings.webhook_port + (1 if settings.webhook_url else 0)
+    return WhatsAppChannel(
+        desk, listen=settings.webhook_listen, port=port, telegram_file=telegram_file
+    )

@@ -33,7 +33,9 @@ from storage import (
     TicketRepo,
     UserRepo,
 )
+from storage.files import KeptFiles
 from storage.forget import forget_customer
+from storage.whatsapp import WhatsAppStore
 
 
 class SqliteDesk(Desk):
@@ -105,6 +107,9 @@ class SqliteDesk(Desk):
         self.quarantine = Quarantine(db)
         self.retention = Retention(db)
         self.held = HeldMessageRepo(db)
+        # Files the desk keeps itself (a WhatsApp customer's), beside the database.
+        self.kept_files = KeptFiles(db.path.parent / "files")
+        self.whatsapp = WhatsAppStore(db)
 
     # Telegram's own stores: the desk's methods on them, for the handlers
 
@@ -153,6 +158,13 @@ class SqliteDesk(Desk):
 
     async def forget_processed(self, before: datetime) -> int:
         return await self.retention.forget_processed(before)
+
+    async def forget_whatsapp_handled(self, before: datetime) -> int:
+        return await self.whatsapp.forget_handled(before)
+
+    async def whatsapp_delivery(self, number: int) -> tuple[str, str | None] | None:
+        """The status of the last WhatsApp message about a ticket, and its error."""
+        return await self.whatsapp.latest_status(number)
 
     # The outbox's outcomes and the database under it, for its dispatcher
 

@@ -248,6 +248,23 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook server listens on all interfaces
     webhook_port: int = Field(default=8443, ge=1, le=65535)
 
+    # WhatsApp (Cloud API): on when the token, phone number id, app secret and verify token
+    # are all set; its webhook is served at {WEBHOOK_LISTEN}:{WEBHOOK_PORT}/whatsapp.
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "22.0"
+    # The approved template sent outside the 24-hour window (parameters: the ticket's number
+    # and a short status), in the customer's language (codes id, sv, en unless mapped).
+    whatsapp_template_update: str = "ticket_update"
+    whatsapp_template_languages: Annotated[dict[str, str], NoDecode, JsonSetting] = Field(
+        default_factory=lambda: {"id": "id", "sv": "sv", "en": "en"}
+    )
+    # Messages a second the Cloud API takes from one business number (its default tier).
+    whatsapp_rate: float = Field(default=20.0, gt=0, le=1000)
+
     departments: Annotated[list[Department], NoDecode, JsonSetting] = Field(
         default_factory=lambda: [Department(key=k) for k in ("technical", "billing", "sales")]
     )
@@ -303,7 +320,31 @@ class Settings(BaseSettings):
             raise ValueError("expected the form 123456:ABC... given by BotFather")
         return value
 
-    @field_validator("telegram_api_url", "webhook_url")
+    @field_validator("whatsapp_phone_number_id")
+    @classmethod
+    def _phone_number_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.isdigit():
+            raise ValueError("expected the numeric phone number id from the WhatsApp Manager")
+        return value
+
+    @model_validator(mode="after")
+    def _whatsapp_whole(self) -> Settings:
+        given = {
+            "WHATSAPP_TOKEN": self.whatsapp_token,
+            "WHATSAPP_PHONE_NUMBER_ID": self.whatsapp_phone_number_id,
+            "WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
+            "WHATSAPP_VERIFY_TOKEN": self.whatsapp_verify_token,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if 0 < len(missing) < len(given):
+            raise ValueError(f"WhatsApp needs {', '.join(missing)} as well (or none of them)")
+        return self
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return self.whatsapp_token is not None
+
+    @field_validator("telegram_api_url", "webhook_url", "whatsapp_api_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:

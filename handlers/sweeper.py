@@ -101,6 +101,8 @@ async def _sweep(context: SupportContext) -> None:
     await desk.forget_handled_inbox()
     # Telegram keeps unconfirmed updates for 24 hours: a week of ids is plenty.
     await desk.forget_processed(now - PROCESSED_KEPT)
+    # WhatsApp's messages, once handled, are kept as long as their webhook may come again.
+    await desk.forget_whatsapp_handled(now - PROCESSED_KEPT)
     context.bot_data.dispatcher.wake()
 
 

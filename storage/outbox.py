@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.domain.channels import Channel, channel_of
 from bot.domain.models import Audience, OutboxItem
 from bot.domain.outbox import OutboxKind, admin_lane
 from storage.db import Database, Deferred, Transaction
@@ -46,6 +47,13 @@ async def enqueue(
     # With a dedupe key, a second pending row of the same key is dropped: the first one
     # will deliver the latest state anyway (a card refresh, for example).
     lane = admin_lane(kind) if audience is Audience.ADMIN else 0
+    if (
+        audience is Audience.CUSTOMER
+        and chat_id is not None
+        and channel_of(chat_id) is Channel.WHATSAPP
+    ):
+        # WhatsApp's customers have their own lane, limits and sender.
+        audience = Audience.WHATSAPP
     tx.queued = True
     await tx.execute(
         "INSERT OR IGNORE INTO outbox (kind, audience, lane, chat_id, ticket_number, payload,"
@@ -64,7 +72,7 @@ async def enqueue(
     )
 
 
-def _outbox_item(r: sqlite3.Row) -> OutboxItem:
+def outbox_item(r: sqlite3.Row) -> OutboxItem:
     return OutboxItem(
         id=r["id"],
         kind=r["kind"],
@@ -106,9 +114,9 @@ class OutboxRepo:
         """
         rows = await self._db.fetch_all(OUTBOX_CUSTOMER_HEADS, (limit,))
         admin = await self._db.fetch_one(OUTBOX_ADMIN_NEXT)
-        items = [_outbox_item(r) for r in rows]
+        items = [outbox_item(r) for r in rows]
         if admin is not None:
-            items.append(_outbox_item(admin))
+            items.append(outbox_item(admin))
             items.sort(key=lambda item: item.id)
         return items
 
@@ -123,7 +131,7 @@ class OutboxRepo:
             f" AND kind IN ({marks}) AND next_attempt_at <= ? ORDER BY lane, id LIMIT ?",
             (*names, due_by, limit),
         )
-        return [_outbox_item(r) for r in rows]
+        return [outbox_item(r) for r in rows]
 
     async def pending_after(
         self, item_id: int, *, lane: int, ticket_number: int, limit: int
@@ -131,7 +139,7 @@ class OutboxRepo:
         """The agents' chat's pending items of one ticket in `lane` after `item_id`, in
         order (due or not: the caller stops at the first it can't take)."""
         rows = await self._db.fetch_all(OUTBOX_TICKET_NEXT, (lane, item_id, ticket_number, limit))
-        return [_outbox_item(r) for r in rows]
+        return [outbox_item(r) for r in rows]
 
     async def done_many(self, item_ids: Sequence[int]) -> None:
         """Mark items delivered as part of another (a folded message)."""

@@ -224,6 +224,9 @@ class Relay:
 class Audience(StrEnum):
     CUSTOMER = "customer"
     ADMIN = "admin"
+    # A customer on WhatsApp: the desk owes it as CUSTOMER, the outbox keeps it in its own
+    # lane (`storage.outbox.enqueue`), delivered by bot/channels/whatsapp/sender.py.
+    WHATSAPP = "whatsapp"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,12 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.compose import SqliteDesk
+from bot.domain.channels import masked_number, whatsapp_number
 from bot.domain.models import Status, Ticket, User
 from bot.fit import clip_plain
 from bot.i18n import format_duration, format_time, language_name
 from bot.i18n import gettext as _
-from bot.texts import agent_status_label, department_label, priority_label
+from bot.texts import agent_status_label, department_label, priority_label, whatsapp_status_label
 from handlers.callbacks import CARD_BUTTONS
 
 CARD_BODY_BUDGET = 2500  # of the customer's first message, on the card (all of it is stored)
@@ -29,6 +30,9 @@ async def card_text(desk: SqliteDesk, ticket: Ticket, customer: User | None) -> 
     who = escape(customer.display_name) if customer else str(ticket.customer_id)
     if customer and customer.username:
         who += f" (@{escape(customer.username)})"
+    number = whatsapp_number(ticket.customer_id)
+    if number is not None:
+        who += " · " + _("WhatsApp {number}").format(number=masked_number(number))
     assignee = "—"
     if ticket.assignee_id is not None:
         agent = await desk.user(ticket.assignee_id)
@@ -70,6 +74,12 @@ async def card_text(desk: SqliteDesk, ticket: Ticket, customer: User | None) -> 
         if rating.comment:
             line += f" · “{escape(rating.comment)}”"
         lines.append(line)
+    if number is not None:
+        delivery = await desk.whatsapp_delivery(ticket.number)
+        if delivery is not None:
+            status, error = delivery
+            line = _("<b>WhatsApp:</b> {status}").format(status=whatsapp_status_label(status))
+            lines.append(line + (f" ({escape(error)})" if error else ""))
     if ticket.customer_unreachable:
         lines.append(_("⚠️ <b>Undeliverable:</b> the customer has blocked the bot."))
     lines += ["", f"<b>{escape(ticket.subject)}</b>"]

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bot.channels.telegram.dispatcher import Dispatcher
     from bot.channels.telegram.faults import StorageHealth
     from bot.channels.telegram.relay import AdminRelay
+    from bot.channels.whatsapp.channel import WhatsAppChannel
     from bot.compose import SqliteDesk
 
 
@@ -28,6 +29,7 @@ class BotData:
     health: StorageHealth  # the database's state at run time (bot/channels/telegram/faults.py)
     failures: dict[int, int]  # update id -> failed runs, until handled or quarantined
     replayed: set[int]  # updates fetched before the last stop, handled again at start-up
+    whatsapp: WhatsAppChannel | None = None  # the second channel, when it is set up
 
 
 class SupportContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

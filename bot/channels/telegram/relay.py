@@ -209,7 +209,9 @@ class AdminRelay:
         if ticket is None or ticket.admin_chat_id is None or message is None:
             return
         where = sending.where(ticket.admin_thread_id, ticket.admin_card_message_id)
-        for sent in await sending.send_files(bot, ticket.admin_chat_id, message.attachments, where):
+        for sent in await sending.send_files(
+            bot, ticket.admin_chat_id, message.attachments, where, kept=self.desk.kept_files
+        ):
             await self._record(number, RelayKind.TO_ADMIN, message.id, sent, None)
 
     async def remember(self, number: int, kind: RelayKind, message: Message) -> None:
@@ -308,7 +310,9 @@ class AdminRelay:
             where["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
         sent: list[Message] = []
         if attachments:
-            sent = await sending.send_files(bot, ticket.admin_chat_id, attachments, where, text)
+            sent = await sending.send_files(
+                bot, ticket.admin_chat_id, attachments, where, text, kept=self.desk.kept_files
+            )
         else:
             parts = sending.parts_of(text)
             for index, part in enumerate(parts):

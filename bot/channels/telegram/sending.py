@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import Bot, InputMediaDocument, InputMediaPhoto, Message, ReplyParameters
+from telegram import Bot, InputFile, InputMediaDocument, InputMediaPhoto, Message, ReplyParameters
 
 from bot.domain.models import Attachment, AttachmentKind
+from storage.files import KeptFiles
 
 Text = str | Sequence[str] | None
 
@@ -39,6 +40,7 @@ async def send_files(
     attachments: Sequence[Attachment],
     where: dict[str, Any],
     text: Text = None,
+    kept: KeptFiles | None = None,
 ) -> list[Message]:
     """Send files by file_id, photos and documents each as an album (Telegram can't mix).
 
@@ -47,6 +49,14 @@ async def send_files(
     """
     parts = parts_of(text)
     caption = parts[0] if parts else None
+
+    def upload(a: Attachment) -> str | InputFile:
+        # A file kept by the desk itself (a WhatsApp customer's) is uploaded from disk.
+        path = kept.path(a.file_id) if kept is not None else None
+        if path is None:
+            return a.file_id
+        return InputFile(path.read_bytes(), filename=a.file_name or path.name)
+
     sent: list[Message] = []
     photos = [a for a in attachments if a.kind is AttachmentKind.PHOTO]
     documents = [a for a in attachments if a.kind is AttachmentKind.DOCUMENT]
@@ -58,19 +68,19 @@ async def send_files(
                 item = chunk[0]
                 if item.kind is AttachmentKind.PHOTO:
                     sent.append(
-                        await bot.send_photo(chat_id, item.file_id, caption=first_caption, **where)
+                        await bot.send_photo(chat_id, upload(item), caption=first_caption, **where)
                     )
                 else:
                     sent.append(
                         await bot.send_document(
-                            chat_id, item.file_id, caption=first_caption, **where
+                            chat_id, upload(item), caption=first_caption, **where
                         )
                     )
                 continue
             media: list[InputMediaPhoto | InputMediaDocument] = [
-                InputMediaPhoto(a.file_id, caption=first_caption if i == 0 else None)
+                InputMediaPhoto(upload(a), caption=first_caption if i == 0 else None)
                 if a.kind is AttachmentKind.PHOTO
-                else InputMediaDocument(a.file_id, caption=first_caption if i == 0 else None)
+                else InputMediaDocument(upload(a), caption=first_caption if i == 0 else None)
                 for i, a in enumerate(chunk)
             ]
             sent.extend(await bot.send_media_group(chat_id, media, **where))
