@@ -111,7 +111,8 @@ class FakeGraph:
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-        self._client = aiohttp.ClientSession()
+        # No keep-alive: a pooled connection to a bot killed meanwhile would reset.
+        self._client = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
 
     async def stop(self) -> None:
         if self._client is not None:

@@ -205,6 +205,14 @@ async def test_a_customer_opens_a_ticket_with_a_photo_and_an_agent_reply_reaches
     assert f"#{number}" in text_of(reply)
     assert (await desk.ticket(number)).status is Status.PENDING
 
+    # An agent's photo is fetched from Telegram and sent to WhatsApp as an image.
+    mark = len(graph.sent_to(BUDI))
+    desk.group.send_photo(
+        desk.agent, caption="Bukti pengembalian", thread_id=ticket.admin_thread_id
+    )
+    image = await desk.wait_sent(BUDI, lambda s: s.type == "image", mark)
+    assert image.body["image"].get("id") or image.body["image"].get("link")
+
     # The customer answers; it lands in the ticket's topic.
     group_mark = len(desk.fake.sent(desk.group.id))
     await desk.says(BUDI, "Terima kasih, sudah masuk!", f"#{number}")
@@ -214,8 +222,9 @@ async def test_a_customer_opens_a_ticket_with_a_photo_and_an_agent_reply_reaches
     assert relayed.message_thread_id == ticket.admin_thread_id
 
     # Status webhooks are recorded and shown on the card.
-    await graph.post_status(reply.wamid, "delivered")
-    await graph.post_status(reply.wamid, "read")
+    # (The last message the outbox sent about the ticket is the agent's image.)
+    await graph.post_status(image.wamid, "delivered")
+    await graph.post_status(image.wamid, "read")
     card = await desk.card(number, "WhatsApp: read")
     assert "WhatsApp +62 812-****-5678" in card.text
 

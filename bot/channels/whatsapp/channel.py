@@ -76,6 +76,8 @@ class WhatsAppChannel:
         self._failures: dict[int, int] = defaultdict(int)
         self.handled = 0  # messages handled (for tests and the benchmark)
         self.retry_after = RETRY_AFTER
+        # Messages stored before this start may have been handled half-way before a kill.
+        self._replay_through: int | None = None
 
     async def start(self) -> None:
         app = web.Application(client_max_size=2 * 1024 * 1024)
@@ -131,6 +133,8 @@ class WhatsAppChannel:
             self._wake.clear()
             try:
                 batch = await self.store.unhandled()
+                if self._replay_through is None:
+                    self._replay_through = max((m.id for m in batch), default=0)
             except Exception as exc:  # noqa: BLE001 - the database is down: wait, try again
                 log.error("Could not read WhatsApp's inbox: %s", exc)
                 batch = []
@@ -162,8 +166,9 @@ class WhatsAppChannel:
             return True
         try:
             if not await desk.handled_before(update_id):
+                replayed = message.id <= (self._replay_through or 0)
                 with handling_update(update_id):
-                    await self.customers.handle(message)
+                    await self.customers.handle(message, replayed=replayed)
                 await desk.update_handled(update_id)
             await self.store.handled(message.id)
             self.handled += 1

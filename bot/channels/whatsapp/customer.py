@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -87,7 +87,9 @@ class WhatsAppCustomers:
         self.wa = wa
         self.kept = kept
 
-    async def handle(self, message: InboundMessage) -> None:
+    async def handle(self, message: InboundMessage, *, replayed: bool = False) -> None:
+        """Handle one message; `replayed`: it was stored before the last stop and may have
+        been handled up to its next question (the form then only asks that again)."""
         desk = self.desk
         customer_id = whatsapp_customer_id(message.wa_id)
         payload = message.payload
@@ -104,6 +106,8 @@ class WhatsAppCustomers:
         locale = await desk.locale_for(user)
         with use_locale(locale):
             said = await self._said(payload)
+            if replayed:
+                said = replace(said, input=replace(said.input, replayed=True))
             await self._route(message, user, locale, said)
 
     async def _said(self, payload: dict[str, Any]) -> Said:

@@ -1,0 +1,152 @@
+"""WhatsApp across kills: `python -m bot` is SIGKILLed right after it answered a webhook 200
+(the message stored, not yet handled) or a moment later (while handling it), and
+restarted. Every message must end on its ticket exactly once, and reach the agents once:
+a second copy there is allowed only in the Bot API's own window (a kill within half a
+second of Telegram taking the first copy, before the bot could write it down), as in
+tests/faults/test_kills.py."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import sqlite3
+import time
+from pathlib import Path
+
+import aiohttp
+
+from tests.conftest import TOKEN
+from tests.fake_api import FakeTelegram
+from tests.fake_graph import FakeGraph
+from tests.faults.process import bot_process
+
+CUSTOMERS = ["6281200000001", "6281200000002", "46700000003"]
+TEXTS = 6
+KILL_EVERY = 2  # about one message in two is followed by a kill
+WINDOW = 0.5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _listening(graph: FakeGraph, timeout: float = 30.0) -> None:
+    """Wait until the bot's webhook answers (its start-up is done)."""
+    url = graph.webhook_url
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with aiohttp.ClientSession() as session:
+        while loop.time() < deadline:
+            try:
+                async with session.get(
+                    url, params={"hub.mode": "subscribe", "hub.verify_token": graph.verify_token}
+                ) as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("the bot's WhatsApp webhook did not come up")
+
+
+async def _wait_for(graph: FakeGraph, wa_id: str, text: str, timeout: float = 30.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if any(text in t for t in graph.texts_to(wa_id)):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{wa_id} never got {text!r}: {graph.texts_to(wa_id)[-3:]}")
+
+
+async def test_kills_around_a_webhook_lose_nothing_and_double_nothing(tmp_path: Path) -> None:
+    rng = random.Random(13)
+    async with FakeTelegram(token=TOKEN) as fake, FakeGraph() as graph:
+        agent = fake.user("Agnes", language_code="en")
+        group = fake.group("Support agents", forum=True, members=[agent])
+        port = _free_port()
+        graph.webhook_url = f"http://127.0.0.1:{port}/whatsapp"
+        env = {
+            "ADMIN_CHAT_ID": str(group.id),
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "WEBHOOK_PORT": str(port),
+            "WHATSAPP_TOKEN": graph.token,
+            "WHATSAPP_PHONE_NUMBER_ID": graph.phone_id,
+            "WHATSAPP_APP_SECRET": graph.app_secret,
+            "WHATSAPP_VERIFY_TOKEN": graph.verify_token,
+            "WHATSAPP_API_URL": graph.url,
+            "CUSTOMER_RATE_LIMIT": "1000",
+        }
+        database = tmp_path / "desk.db"
+        kills: list[float] = []  # when each kill came (the fake's calls' clock)
+        # Each customer writes `TEXTS` messages; none has a ticket, so the first one opens
+        # none: they go through the form first, undisturbed, then write under kills.
+        async with bot_process(tmp_path, fake.url, database, **env):
+            await _listening(graph)
+            for wa_id in CUSTOMERS:
+                steps = [
+                    ("text", "/new"),
+                    ("button", "f:dep:billing"),
+                    ("text", "Saldo top-up belum masuk"),
+                    ("row", "f:pri:medium"),
+                    ("text", "Saya top-up 50.000 tadi pagi dan saldonya belum bertambah."),
+                    ("button", "f:skip"),
+                    ("button", "f:submit"),
+                ]
+                for kind, value in steps:
+                    mark = len(graph.sent_to(wa_id))
+                    if kind == "text":
+                        await graph.send_text(wa_id, value)
+                    elif kind == "button":
+                        await graph.tap_button(wa_id, value, value)
+                    else:
+                        await graph.pick_row(wa_id, value, value)
+                    for _ in range(600):
+                        if len(graph.sent_to(wa_id)) > mark:
+                            break
+                        await asyncio.sleep(0.05)
+                await _wait_for(graph, wa_id, "#")
+
+        for i in range(TEXTS):
+            for wa_id in CUSTOMERS:
+                async with bot_process(tmp_path, fake.url, database, **env) as bot:
+                    await _listening(graph)
+                    _wamid, status = await graph.send_text(wa_id, f"catatan {wa_id[-1]}-{i}")
+                    assert status == 200
+                    if rng.randrange(KILL_EVERY) == 0:
+                        await asyncio.sleep(rng.choice([0.0, 0.0, 0.01, 0.03]))
+                        bot.process.kill()
+                        kills.append(time.monotonic())
+                        await bot.process.wait()
+                    else:
+                        await _wait_for(graph, wa_id, "#")
+
+        # One bot, undisturbed, until everything owed is delivered.
+        async with bot_process(tmp_path, fake.url, database, **env):
+            await _listening(graph)
+            expected = {f"catatan {w[-1]}-{i}" for w in CUSTOMERS for i in range(TEXTS)}
+            for _ in range(600):
+                relayed = [m.text for m in fake.sent(group.id) if "catatan" in m.text]
+                if all(any(e in r for r in relayed) for e in expected):
+                    break
+                await asyncio.sleep(0.1)
+            await fake.idle()
+
+        assert len(kills) >= 3
+        relayed = [m.text for m in fake.sent(group.id) if "catatan" in m.text]
+        for text in expected:
+            # Each reached the agents once (a batch may carry several in one message).
+            copies = sum(r.count(text) for r in relayed)
+            assert copies >= 1, f"{text} never reached the agents"
+            if copies > 1:
+                first = min(
+                    c.at
+                    for c in fake.calls
+                    if c.ok and isinstance(c.result, dict) and text in str(c.result.get("text"))
+                )
+                assert any(abs(k - first) <= WINDOW for k in kills), f"{text} doubled"
+        with sqlite3.connect(database) as conn:
+            bodies = [r[0] for r in conn.execute("SELECT body FROM ticket_messages")]
+        for text in expected:
+            assert bodies.count(text) == 1, text
