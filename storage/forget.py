@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.audit import DeskAction, DeskChange
+from bot.domain.channels import whatsapp_number
 from bot.domain.models import Audience, Author, Forgotten
 from bot.domain.outbox import OutboxKind
 from storage import audit
@@ -158,10 +159,18 @@ async def forget_customer(
             tx, scrubber, "quarantined_updates", "update_id", "payload"
         )
         scrubbed += await _scrub_json_rows(tx, scrubber, "outbox", "id", "payload")
+        # A WhatsApp customer's messages as their webhooks brought them: the wamids stay
+        # (a redelivery must still change nothing), the words and the name go.
+        wa_id = whatsapp_number(user_id)
+        if wa_id is not None:
+            await tx.execute(
+                "UPDATE wa_inbox SET payload = '{}' WHERE wa_id = ? AND handled_at IS NOT NULL",
+                (wa_id,),
+            )
         # What was still owed to them would now say nothing (or quote the marker).
         await tx.execute(
             "UPDATE outbox SET state = 'failed', last_error = ?, done_at = ?"
-            " WHERE state = 'pending' AND audience = 'customer' AND chat_id = ?",
+            " WHERE state = 'pending' AND audience IN ('customer', 'whatsapp') AND chat_id = ?",
             ("forgotten at the customer's request", ts, user_id),
         )
         await tx.execute(

@@ -346,6 +346,9 @@ async def test_tickets_close_reopen_follow_up_rating_faq_and_language(desk: WaDe
     await desk.taps(SVEN, f"r:{second}:5", tr("Thank you for your feedback!", "sv"))
     rated = await desk.app.bot_data.desk.rating(second)
     assert rated is not None and rated.score == 5
+    # A solved ticket can be reopened from its view.
+    await desk.taps(SVEN, f"o:{second}", f"#{second}")
+    assert (await desk.ticket(second)).status is Status.OPEN
 
     # The FAQ: browsing by topic, and a free text matched against it.
     faq = await desk.says(
@@ -447,3 +450,94 @@ async def test_a_failed_status_is_sent_again_or_marks_the_customer_unreachable(
         await asyncio.sleep(0.02)
     assert (await desk.ticket(number)).customer_unreachable
     await desk.card(number, "WhatsApp: ")
+
+
+async def test_forgetting_a_whatsapp_customer_drops_their_words_but_not_the_wamids(
+    desk: WaDesk,
+) -> None:
+    graph = desk.graph
+    number = await desk.open_ticket(BUDI, "id")
+    wamid, _status = await graph.send_text(BUDI, "Nomor rekening saya 1234567890")
+    await desk.wait_sent(BUDI, lambda s: f"#{number}" in text_of(s))
+    core = desk.app.bot_data.desk
+    for _ in range(100):
+        rows = await core.db.fetch_all("SELECT handled_at FROM wa_inbox WHERE wamid = ?", (wamid,))
+        if rows and rows[0]["handled_at"] is not None:
+            break
+        await asyncio.sleep(0.02)
+    mark = len(graph.sent_to(BUDI))
+    forgotten = await core.forget(whatsapp_customer_id(BUDI), None, marker="[removed]", name="Anon")
+    assert forgotten is not None
+    # They are told, on WhatsApp, in their language.
+    told = await desk.wait_sent(BUDI, since=mark)
+    assert tr(
+        "As you asked, we have removed your name and the texts of your messages "
+        "from our support desk. Your ticket numbers remain, without their "
+        "content. If you write to us again, we will keep what you send then.",
+        "id",
+    ) in text_of(told)
+    payloads = await core.db.fetch_all("SELECT payload FROM wa_inbox WHERE wa_id = ?", (BUDI,))
+    assert payloads and all("1234567890" not in r["payload"] for r in payloads)
+    assert all(r["payload"] == "{}" for r in payloads)
+    # A redelivery of an old message still changes nothing.
+    _same, again = await graph.redeliver(wamid)
+    assert again == 200
+    await asyncio.sleep(0.3)
+    messages = await core.tickets.messages(number, include_internal=True)
+    assert not any("1234567890" in m.body for m in messages)
+
+
+def _two_free_ports() -> int:
+    """A port whose next one is free too."""
+    for _ in range(50):
+        port = _free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no two free ports in a row")
+
+
+async def test_with_telegrams_webhook_whatsapp_takes_the_next_port_in_the_same_process(
+    fake: FakeTelegram,
+    graph: FakeGraph,
+    wa_settings: tuple[Settings, FakeChat, FakeUser],
+) -> None:
+    from telegram import Update
+
+    from bot.__main__ import webhook_options
+    from bot.app import build_application
+
+    port = _two_free_ports()
+    settings = wa_settings[0].model_copy(
+        update={"webhook_url": "https://desk.example.com", "webhook_port": port}
+    )
+    graph.webhook_url = f"http://127.0.0.1:{port + 1}/whatsapp"
+    application = build_application(settings)
+    await application.initialize()
+    assert application.post_init is not None and application.updater is not None
+    await application.post_init(application)
+    await application.updater.start_webhook(
+        allowed_updates=Update.ALL_TYPES, **webhook_options(settings)
+    )
+    await application.start()
+    try:
+        call = await fake.wait_for_call("setWebhook", since=0)
+        assert call.params["url"] == "https://desk.example.com/telegram"
+        assert await graph.verify("subscribe", graph.verify_token, "42") == (200, "42")
+        _wamid, status = await graph.send_text(SVEN, "/new")
+        assert status == 200
+        for _ in range(250):
+            if any(question("department", "sv") in t for t in graph.texts_to(SVEN)):
+                break
+            await asyncio.sleep(0.02)
+        assert any(question("department", "sv") in t for t in graph.texts_to(SVEN))
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        assert application.post_stop is not None and application.post_shutdown is not None
+        await application.post_stop(application)
+        await application.shutdown()
+        await application.post_shutdown(application)
