@@ -34,7 +34,7 @@ from storage import (
     UserRepo,
 )
 from storage.files import KeptFiles
-from storage.forget import forget_customer
+from storage.forget import forget_customer, kept_files_of
 from storage.whatsapp import WhatsAppStore
 
 
@@ -67,17 +67,24 @@ class SqliteDesk(Desk):
         processed = ProcessedUpdates(db)
         audit = DeskAudit(db)
 
+        # Files the desk keeps itself (a WhatsApp customer's), beside the database.
+        kept_files = KeptFiles(db.path.parent / "files")
+
         async def forget(
             user_id: int, *, operator_id: int | None, marker: str, name: str, now: datetime
         ) -> Forgotten | None:
             # The users' copies (`UserRepo`) must not outlive the forget.
             users.changing(user_id)
+            files = await kept_files_of(db, user_id)
             try:
-                return await forget_customer(
+                forgotten = await forget_customer(
                     db, user_id, operator_id=operator_id, marker=marker, name=name, now=now
                 )
             finally:
                 users.changing(user_id)
+            if forgotten is not None:
+                kept_files.remove(files)
+            return forgotten
 
         super().__init__(
             settings,
@@ -107,8 +114,7 @@ class SqliteDesk(Desk):
         self.quarantine = Quarantine(db)
         self.retention = Retention(db)
         self.held = HeldMessageRepo(db)
-        # Files the desk keeps itself (a WhatsApp customer's), beside the database.
-        self.kept_files = KeptFiles(db.path.parent / "files")
+        self.kept_files = kept_files
         self.whatsapp = WhatsAppStore(db)
 
     # Telegram's own stores: the desk's methods on them, for the handlers

@@ -190,3 +190,29 @@ def attached_text(draft: Draft) -> str:
 
 def cancelled_text() -> str:
     return _("Cancelled. Your draft was discarded and nothing was sent.")
+
+
+def subject_question_text() -> str:
+    return "\n".join(
+        [
+            f"<b>{step_title(Step.SUBJECT)}</b>",
+            "",
+            _("Write a short, specific subject for your ticket."),
+            _("Good: “Error 500 on the checkout page since this morning”."),
+            _("Too vague: “Please help”."),
+        ]
+    )
+
+
+def message_question_text() -> str:
+    return "\n".join(
+        [
+            f"<b>{step_title(Step.MESSAGE)}</b>",
+            "",
+            _("Now describe the problem in full. Please tell us:"),
+            _("• what happened;"),
+            _("• the steps you took just before it;"),
+            _("• the exact error text, copied and pasted if you can;"),
+            _("• when it happened."),
+        ]
+    )

@@ -37,3 +37,10 @@ class KeptFiles:
         if "/" in name or "\\" in name or name.startswith("."):
             return None
         return self.directory / name
+
+    def remove(self, file_ids: list[str]) -> None:
+        """Delete kept files (a forgotten customer's); a channel's own ids are left."""
+        for file_id in file_ids:
+            path = self.path(file_id)
+            if path is not None:
+                path.unlink(missing_ok=True)

@@ -108,6 +108,19 @@ async def _scrub_json_rows(
     return changed
 
 
+async def kept_files_of(db: Database, user_id: int) -> list[str]:
+    """The files the desk keeps itself (`storage.files`) that only this customer's tickets
+    use: to delete once they are forgotten."""
+    rows = await db.fetch_all(
+        "SELECT DISTINCT a.file_id FROM attachments a JOIN tickets t ON t.number = a.ticket_number"
+        " WHERE t.customer_id = ? AND a.file_id LIKE 'kept:%' AND NOT EXISTS ("
+        "SELECT 1 FROM attachments b JOIN tickets u ON u.number = b.ticket_number"
+        " WHERE b.file_id = a.file_id AND u.customer_id != ?)",
+        (user_id, user_id),
+    )
+    return [str(r["file_id"]) for r in rows]
+
+
 async def forget_customer(
     db: Database,
     user_id: int,

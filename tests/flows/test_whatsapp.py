@@ -456,7 +456,9 @@ async def test_forgetting_a_whatsapp_customer_drops_their_words_but_not_the_wami
     desk: WaDesk,
 ) -> None:
     graph = desk.graph
-    number = await desk.open_ticket(BUDI, "id")
+    number = await desk.open_ticket(BUDI, "id", photo=True)
+    kept = desk.app.bot_data.desk.kept_files
+    assert [p.name for p in kept.directory.iterdir()] != []
     wamid, _status = await graph.send_text(BUDI, "Nomor rekening saya 1234567890")
     await desk.wait_sent(BUDI, lambda s: f"#{number}" in text_of(s))
     core = desk.app.bot_data.desk
@@ -479,6 +481,8 @@ async def test_forgetting_a_whatsapp_customer_drops_their_words_but_not_the_wami
     payloads = await core.db.fetch_all("SELECT payload FROM wa_inbox WHERE wa_id = ?", (BUDI,))
     assert payloads and all("1234567890" not in r["payload"] for r in payloads)
     assert all(r["payload"] == "{}" for r in payloads)
+    # The photo the desk kept for the agents is gone too.
+    assert list(kept.directory.iterdir()) == []
     # A redelivery of an old message still changes nothing.
     _same, again = await graph.redeliver(wamid)
     assert again == 200

@@ -4,6 +4,8 @@ webhook's parsing and its settings."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -47,9 +49,7 @@ def test_the_catalogs_markup_becomes_whatsapps() -> None:
     assert fit("Short", 20) == "Short"
 
 
-def _update(
-    *messages: dict[str, object], statuses: list[dict[str, object]] | None = None
-) -> object:
+def _update(*messages: Mapping[str, object], statuses: list[Any] | None = None) -> object:
     value: dict[str, object] = {
         "messaging_product": "whatsapp",
         "contacts": [{"profile": {"name": "Budi"}, "wa_id": "6281234565678"}],

@@ -19,7 +19,14 @@ from bot.compose import SqliteDesk
 from bot.config import SUPPORTED_LOCALES
 from bot.domain.intake import STEPS, Ask, Choice, Step
 from bot.domain.models import Draft, Priority, Status, Ticket
-from bot.form_text import chosen_text, notice_text, review_text, step_title
+from bot.form_text import (
+    chosen_text,
+    message_question_text,
+    notice_text,
+    review_text,
+    step_title,
+    subject_question_text,
+)
 from bot.i18n import gettext as _
 from bot.i18n import language_name
 from bot.texts import (
@@ -107,29 +114,9 @@ def _question(desk: SqliteDesk, step: Step, draft: Draft) -> Reply:
         )
         return Reply(text, rows=(*choices, _cancel()), list_button=_("How urgent is it?"))
     if step is Step.SUBJECT:
-        text = "\n".join(
-            [
-                title,
-                "",
-                _("Write a short, specific subject for your ticket."),
-                _("Good: “Error 500 on the checkout page since this morning”."),
-                _("Too vague: “Please help”."),
-            ]
-        )
-        return Reply(text, buttons=(_cancel(),))
+        return Reply(subject_question_text(), buttons=(_cancel(),))
     if step is Step.MESSAGE:
-        text = "\n".join(
-            [
-                title,
-                "",
-                _("Now describe the problem in full. Please tell us:"),
-                _("• what happened;"),
-                _("• the steps you took just before it;"),
-                _("• the exact error text, copied and pasted if you can;"),
-                _("• when it happened."),
-            ]
-        )
-        return Reply(text, buttons=(_cancel(),))
+        return Reply(message_question_text(), buttons=(_cancel(),))
     if step is Step.ATTACHMENTS:
         text = "\n".join(
             [

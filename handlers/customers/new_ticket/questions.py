@@ -14,7 +14,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.channels.telegram.context import SupportContext
 from bot.domain.intake import Ask, Choice, Step
 from bot.domain.models import Draft, Priority
-from bot.form_text import chosen_text, notice_text, review_text, step_title
+from bot.form_text import (
+    chosen_text,
+    message_question_text,
+    notice_text,
+    review_text,
+    step_title,
+    subject_question_text,
+)
 from bot.i18n import gettext as _
 from bot.i18n import ngettext
 from bot.texts import (
@@ -50,16 +57,7 @@ def department_question(context: SupportContext) -> tuple[str, InlineKeyboardMar
 
 
 def subject_question() -> tuple[str, InlineKeyboardMarkup]:
-    text = "\n".join(
-        [
-            f"<b>{step_title(Step.SUBJECT)}</b>",
-            "",
-            _("Write a short, specific subject for your ticket."),
-            _("Good: “Error 500 on the checkout page since this morning”."),
-            _("Too vague: “Please help”."),
-        ]
-    )
-    return text, InlineKeyboardMarkup([_cancel_row()])
+    return subject_question_text(), InlineKeyboardMarkup([_cancel_row()])
 
 
 def priority_question(context: SupportContext) -> tuple[str, InlineKeyboardMarkup]:
@@ -80,18 +78,7 @@ def priority_question(context: SupportContext) -> tuple[str, InlineKeyboardMarku
 
 
 def message_question() -> tuple[str, InlineKeyboardMarkup]:
-    text = "\n".join(
-        [
-            f"<b>{step_title(Step.MESSAGE)}</b>",
-            "",
-            _("Now describe the problem in full. Please tell us:"),
-            _("• what happened;"),
-            _("• the steps you took just before it;"),
-            _("• the exact error text, copied and pasted if you can;"),
-            _("• when it happened."),
-        ]
-    )
-    return text, InlineKeyboardMarkup([_cancel_row()])
+    return message_question_text(), InlineKeyboardMarkup([_cancel_row()])
 
 
 def attachments_keyboard(draft: Draft) -> InlineKeyboardMarkup:
