@@ -545,3 +545,25 @@ async def test_with_telegrams_webhook_whatsapp_takes_the_next_port_in_the_same_p
         await application.post_stop(application)
         await application.shutdown()
         await application.post_shutdown(application)
+
+
+async def test_a_question_outside_a_ticket_is_matched_against_the_faq(desk: WaDesk) -> None:
+    answer = await desk.says(BUDI, "pulsa blm masuk padahal sudah bayar", "")
+    text = text_of(answer)
+    assert text.startswith(tr("This may help:", "id"))
+    assert "Sudah bayar, produk belum masuk" in text
+    assert "<b>" not in text and "*ID pesanan*" in text  # WhatsApp's markup, not HTML
+    # And a document is taken at the attachments step like a photo.
+    await desk.says(BUDI, "/new", question("department", "id"))
+    await desk.taps(BUDI, "f:dep:billing", question("subject", "id"))
+    await desk.says(BUDI, "Pulsa belum masuk setelah bayar", question("priority", "id"))
+    await desk.taps(BUDI, "f:pri:high", question("message", "id"))
+    await desk.says(
+        BUDI, "Saya membeli pulsa 50.000 pukul 09.00, status sukses tetapi belum masuk.", ""
+    )
+    mark = len(desk.graph.sent_to(BUDI))
+    _wamid, status = await desk.graph.send_document(BUDI, b"%PDF-1.4 receipt", "struk.pdf")
+    assert status == 200
+    await desk.wait_sent(BUDI, lambda s: "✅" in str(s.body), mark)
+    draft = await desk.app.bot_data.desk.draft(whatsapp_customer_id(BUDI))
+    assert [a.file_name for a in draft.attachments] == ["struk.pdf"]
