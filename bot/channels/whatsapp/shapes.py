@@ -7,7 +7,7 @@ them here, so no text of any language can make a message the API refuses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pywa.types.callback import Button, Section, SectionList, SectionRow
 from pywa_async.client import WhatsApp
@@ -42,7 +42,6 @@ class Reply:
     list_button: str = ""
     context: str | None = None  # the wamid this answers, shown quoted
     ticket_number: int | None = None  # recorded with the wamid, for replies quoting it
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 async def send(wa: WhatsApp, to: str, reply: Reply) -> str:
