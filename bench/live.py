@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.harness import TOKEN, BotProcess, TimingFake, desk_argv, desk_env, echo_argv
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk, open_database
 from bot.config import Settings
 from bot.domain.models import Draft, Priority
-from storage import Database
 from tests.fake_api import FakeUser, SentMessage
 
 TEXTS = (
@@ -336,10 +335,10 @@ async def _seed_tickets(
     settings: Settings, fake: TimingFake, owners: list[FakeUser], group_id: int
 ) -> list[int]:
     """Open the tickets with the domain API, each with its card already in the admin chat."""
-    db = Database(settings.database_path)
+    db = open_database(settings)
     await db.connect()
     try:
-        desk = SqliteDesk(settings, db)
+        desk = StoredDesk(settings, db)
         numbers = []
         group = fake.chat(group_id)
         for i, owner in enumerate(owners):

@@ -29,6 +29,7 @@ from bench.stats import percentile
 from bot.domain.models import Priority, Status
 from bot.domain.outbox import OutboxKind
 from storage import Database
+from storage.engines import SqliteBackend
 from storage.outbox import OutboxRepo
 from storage.tickets import TicketRepo
 
@@ -231,7 +232,8 @@ async def _traced(db: Database, call: Callable[[], Awaitable[object]]) -> list[s
     """The SELECTs (and WITH ... SELECTs) one call sends, caught with sqlite3's trace callback."""
     statements: list[str] = []
     # The bench reads the SQL the repositories really send (a private door, on purpose).
-    raw = db._require()
+    assert isinstance(db.backend, SqliteBackend)  # the bench's files are SQLite
+    raw = db.backend._require()
     await raw.set_trace_callback(statements.append)
     await call()
     await raw.set_trace_callback(None)  # type: ignore[arg-type]  # sqlite3 takes None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bot.app import SupportApplication
     from bot.config import Settings
+    from storage import QuarantinedUpdate
 
 EXIT_BAD_SETTINGS = 2
 WEBHOOK_PATH = "telegram"
@@ -84,9 +85,9 @@ def _fail(message: str) -> int:
 
 async def _open_database(settings: Settings) -> None:
     """Create or upgrade the database now, so a path it can't use stops start-up here."""
-    from storage import Database
+    from bot.compose import open_database
 
-    db = Database(settings.database_path)
+    db = open_database(settings)
     await db.connect()
     await db.close()
 
@@ -99,9 +100,9 @@ async def _run(settings: Settings, application: SupportApplication) -> bool:
     """
     from bot.channels.telegram.runner import serve, stop_on_signals
     from bot.channels.telegram.startup import wait_for_telegram
-    from storage import Database
+    from bot.compose import open_database
 
-    await Database(settings.database_path).check_usable()
+    await open_database(settings).check_usable()
     stop = asyncio.Event()
     with stop_on_signals(stop):
         if not await wait_for_telegram(settings, stop):
@@ -115,16 +116,32 @@ async def _run(settings: Settings, application: SupportApplication) -> bool:
     return True
 
 
+def _database_setting(settings: Settings) -> str:
+    """The setting that names the database, for an error line."""
+    return "DATABASE_URL" if settings.database_url is not None else "DATABASE_PATH"
+
+
+def _database_name(settings: Settings) -> str:
+    from bot.compose import open_database
+
+    return open_database(settings).where
+
+
 def _check_quarantine(settings: Settings) -> str | None:
     """List the quarantined updates (or None when the file can't be read: the error line)."""
     import sqlite3
 
-    from storage import read_quarantine
+    from storage import DatabaseUnavailableError, read_quarantine
 
     try:
-        found = read_quarantine(settings.database_path)
+        if settings.database_url is None:
+            found = read_quarantine(settings.database_path)
+        else:
+            found = asyncio.run(_read_quarantine(settings))
     except sqlite3.Error as exc:
         return f"DATABASE_PATH: {settings.database_path}: {exc}"
+    except DatabaseUnavailableError as exc:
+        return f"DATABASE_URL: {exc}"
     if not found:
         print("no quarantined updates")  # noqa: T201
         return None
@@ -137,17 +154,31 @@ def _check_quarantine(settings: Settings) -> str | None:
     return None
 
 
+async def _read_quarantine(settings: Settings) -> list[QuarantinedUpdate] | None:
+    """The quarantined updates in a PostgreSQL database, without migrating it."""
+    from bot.compose import open_database
+    from storage import Quarantine
+
+    db = open_database(settings)
+    await db.connect(migrate=False)
+    try:
+        if not await db.has_table("quarantined_updates"):
+            return None
+        return await Quarantine(db).latest()
+    finally:
+        await db.close()
+
+
 async def _print_stats(settings: Settings, days: int, locale: str | None) -> None:
     """The figures /stats shows, read from the same database without Telegram."""
-    from bot.compose import SqliteDesk
+    from bot.compose import StoredDesk, open_database
     from bot.i18n import use_locale
     from bot.stats_text import render_stats
-    from storage import Database
 
-    db = Database(settings.database_path)
+    db = open_database(settings)
     await db.connect()
     try:
-        desk = SqliteDesk(settings, db)
+        desk = StoredDesk(settings, db)
         figures = await desk.stats(days)
         with use_locale(locale or await desk.admin_locale()):
             print(render_stats(figures, settings, markup=False))  # noqa: T201
@@ -158,17 +189,16 @@ async def _print_stats(settings: Settings, days: int, locale: str | None) -> Non
 async def _export(settings: Settings, since: date | None, out: Path, full: bool) -> int:
     """Write the CSV /export sends, straight to a file (no size limit here), and note it on
     the desk's trail as done on the server."""
-    from bot.compose import SqliteDesk
+    from bot.compose import StoredDesk, open_database
     from bot.domain.export import ENCODING, write_csv
-    from storage import Database
 
     start = None
     if since is not None:
         start = datetime.combine(since, time(0), tzinfo=settings.tz)
-    db = Database(settings.database_path)
+    db = open_database(settings)
     await db.connect()
     try:
-        desk = SqliteDesk(settings, db)
+        desk = StoredDesk(settings, db)
         with out.open("w", encoding=ENCODING, newline="") as handle:
             batches = desk.tickets.export_batches(start, full=full)
             count = await write_csv(batches, handle, tz=settings.tz, now=desk.clock(), full=full)
@@ -182,15 +212,14 @@ async def _export(settings: Settings, since: date | None, out: Path, full: bool)
 async def _forget(settings: Settings, user_id: int) -> int | None:
     """Anonymize a customer offline; how many tickets they had (None: unknown customer).
     They are told the next time the bot runs (the notice waits in the outbox)."""
-    from bot.compose import SqliteDesk
+    from bot.compose import StoredDesk, open_database
     from bot.i18n import use_locale
     from bot.texts import forgotten_texts
-    from storage import Database
 
-    db = Database(settings.database_path)
+    db = open_database(settings)
     await db.connect()
     try:
-        desk = SqliteDesk(settings, db)
+        desk = StoredDesk(settings, db)
         with use_locale(await desk.admin_locale()):
             marker, name = forgotten_texts()
         done = await desk.forget(user_id, None, marker=marker, name=name)
@@ -232,8 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             asyncio.run(_open_database(settings))
         except DatabaseUnavailableError as exc:
-            return _fail(f"DATABASE_PATH: {exc}")
-        print(f"database {settings.database_path} is up to date")  # noqa: T201
+            return _fail(f"{_database_setting(settings)}: {exc}")
+        print(f"database {_database_name(settings)} is up to date")  # noqa: T201
         return 0
 
     if args.command == "stats":
@@ -242,14 +271,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             asyncio.run(_print_stats(settings, args.days, args.locale))
         except DatabaseUnavailableError as exc:
-            return _fail(f"DATABASE_PATH: {exc}")
+            return _fail(f"{_database_setting(settings)}: {exc}")
         return 0
 
     if args.command == "export":
         try:
             count = asyncio.run(_export(settings, args.since, args.out, args.full))
         except DatabaseUnavailableError as exc:
-            return _fail(f"DATABASE_PATH: {exc}")
+            return _fail(f"{_database_setting(settings)}: {exc}")
         except OSError as exc:
             return _fail(f"--out {args.out}: {exc.strerror or exc}")
         print(f"{count} tickets written to {args.out}")  # noqa: T201
@@ -259,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             tickets = asyncio.run(_forget(settings, args.user_id))
         except DatabaseUnavailableError as exc:
-            return _fail(f"DATABASE_PATH: {exc}")
+            return _fail(f"{_database_setting(settings)}: {exc}")
         if tickets is None:
             return _fail(f"no customer has the user id {args.user_id}")
         print(  # noqa: T201
@@ -277,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ready = asyncio.run(_run(settings, application))
     except DatabaseUnavailableError as exc:
-        return _fail(f"DATABASE_PATH: {exc}")
+        return _fail(f"{_database_setting(settings)}: {exc}")
     except TokenRejectedError as exc:
         return _fail(str(exc))
     if not ready:

@@ -27,13 +27,12 @@ from bot.channels.telegram.relay import AdminRelay
 from bot.channels.telegram.telegram_bot import DeskBot
 from bot.channels.telegram.updates import PerChatUpdateProcessor
 from bot.channels.whatsapp.channel import WhatsAppChannel
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk, open_database
 from bot.config import Settings
 from bot.domain.desk import Clock, utc_now
 from bot.i18n import load_catalogs
 from handlers import groups, sweeper
 from handlers.commands import publish_commands
-from storage import Database
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ def build_application(
     None leaves the rate limiter out (only the benchmark does that, to measure its cost).
     """
     load_catalogs()
-    db = Database(settings.database_path)
+    db = open_database(settings)
     token = settings.bot_token.get_secret_value()
     root = settings.telegram_api_url
     timeout = settings.telegram_timeout.total_seconds()
@@ -151,7 +150,7 @@ def build_application(
         .post_shutdown(on_shutdown)
         .build()
     )
-    desk = SqliteDesk(settings, db, clock)
+    desk = StoredDesk(settings, db, clock)
     desk.faq  # noqa: B018 - read now: a broken FAQ file stops start-up, not a customer's question
     application.bot_data.desk = desk
     relay = AdminRelay(desk)
@@ -174,7 +173,7 @@ def build_application(
     return application
 
 
-def _whatsapp(settings: Settings, desk: SqliteDesk, bot: DeskBot) -> WhatsAppChannel:
+def _whatsapp(settings: Settings, desk: StoredDesk, bot: DeskBot) -> WhatsAppChannel:
     """The WhatsApp channel on the webhook's address; with Telegram's webhook there too,
     on the next port (Telegram's server takes WEBHOOK_PORT)."""
 

@@ -1,4 +1,4 @@
-"""The desk's composition root: the SQLite repositories behind the domain's ports.
+"""The desk's composition root: the database's repositories behind the domain's ports.
 
 Only here are the storage objects the desk works with built (`bot/app.py` builds the
 application around them, the command line and the benchmark reuse this). Passing each
@@ -38,8 +38,15 @@ from storage.forget import forget_customer, kept_files_of
 from storage.whatsapp import WhatsAppStore
 
 
-class SqliteDesk(Desk):
-    """The desk on one SQLite database.
+def open_database(settings: Settings) -> Database:
+    """The database the settings name (not yet opened): PostgreSQL at `DATABASE_URL`, or
+    the SQLite file at `DATABASE_PATH`."""
+    url = settings.database_url
+    return Database(settings.database_path, url=None if url is None else url.get_secret_value())
+
+
+class StoredDesk(Desk):
+    """The desk on its database (SQLite or PostgreSQL, `storage.Database`).
 
     Its repositories stay public as themselves, not as the domain's narrower ports: the
     start-up wiring (`bot/app.py`), the command line and the benchmark still reach through
@@ -178,6 +185,12 @@ class SqliteDesk(Desk):
     def database_path(self) -> Path:
         """The SQLite file the desk keeps everything in (named when writes fail)."""
         return self.db.path
+
+    @property
+    def database_name(self) -> str:
+        """The database as a message may name it: the SQLite file, or the PostgreSQL URL
+        without its password."""
+        return self.db.where
 
     def when_queued(self, wake: Callable[[], None]) -> None:
         """Call `wake` after every transaction that added to the outbox has committed."""

@@ -146,6 +146,24 @@ def _writable_database(path: Path) -> Path:
     return path
 
 
+def _postgres_url(url: SecretStr) -> SecretStr:
+    """`postgresql://user:password@host:port/name` (or `postgres://`, or with `+asyncpg`)."""
+    value = url.get_secret_value().strip()
+    scheme = value.split("://", 1)[0] if "://" in value else ""
+    if scheme.split("+", 1)[0] not in ("postgresql", "postgres") or scheme.split("+")[1:] not in (
+        [],
+        ["asyncpg"],
+    ):
+        raise ValueError("must be a PostgreSQL URL: postgresql://user:password@host:5432/name")
+    if scheme == "postgres":
+        value = "postgresql" + value[len("postgres") :]
+    return SecretStr(value)
+
+
+def _postgres_url_or_none(url: SecretStr | None) -> SecretStr | None:
+    return None if url is None else _postgres_url(url)
+
+
 class Department(BaseModel):
     """A department a customer can file a ticket with.
 
@@ -227,6 +245,9 @@ class Settings(BaseSettings):
         default_factory=list
     )
     database_path: Annotated[Path, AfterValidator(_writable_database)] = Path("data/support.db")
+    # PostgreSQL instead of the SQLite file (several workers can then share the desk);
+    # secret, as it usually holds a password. DATABASE_PATH's folder still keeps the files.
+    database_url: Annotated[SecretStr | None, AfterValidator(_postgres_url_or_none)] = None
     default_locale: Locale = "en"
     # The agents' chat's language; unset: DEFAULT_LOCALE (an operator may change either).
     admin_locale: Locale | None = None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 from bot.domain.audit import DeskActor, DeskChange, DeskEvent, page_of
 from storage.db import Database, Transaction
+from storage.engines import Record
 
 # Oldest first, as a ticket's trail; pages read by offset (the trail grows by a few rows a
 # day, so the offset stays small enough for its primary key).
@@ -29,7 +29,7 @@ async def record(tx: Transaction, change: DeskChange, now: datetime) -> None:
     )
 
 
-def _event(row: sqlite3.Row) -> DeskEvent:
+def _event(row: Record) -> DeskEvent:
     return DeskEvent(
         id=row["id"],
         kind=row["kind"],

@@ -1,18 +1,22 @@
-"""The SQLite database: one connection, WAL, explicit transactions.
+"""The desk's database: SQLite (one file, the default) or PostgreSQL (`DATABASE_URL`).
 
-SQLite has a single writer, so the bot keeps a single connection and serialises every
-use of it behind one lock: a transaction can never interleave with another coroutine's
-statements on the same connection. Autocommit is on (`isolation_level=None`) and every
-write runs inside `transaction()`, which issues `BEGIN IMMEDIATE` / `COMMIT` itself.
-The numbered migrations are in `storage.migrate`, the errors and their classification in
+Both run the same statements, written once in the SQL both dialects share (`?`
+placeholders, `ON CONFLICT DO NOTHING`, `RETURNING`), through SQLAlchemy's async engine
+with the `aiosqlite` or the `asyncpg` driver (`storage.engines`). What differs is how each
+serialises:
+
+- SQLite has a single writer, so the bot keeps one connection and serialises every use of
+  it behind one lock; a write runs inside `BEGIN IMMEDIATE` / `COMMIT`.
+- PostgreSQL has a pool of connections: reads run side by side, a transaction holds one
+  connection, and this process's write transactions still take turns (a use case reads,
+  decides and writes in one transaction, as it does on SQLite).
+
+The migrations are in `storage.migrate`, the errors and their classification in
 `storage.faults`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -20,14 +24,9 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
+from storage.engines import Backend, Params, PostgresBackend, Record, Session, SqliteBackend
 
-from storage.faults import DatabaseUnavailableError, describe
-from storage.migrate import apply_migrations
-
-log = logging.getLogger(__name__)
-
-Params = Sequence[Any] | dict[str, Any]
+__all__ = ["Database", "Deferred", "Params", "Record", "Transaction", "handling_update"]
 
 
 # The update being handled in this task (set by the update processor), so that the change it
@@ -37,7 +36,7 @@ _handling: ContextVar[_Handling | None] = ContextVar("handling_update", default=
 _deferred: ContextVar[Deferred | None] = ContextVar("deferred_writes", default=None)
 
 _SETTLE = (
-    "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+    "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
     "DELETE FROM inbox WHERE update_id = ?",
 )
 
@@ -73,108 +72,54 @@ class Deferred:
 
 
 class Database:
-    """The one connection to the desk's SQLite file."""
+    """The desk's one database: SQLite at `path`, or PostgreSQL at `url` when given."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, url: str | None = None) -> None:
+        # The SQLite file; with PostgreSQL, the folder beside it still keeps the desk's files.
         self.path = Path(path)
-        self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+        self.url = url
+        self.backend: Backend = SqliteBackend(self.path) if url is None else PostgresBackend(url)
         # Called after a transaction that added to the outbox has committed: the outbox's
         # sender is woken only when there is something to send.
         self.on_queued: Callable[[], None] | None = None
-        self._open_lock = asyncio.Lock()
 
-    async def connect(self) -> None:
-        """Open the file (creating its folder), switch on WAL and apply pending migrations.
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.backend.dialect
+
+    @property
+    def where(self) -> str:
+        """The database as a message may name it (a PostgreSQL URL without its password)."""
+        return self.backend.where
+
+    async def connect(self, *, migrate: bool = True) -> None:
+        """Open the database (creating an SQLite file's folder) and apply pending migrations
+        (unless `migrate` is False: a tool that only reads).
 
         Idempotent: whoever needs the database first (start-up, a tool, a test) opens it.
         """
-        async with self._open_lock:
-            if self._conn is not None:
-                return
-            await self.check_writable()
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
-            try:
-                conn.row_factory = sqlite3.Row
-                await conn.execute("PRAGMA journal_mode=WAL")
-                await conn.execute("PRAGMA synchronous=NORMAL")
-                await conn.execute("PRAGMA foreign_keys=ON")
-                await conn.execute("PRAGMA busy_timeout=5000")
-                # Deleted and replaced content is overwritten with zeros, not left in free
-                # space (a forgotten customer's words; some builds have it on already).
-                await conn.execute("PRAGMA secure_delete=ON")
-                self._conn = conn
-                await apply_migrations(conn)
-            except sqlite3.Error as exc:
-                # A half-open connection keeps aiosqlite's worker thread (and with it the
-                # process) alive: close it, and say in one line what is wrong with the file.
-                self._conn = None
-                await conn.close()
-                raise DatabaseUnavailableError(describe(self.path, exc)) from exc
+        await self.backend.open(migrate=migrate)
+
+    async def has_table(self, name: str) -> bool:
+        await self.connect(migrate=False)
+        return await self.backend.has_table(name)
 
     async def check_writable(self) -> None:
-        """Create the folder and open the file for writing once; DatabaseUnavailableError if not.
-
-        Done plainly, before aiosqlite: SQLite opens a read-only file without complaint and
-        fails only at the first write, and a failed `aiosqlite.connect` leaves its worker
-        thread to report into a closed event loop. Trying here turns every such case into
-        one clear error.
-        """
-        await asyncio.to_thread(self._check, integrity=False)
+        """Can the database be opened for writing? DatabaseUnavailableError if not."""
+        await self.backend.check(integrity=False)
 
     async def check_usable(self) -> None:
-        """The start-up check: as `check_writable`, and every page read (`PRAGMA quick_check`)
-        and a write committed, so a damaged file or a full disk stops the bot before it runs.
-        """
-        await asyncio.to_thread(self._check, integrity=True)
-
-    def _check(self, *, integrity: bool) -> None:
-        if self.path.is_dir():
-            raise DatabaseUnavailableError(f"{self.path}: is a folder, not a file")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DatabaseUnavailableError(
-                f"{self.path}: can't create its folder ({exc.strerror or exc})"
-            ) from exc
-        try:
-            conn = sqlite3.connect(self.path, isolation_level=None)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                if integrity:
-                    problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
-                    if problems != ["ok"]:
-                        raise DatabaseUnavailableError(
-                            f"{self.path}: fails PRAGMA quick_check ({problems[0]})"
-                        )
-                # A write lock is refused on a read-only file even when WAL was already on.
-                conn.execute("BEGIN IMMEDIATE")
-                if integrity:
-                    # A committed write: only that reaches the disk (and finds it full).
-                    version = conn.execute("PRAGMA user_version").fetchone()[0]
-                    conn.execute(f"PRAGMA user_version = {int(version)}")
-                    conn.execute("COMMIT")
-                else:
-                    conn.execute("ROLLBACK")
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            raise DatabaseUnavailableError(describe(self.path, exc)) from exc
+        """The start-up check: as `check_writable`, and (SQLite) every page read and a write
+        committed, so a damaged file or a full disk stops the bot before it runs."""
+        await self.backend.check(integrity=True)
 
     async def close(self) -> None:
-        async with self._open_lock:
-            if self._conn is not None:
-                await self._conn.close()
-                self._conn = None
+        await self.backend.close()
 
     @property
     def is_open(self) -> bool:
-        return self._conn is not None
-
-    def _require(self) -> aiosqlite.Connection:
-        if self._conn is None:
-            raise RuntimeError("the database is not open")
-        return self._conn
+        return self.backend.is_open
 
     @asynccontextmanager
     async def transaction(self, *, deferrable: bool = False) -> AsyncIterator[Transaction]:
@@ -188,7 +133,7 @@ class Database:
             tx: Transaction = _Collector(deferred)
             yield tx
             return
-        async with self._begin("BEGIN IMMEDIATE") as tx:
+        async with self._begin(write=True) as tx:
             yield tx
 
     @contextmanager
@@ -210,28 +155,19 @@ class Database:
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Transaction]:
-        """Read with several statements from one state of the file, taking no write lock."""
-        # A deferred BEGIN starts a read transaction at the first SELECT (WAL keeps its
-        # snapshot while others write).
-        async with self._begin("BEGIN") as tx:
+        """Read with several statements from one state of the database, taking no write lock."""
+        async with self._begin(write=False) as tx:
             yield tx
 
     @asynccontextmanager
-    async def _begin(self, begin: str) -> AsyncIterator[Transaction]:
+    async def _begin(self, *, write: bool) -> AsyncIterator[Transaction]:
         await self.connect()
-        conn = self._require()
-        async with self._lock:
-            await conn.execute(begin)
-            tx = Transaction(conn)
-            try:
-                yield tx
-            except BaseException:
-                await _rollback(conn)
-                raise
-            else:
-                await conn.execute("COMMIT")
-                if tx.settles is not None:
-                    tx.settles.settled = True
+        async with self.backend.begin(write=write) as session:
+            tx = Transaction(session)
+            yield tx
+        # Committed.
+        if tx.settles is not None:
+            tx.settles.settled = True
         if tx.queued and self.on_queued is not None:
             self.on_queued()  # the outbox has something new: its sender looks now
 
@@ -251,25 +187,20 @@ class Database:
                 break
         return gone
 
-    # A read is one trip to aiosqlite's thread (execute_fetchall), not three (execute, fetch,
-    # close the cursor): each trip is a wake-up of that thread and of the event loop.
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Record | None:
         """The first row of a query that yields a few at most (a key, a LIMIT, an aggregate)."""
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Record]:
         await self.connect()
-        async with self._lock:
-            return list(await self._require().execute_fetchall(sql, params))
+        return await self.backend.read(sql, params)
 
     async def write_alone(self, sql: str, params: Params = ()) -> None:
-        """Run one write as its own implicit transaction: one trip to the database's thread
-        instead of three (BEGIN, the statement, COMMIT)."""
+        """Run one write as its own implicit transaction (on SQLite one trip to the
+        database's thread instead of three: BEGIN, the statement, COMMIT)."""
         await self.connect()
-        async with self._lock:
-            await self._require().execute(sql, params)
+        await self.backend.write_alone(sql, params)
 
     async def execute(self, sql: str, params: Params = (), *, deferrable: bool = False) -> int:
         """Run one write in its own transaction; return the affected row count."""
@@ -277,44 +208,31 @@ class Database:
             return await tx.execute(sql, params)
 
     async def checkpoint(self) -> bool:
-        """Fold the write-ahead log into the file and truncate it (`wal_checkpoint(TRUNCATE)`):
-        old frames hold what was there before the last changes. False if a reader kept it
-        from completing."""
+        """SQLite: fold the write-ahead log into the file and truncate it (old frames hold
+        what was there before the last changes); False if a reader kept it from completing.
+        PostgreSQL: nothing to do here (its own VACUUM reclaims dead rows)."""
         await self.connect()
-        async with self._lock, self._require().execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-            row = await cur.fetchone()
-        busy = row is not None and row[0] != 0
-        if busy:
-            log.warning(
-                "The write-ahead log of %s could not be truncated: a reader holds it", self.path
-            )
-        return not busy
-
-
-async def _rollback(conn: aiosqlite.Connection) -> None:
-    """Roll back, unless SQLite already did (it does when a COMMIT fails on a full disk):
-    the error of that ROLLBACK would hide the real one."""
-    try:
-        await conn.execute("ROLLBACK")
-    except sqlite3.OperationalError as exc:
-        if "no transaction is active" not in str(exc):
-            raise
+        return await self.backend.checkpoint()
 
 
 class Transaction:
     """Statements inside one `Database.transaction()`."""
 
-    def __init__(self, conn: aiosqlite.Connection | None) -> None:
-        self._conn_or_none = conn
+    def __init__(self, session: Session | None) -> None:
+        self._session_or_none = session
         # Set by whoever adds to the outbox in this transaction (storage.outbox.enqueue).
         self.queued = False
         # The update this transaction records as handled, once it commits (`settle`).
         self.settles: _Handling | None = None
 
     @property
-    def _conn(self) -> aiosqlite.Connection:
-        assert self._conn_or_none is not None
-        return self._conn_or_none
+    def _session(self) -> Session:
+        assert self._session_or_none is not None
+        return self._session_or_none
+
+    @property
+    def dialect(self) -> str:
+        return self._session.dialect
 
     async def settle(self) -> None:
         """Record the update being handled (if any) as handled, in this transaction.
@@ -336,32 +254,27 @@ class Transaction:
             await self.executemany(sql, params)
         self.queued = self.queued or deferred.queued
 
-    # One trip to aiosqlite's thread a statement (see Database.fetch_all). A write's cursor
-    # is left to Python to close, as BEGIN's and COMMIT's are: SQLite has finished with a
-    # write statement once it has run, and closing it would be a second trip.
-
     async def execute(self, sql: str, params: Params = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
-        return cursor.rowcount
+        """Run a write; the number of rows it changed."""
+        return await self._session.execute(sql, params)
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run an INSERT and return the new row's id."""
-        cursor = await self._conn.execute(sql, params)
-        rowid = cursor.lastrowid
-        if rowid is None:
-            raise RuntimeError("INSERT produced no row id")
-        return rowid
+        """Run an `INSERT ... RETURNING <key>` and return the new row's key."""
+        rows = await self._session.fetch_all(sql, params)
+        if not rows:
+            raise RuntimeError("INSERT returned no row")
+        return int(rows[0][0])
 
     async def executemany(self, sql: str, params: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, params)
+        await self._session.executemany(sql, list(params))
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Record | None:
         """As Database.fetch_one."""
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Record]:
+        return await self._session.fetch_all(sql, params)
 
 
 class _Collector(Transaction):
@@ -389,8 +302,8 @@ class _Collector(Transaction):
     async def insert(self, sql: str, params: Params = ()) -> int:
         raise RuntimeError("a deferred write can't insert for a row id")
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Record | None:
         raise RuntimeError("a deferred write can't read")
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Record]:
         raise RuntimeError("a deferred write can't read")

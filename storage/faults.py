@@ -11,6 +11,9 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import asyncpg
+from sqlalchemy import exc as sa_exc
+
 # Less free space than this (a few pages) counts as a full disk in start-up messages.
 _FULL_BELOW = 64 * 1024
 
@@ -47,6 +50,20 @@ _FAULTS: dict[int, str] = {
 }
 _PRIMARY = 0xFF  # extended result codes keep the primary code in their low byte
 
+# PostgreSQL's classes of SQLSTATE that mean "the server or its disk failed" (08: the
+# connection, 53: resources such as a full disk, 57: the server shutting down, 58: I/O):
+# a constraint or a syntax error is a mistake, not one of these.
+_PG_FAULTS: dict[str, str] = {
+    "08": "the database server can't be reached",
+    "53": "the database server is out of resources (disk or memory)",
+    "57": "the database server is shutting down or restarting",
+    "58": "the database server had an I/O error",
+    "25006": "the database is read-only",
+}
+
+# A statement refused for breaking a key or a check, on either database.
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, sa_exc.IntegrityError)
+
 
 def storage_fault(exc: BaseException) -> str | None:
     """Why `exc` (or an exception it was raised from) is a storage fault, or None if not.
@@ -66,6 +83,15 @@ def storage_fault(exc: BaseException) -> str | None:
             code = getattr(current, "sqlite_errorcode", None)
             if isinstance(code, int) and code & _PRIMARY in _FAULTS:
                 return _FAULTS[code & _PRIMARY]
+        if isinstance(current, asyncpg.PostgresError):
+            state = str(getattr(current, "sqlstate", "") or "")
+            cause = _PG_FAULTS.get(state) or _PG_FAULTS.get(state[:2])
+            if cause is not None:
+                return cause
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return _PG_FAULTS["08"]
+        if isinstance(current, (ConnectionError, asyncpg.InterfaceError)):
+            return _PG_FAULTS["08"]
         current = current.__cause__ or current.__context__
     return None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +12,7 @@ from bot.domain.export import ExportMessage, ExportRow
 from bot.domain.models import Priority, Status
 from bot.domain.stats import Compliance, Counts, DeskStats, Durations, per_day
 from storage.db import Database
+from storage.engines import Record
 from storage.rows import from_ts, opt_ts, to_ts
 
 # /stats. Every count is read from the counts migration 0014 keeps (a dozen rows), not
@@ -46,16 +46,18 @@ STATS_KINDS = (
     " WHERE t.department > d.department) FROM departments d WHERE d.department IS NOT NULL),"
     " kinds (department, priority) AS (SELECT department, priority FROM departments, ("
     + " UNION ALL ".join(f"SELECT '{p.value}' AS priority" for p in Priority)
-    + ") WHERE department IS NOT NULL)"
+    + ") AS priorities WHERE department IS NOT NULL)"
 )
 _OF_KIND = "t.department = k.department AND t.priority = k.priority"
 _OPENED_OF_KIND = f"FROM tickets t WHERE {_OF_KIND} AND t.created_at >= ?1"
 STATS_OPENED = (
     f"{STATS_KINDS} SELECT k.department, k.priority,"
     f" (SELECT COUNT(*) {_OPENED_OF_KIND}) AS n,"
-    " (SELECT COALESCE(SUM(t.first_response_at <= t.first_response_due_at), 0)"
+    " (SELECT COALESCE(SUM(CASE WHEN t.first_response_at <= t.first_response_due_at"
+    " THEN 1 ELSE 0 END), 0)"
     f" {_OPENED_OF_KIND}) AS met,"
-    " (SELECT COALESCE(SUM(t.first_response_at IS NOT NULL OR t.first_response_due_at <= ?2),"
+    " (SELECT COALESCE(SUM(CASE WHEN t.first_response_at IS NOT NULL"
+    " OR t.first_response_due_at <= ?2 THEN 1 ELSE 0 END),"
     f" 0) {_OPENED_OF_KIND}) AS due"
     " FROM kinds k"
 )
@@ -81,11 +83,11 @@ STATS_RESOLUTIONS = (
 )
 STATS_OPENED_PER_QUARTER = (
     f"{STATS_KINDS} SELECT t.created_at / 900 AS quarter, COUNT(*) AS n FROM kinds k"
-    f" CROSS JOIN tickets t ON {_OF_KIND} AND t.created_at >= ?1 GROUP BY quarter"
+    f" CROSS JOIN tickets t WHERE {_OF_KIND} AND t.created_at >= ?1 GROUP BY quarter"
 )
 STATS_SOLVED_PER_QUARTER = (
     f"{STATS_KINDS} SELECT t.solved_at / 900 AS quarter, COUNT(*) AS n FROM kinds k"
-    f" CROSS JOIN tickets t ON {_OF_KIND} AND t.solved_at >= ?1 GROUP BY quarter"
+    f" CROSS JOIN tickets t WHERE {_OF_KIND} AND t.solved_at >= ?1 GROUP BY quarter"
 )
 STATS_RATINGS = (
     "SELECT COUNT(*) AS n, COALESCE(SUM(score), 0) AS total FROM ratings WHERE created_at >= ?"
@@ -254,7 +256,7 @@ class Figures:
         return self.rating_total / self.ratings if self.ratings else None
 
 
-def _export_row(row: sqlite3.Row, messages: Sequence[ExportMessage], full: bool) -> ExportRow:
+def _export_row(row: Record, messages: Sequence[ExportMessage], full: bool) -> ExportRow:
     assignee = None
     if row["assignee_id"] is not None:
         name = " ".join(p for p in (row["assignee_first"], row["assignee_last"]) if p)

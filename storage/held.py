@@ -50,7 +50,8 @@ class HeldMessageRepo:
                 choice_id = None if row is None else int(row["choice"])
             held_id = await tx.insert(
                 "INSERT INTO held_messages (customer_id, choice_id, tg_chat_id, tg_message_id,"
-                " media_group_id, body, attachment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " media_group_id, body, attachment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
                 (
                     customer_id,
                     choice_id,

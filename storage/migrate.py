@@ -1,7 +1,11 @@
-"""The numbered migrations: `storage/migrations/NNNN_name.sql`, listed and applied in order.
+"""The schema's migrations, on each database.
 
-Each migration and the record of it in `schema_migrations` commit together, so a kill
-leaves a migration applied and recorded, or neither.
+- SQLite: the numbered scripts `storage/migrations/NNNN_name.sql`, listed and applied in
+  order. Each migration and the record of it in `schema_migrations` commit together, so a
+  kill leaves a migration applied and recorded, or neither.
+- PostgreSQL: Alembic's revisions in `storage/alembic/versions`, from a baseline equal to
+  SQLite's migration 17, in one transaction under an advisory lock, so workers starting
+  together upgrade the database once.
 """
 
 from __future__ import annotations
@@ -10,8 +14,13 @@ import logging
 import re
 import time
 from importlib import resources
+from pathlib import Path
 
 import aiosqlite
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +62,27 @@ async def apply_migrations(conn: aiosqlite.Connection) -> None:
             f"VALUES ({version}, '{name}', {int(time.time())});\n"
             "COMMIT;"
         )
+
+
+# Any number that is the desk's own: the key of the advisory lock its migrations take.
+MIGRATION_LOCK = 0x5D_E5_C0_01
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "alembic"))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def apply_postgres_migrations(conn: AsyncConnection) -> None:
+    """Upgrade a PostgreSQL database to Alembic's head (inside the caller's transaction)."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    await conn.run_sync(_upgrade)
+
+
+def _upgrade(connection: Connection) -> None:
+    # Alembic's own INFO lines ("Context impl PostgresqlImpl", "Will assume transactional
+    # DDL") mean nothing to an operator; the desk logs the revisions it applies.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    command.upgrade(alembic_config(connection), "head")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -13,6 +12,7 @@ from bot.domain.channels import Channel, channel_of
 from bot.domain.models import Audience, OutboxItem
 from bot.domain.outbox import OutboxKind, admin_lane
 from storage.db import Database, Deferred, Transaction
+from storage.engines import Record
 from storage.rows import to_ts
 
 # The outbox's next items: each customer's oldest, and the agents' chat's next by lane
@@ -56,8 +56,9 @@ async def enqueue(
         audience = Audience.WHATSAPP
     tx.queued = True
     await tx.execute(
-        "INSERT OR IGNORE INTO outbox (kind, audience, lane, chat_id, ticket_number, payload,"
-        " dedupe_key, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO outbox (kind, audience, lane, chat_id, ticket_number, payload,"
+        " dedupe_key, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (
             kind,
             audience.value,
@@ -72,7 +73,7 @@ async def enqueue(
     )
 
 
-def outbox_item(r: sqlite3.Row) -> OutboxItem:
+def outbox_item(r: Record) -> OutboxItem:
     return OutboxItem(
         id=r["id"],
         kind=r["kind"],

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.domain.models import Attachment, Author, Priority, Status, Ticket, TicketMessage
+from storage.engines import Record
 
 
 def to_ts(moment: datetime) -> int:
@@ -21,7 +21,7 @@ def opt_ts(value: int | None) -> datetime | None:
     return None if value is None else from_ts(value)
 
 
-def ticket_of(row: sqlite3.Row) -> Ticket:
+def ticket_of(row: Record) -> Ticket:
     return Ticket(
         number=row["number"],
         customer_id=row["customer_id"],
@@ -46,7 +46,7 @@ def ticket_of(row: sqlite3.Row) -> Ticket:
     )
 
 
-def message_of(row: sqlite3.Row, attachments: Sequence[Attachment] = ()) -> TicketMessage:
+def message_of(row: Record, attachments: Sequence[Attachment] = ()) -> TicketMessage:
     return TicketMessage(
         id=row["id"],
         ticket_number=row["ticket_number"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -22,6 +21,7 @@ from bot.domain.models import (
 )
 from bot.domain.outbox import OutboxKind
 from storage.db import Database, Params
+from storage.engines import Record
 from storage.figures import TicketFigures
 from storage.outbox import enqueue
 from storage.rows import from_ts, message_of, ticket_of, to_ts
@@ -85,7 +85,7 @@ RELAY_BY_CUSTOMER_MESSAGE = (
 )
 
 
-def _attachment(row: sqlite3.Row) -> Attachment:
+def _attachment(row: Record) -> Attachment:
     return Attachment(
         kind=AttachmentKind(row["kind"]),
         file_id=row["file_id"],
@@ -97,7 +97,7 @@ def _attachment(row: sqlite3.Row) -> Attachment:
     )
 
 
-def _relay(row: sqlite3.Row) -> Relay:
+def _relay(row: Record) -> Relay:
     return Relay(
         ticket_number=row["ticket_number"],
         kind=RelayKind(row["kind"]),
@@ -138,7 +138,7 @@ class TicketRepo(TicketFigures):
             number = await tx.insert(
                 "INSERT INTO tickets (customer_id, department, subject, priority, status, locale,"
                 " created_at, updated_at, first_response_due_at, follow_up_of, status_changed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING number",
                 (
                     customer_id,
                     department,
@@ -204,7 +204,7 @@ class TicketRepo(TicketFigures):
     async def messages(self, number: int, *, include_internal: bool) -> list[TicketMessage]:
         rows = await self._db.fetch_all(
             "SELECT * FROM ticket_messages WHERE ticket_number = ?"
-            " AND (internal = 0 OR ?) ORDER BY id",
+            " AND (internal = 0 OR ? = 1) ORDER BY id",
             (number, int(include_internal)),
         )
         files = await self._db.fetch_all(
@@ -243,9 +243,9 @@ class TicketRepo(TicketFigures):
     async def add_relay(self, relay: Relay, now: datetime) -> None:
         """Map a copy to its ticket's message (during a delivery: written with its outcome)."""
         await self._db.execute(
-            "INSERT OR IGNORE INTO relayed_messages (ticket_number, ticket_message_id, kind,"
+            "INSERT INTO relayed_messages (ticket_number, ticket_message_id, kind,"
             " admin_chat_id, admin_message_id, customer_chat_id, customer_message_id,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
                 relay.ticket_number,
                 relay.ticket_message_id,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from bot.domain.models import Attachment, Audience, Author, HeldMessage, Ticket, TicketMessage
 from bot.domain.outbox import OutboxKind
 from storage.db import Transaction
+from storage.engines import Record
 from storage.outbox import enqueue
 from storage.ratings import RATING_COMMENT
 from storage.rows import message_of, ticket_of, to_ts
@@ -61,7 +61,7 @@ async def insert_message(
     message_id = await tx.insert(
         "INSERT INTO ticket_messages (ticket_number, author, author_id, body, internal,"
         " tg_chat_id, tg_message_id, edit_of, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             number,
             author.value,
@@ -271,7 +271,7 @@ class TicketUnit:
         )
 
 
-def _held(row: sqlite3.Row) -> HeldMessage:
+def _held(row: Record) -> HeldMessage:
     attachment = row["attachment"]
     return HeldMessage(
         id=row["id"],

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.db import Database, update_settled
+from storage.engines import Record
 from storage.retention import Retention
 from storage.rows import from_ts
 
@@ -42,7 +43,8 @@ class ProcessedUpdates:
         if update_settled():
             return
         await self._db.write_alone(
-            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+            "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING",
             (update_id, int(time.time())),
         )
 
@@ -57,7 +59,8 @@ class Inbox:
         now = int(time.time())
         async with self._db.transaction() as tx:
             await tx.executemany(
-                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 [(u["update_id"], json.dumps(u, ensure_ascii=False), now) for u in updates],
             )
 
@@ -85,7 +88,7 @@ class QuarantinedUpdate:
     quarantined_at: datetime
 
 
-def _quarantined(row: sqlite3.Row) -> QuarantinedUpdate:
+def _quarantined(row: Record) -> QuarantinedUpdate:
     return QuarantinedUpdate(
         row["update_id"], row["error"], row["attempts"], from_ts(row["quarantined_at"])
     )
@@ -115,7 +118,8 @@ class Quarantine:
                 (update_id, json.dumps(payload, ensure_ascii=False), error, attempts, now),
             )
             await tx.execute(
-                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (update_id, now),
             )
             await tx.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))

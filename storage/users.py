@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from datetime import datetime
 
@@ -10,10 +9,11 @@ from bot.domain.audit import DeskChange
 from bot.domain.models import User
 from storage import audit
 from storage.db import Database, Params
+from storage.engines import Record
 from storage.rows import to_ts
 
 
-def _user(row: sqlite3.Row) -> User:
+def _user(row: Record) -> User:
     return User(
         id=row["id"],
         first_name=row["first_name"],

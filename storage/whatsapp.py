@@ -52,15 +52,16 @@ class WhatsAppStore:
         async with self._db.transaction() as tx:
             for wamid, wa_id, message in messages:
                 added += await tx.execute(
-                    "INSERT OR IGNORE INTO wa_inbox (wamid, wa_id, payload, received_at)"
-                    " VALUES (?, ?, ?, ?)",
+                    "INSERT INTO wa_inbox (wamid, wa_id, payload, received_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (wamid, wa_id, json.dumps(message, ensure_ascii=False), now),
                 )
                 sent_at = int(message.get("timestamp") or now)
                 await tx.execute(
                     "INSERT INTO wa_contacts (wa_id, last_inbound_at) VALUES (?, ?)"
                     " ON CONFLICT (wa_id) DO UPDATE SET last_inbound_at ="
-                    " MAX(last_inbound_at, excluded.last_inbound_at)",
+                    " CASE WHEN excluded.last_inbound_at > wa_contacts.last_inbound_at"
+                    " THEN excluded.last_inbound_at ELSE wa_contacts.last_inbound_at END",
                     (wa_id, sent_at),
                 )
                 # The customer's window is open again: what waited for it is due now.
@@ -95,9 +96,9 @@ class WhatsAppStore:
     ) -> None:
         """Note what the Cloud API accepted; `outbox_id`: the outbox item it delivered."""
         await self._db.write_alone(
-            "INSERT OR IGNORE INTO wa_sent"
+            "INSERT INTO wa_sent"
             " (wamid, wa_id, ticket_number, from_outbox, outbox_id, sent_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (wamid, wa_id, ticket_number, int(outbox_id is not None), outbox_id, int(time.time())),
         )
 
@@ -137,7 +138,7 @@ class WhatsAppStore:
         ticket (an agent's reply, a status change), not of the desk's quick answers."""
         row = await self._db.fetch_one(
             "SELECT status, error FROM wa_sent WHERE ticket_number = ? AND from_outbox = 1"
-            " ORDER BY sent_at DESC, rowid DESC LIMIT 1",
+            " ORDER BY sent_at DESC, outbox_id DESC LIMIT 1",
             (ticket_number,),
         )
         return None if row is None else (row["status"], row["error"])

@@ -1,4 +1,10 @@
-"""Shared fixtures: settings on a temporary SQLite file, an open database, a desk."""
+"""Shared fixtures: settings on a temporary database, an open database, a desk.
+
+Every test that uses the settings runs twice, on SQLite and on PostgreSQL (`backend`),
+unless it is marked `sqlite_only` (it reads or breaks the SQLite file itself). The
+PostgreSQL server is started once for the session (`tests/postgres.py`); without one the
+PostgreSQL runs are skipped with the reason, except under CI (`CI=true`), where they fail.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +14,17 @@ import os
 # would mask the real error, so tests use the timedelta form the code expects.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk, open_database
 from bot.config import Settings
 from storage import Database
+from tests import postgres
 from tests.figures import summary_lines
 
 TOKEN = "123456:TEST-token_abcdef"
@@ -33,12 +40,61 @@ class FakeClock:
         return self.now
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: the test reads or breaks the SQLite file itself"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        metafunc.parametrize("backend", BACKENDS[:1] if sqlite_only else BACKENDS)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str | None]:
+    """The URL of the session's PostgreSQL server, or None (with the reason printed)."""
+    own = os.environ.get("DESK_TEST_DATABASE_URL")
+    if own:
+        yield own
+        return
+    bin_dir = postgres.binaries()
+    if bin_dir is None:
+        yield None
+        return
+    server = postgres.Server(bin_dir)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+async def database_url(backend: str, postgres_server: str | None) -> str | None:
+    """None on SQLite; on PostgreSQL the URL of an empty database."""
+    if backend == "sqlite":
+        return None
+    if postgres_server is None:
+        reason = "no PostgreSQL server: install postgresql (its initdb and pg_ctl) to run these"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    await postgres.empty(postgres_server)
+    return postgres_server
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str | None) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "bot_token": TOKEN,
             "database_path": tmp_path / "support.db",
+            "database_url": database_url,
         }
         values.update(overrides)
         # _env_file=None: a developer's own .env must never leak into a test.
@@ -60,15 +116,15 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def db(settings: Settings) -> AsyncIterator[Database]:
-    database = Database(settings.database_path)
+    database = open_database(settings)
     await database.connect()
     yield database
     await database.close()
 
 
 @pytest.fixture
-async def desk(settings: Settings, db: Database, clock: FakeClock) -> SqliteDesk:
-    return SqliteDesk(settings, db, clock)
+async def desk(settings: Settings, db: Database, clock: FakeClock) -> StoredDesk:
+    return StoredDesk(settings, db, clock)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

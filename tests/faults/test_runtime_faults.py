@@ -23,11 +23,13 @@ from tests.fake_api import FakeTelegram
 from tests.faults.process import fill, mounted_tmpfs
 from tests.flows.conftest import Person, running
 from tests.flows.forms import question, tr, walk_to
+from tests.postgres import database_env
 from tests.unit.test_startup import ROOT
 
 SUBJECT = "Saldo belum masuk sejak kemarin"
 
 
+@pytest.mark.sqlite_only  # fills the disk under the SQLite file
 async def test_a_disk_that_fills_during_intake(
     tmp_path: Path,
     fake: FakeTelegram,
@@ -101,7 +103,7 @@ def _check(settings: Settings) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "BOT_TOKEN": TOKEN,
-        "DATABASE_PATH": str(settings.database_path),
+        **database_env(settings),
     }
     return subprocess.run(
         [sys.executable, "-m", "bot", "--env-file", os.devnull, "check"],
@@ -147,6 +149,7 @@ async def test_an_update_that_fails_twice_is_quarantined(
     assert "ValueError: a bug only this update triggers" in listed.stdout
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file's bytes for the card number
 async def test_an_update_ptb_cannot_read_is_set_aside(
     fake: FakeTelegram, bot_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.config import Settings
 from bot.i18n import format_time, use_locale
 from bot.texts import forgotten_texts
@@ -16,7 +16,7 @@ from tests.flows.conftest import Person, running
 from tests.flows.forms import tr, walk_to
 
 
-async def _trail_times(desk: SqliteDesk, locale: str) -> list[str]:
+async def _trail_times(desk: StoredDesk, locale: str) -> list[str]:
     """The times of the desk's trail, as the operator reads them (oldest first)."""
     events, _page, _pages = await desk.audit.page(0, 100)
     return [format_time(e.created_at, desk.timezone, locale) for e in events]

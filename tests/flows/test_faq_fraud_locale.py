@@ -110,6 +110,7 @@ async def test_an_agent_sends_an_faq_answer_in_the_customers_language(
     assert messages[-1].author.value == "agent" and entry.title in messages[-1].body
 
 
+@pytest.mark.sqlite_only  # reads the whole SQLite file's dump
 async def test_a_card_number_never_reaches_the_database_or_the_agents(
     world: tuple[World, SupportApplication],
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -549,10 +548,7 @@ async def test_the_inbox_keeps_texts_masked(world: World, app: SupportApplicatio
         },
     }
     await app.bot_data.desk.inbox.add([masked(update)])
-    await app.bot_data.desk.db.close()
-    with sqlite3.connect(world.settings.database_path) as raw:
-        stored = raw.execute("SELECT payload FROM inbox").fetchall()
-    await app.bot_data.desk.db.connect()
+    stored = [tuple(r) for r in await app.bot_data.desk.db.fetch_all("SELECT payload FROM inbox")]
     assert "4111111111111111" not in str(stored) and '123456"' not in str(stored).replace(
         "123456}", ""
     )

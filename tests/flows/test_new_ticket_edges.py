@@ -17,6 +17,7 @@ from tests.fake_api import FakeTelegram, FakeUser
 from tests.fake_api.objects import Call
 from tests.flows.conftest import Person, running
 from tests.flows.forms import STEPS, question, tr, walk_to
+from tests.postgres import database_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CANT_USE = "I can't use that here: please answer this step as asked below."
@@ -304,7 +305,7 @@ async def test_a_kill_in_the_middle_loses_no_step(
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "BOT_TOKEN": bot_settings.bot_token.get_secret_value(),
         "TELEGRAM_API_URL": fake.url,
-        "DATABASE_PATH": str(bot_settings.database_path),
+        **database_env(bot_settings),
         "LOG_LEVEL": "DEBUG",
     }
     process = await asyncio.create_subprocess_exec(

@@ -12,7 +12,8 @@ CUSTOMER = 42
 
 async def add_customer(db: Database, user_id: int = CUSTOMER) -> None:
     await db.execute(
-        "INSERT OR IGNORE INTO users (id, first_name, created_at, updated_at) VALUES (?, ?, 0, 0)",
+        "INSERT INTO users (id, first_name, created_at, updated_at) VALUES (?, ?, 0, 0)"
+        " ON CONFLICT DO NOTHING",
         (user_id, f"Customer {user_id}"),
     )
 
@@ -38,7 +39,8 @@ async def add_ticket(db: Database, **fields: Any) -> int:
     marks = ", ".join("?" for _ in row)
     async with db.transaction() as tx:
         return await tx.insert(
-            f"INSERT INTO tickets ({columns}) VALUES ({marks})", tuple(row.values())
+            f"INSERT INTO tickets ({columns}) VALUES ({marks}) RETURNING number",
+            tuple(row.values()),
         )
 
 
@@ -46,7 +48,7 @@ async def add_outbox_row(db: Database, state: str, done_at: int | None, due: flo
     async with db.transaction() as tx:
         return await tx.insert(
             "INSERT INTO outbox (kind, audience, state, next_attempt_at, created_at, done_at)"
-            " VALUES (?, 'admin', ?, ?, ?, ?)",
+            " VALUES (?, 'admin', ?, ?, ?, ?) RETURNING id",
             (OutboxKind.CARD, state, due, int(due), done_at),
         )
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.config import Settings, SettingsError, load_settings
 from bot.domain.models import Draft, Priority
 from bot.domain.sla import WorkCalendar
@@ -76,7 +76,7 @@ async def test_due_time_and_breach_alert_follow_the_calendar(
     make_settings: Callable[..., Settings], db: Database
 ) -> None:
     clock = FakeClock(wib(2025, 3, 28, 10, 0).astimezone(UTC))
-    desk = SqliteDesk(make_settings(extra_holidays=CHRISTMAS_WEEK), db, clock)
+    desk = StoredDesk(make_settings(extra_holidays=CHRISTMAS_WEEK), db, clock)
     await desk.register_user(42, "Dewi", None, None, "id")
     draft = Draft(
         user_id=42,

@@ -259,3 +259,36 @@ def test_cli_a_read_only_database_is_one_line(tmp_path: Path) -> None:
         env={"BOT_TOKEN": "123:abcdef", "DATABASE_PATH": str(path)},
     )
     assert _one_error_line(result) == f"error: DATABASE_PATH: {path} is read-only"
+
+
+def test_database_url_takes_postgresql_urls_only_and_keeps_them_secret() -> None:
+    settings = load_settings(
+        _env_file=None, bot_token="123:abcdef", database_url="postgres://desk:s3cret@db/desk"
+    )
+    assert settings.database_url is not None
+    assert settings.database_url.get_secret_value() == "postgresql://desk:s3cret@db/desk"
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings)
+    assert load_settings(_env_file=None, bot_token="123:abcdef").database_url is None
+    with pytest.raises(SettingsError) as refused:
+        load_settings(_env_file=None, bot_token="123:abcdef", database_url="mysql://db/desk")
+    assert "DATABASE_URL" in str(refused.value) and "PostgreSQL" in str(refused.value)
+
+
+@pytest.mark.parametrize("command", ["run", "migrate", "check"])
+def test_cli_a_postgresql_server_that_cant_be_reached_is_one_line(
+    tmp_path: Path, command: str
+) -> None:
+    # Port 1 on the loopback: nothing listens there, the connection is refused at once.
+    result = _run_bot(
+        "--env-file",
+        _empty_env_file(tmp_path),
+        command,
+        env={
+            "BOT_TOKEN": "123:abcdef",
+            "DATABASE_PATH": str(tmp_path / "support.db"),
+            "DATABASE_URL": "postgresql://desk:s3cret@127.0.0.1:1/desk",
+        },
+    )
+    line = _one_error_line(result)
+    assert line.startswith("error: DATABASE_URL: postgresql+asyncpg://desk:***@127.0.0.1:1/desk: ")
+    assert "s3cret" not in result.stderr + result.stdout

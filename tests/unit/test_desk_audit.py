@@ -3,26 +3,25 @@ not at all; the bot's own changes and the command line's are told apart from a p
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.domain.audit import DeskAction, DeskActor, page_of
 from storage import Database
+from storage.faults import INTEGRITY_ERRORS
 
 CUSTOMER, AGENT, OPERATOR = 4242, 7, 9
 OLD_CHAT, NEW_CHAT = -1001, -1002
 
 
 async def _trail(
-    desk: SqliteDesk,
+    desk: StoredDesk,
 ) -> list[tuple[str, DeskActor, int | None, str | None, str | None]]:
     events, _page, _pages = await desk.audit.page(0, 100)
     return [(e.kind, e.actor, e.actor_id, e.from_value, e.to_value) for e in events]
 
 
-async def test_each_change_is_recorded_with_what_it_was_before(desk: SqliteDesk) -> None:
+async def test_each_change_is_recorded_with_what_it_was_before(desk: StoredDesk) -> None:
     await desk.register_user(CUSTOMER, "Rina", None, None, "id")
     assert await desk.ban(CUSTOMER, True, by=AGENT)
     assert await desk.ban(CUSTOMER, False, by=AGENT)
@@ -45,24 +44,34 @@ async def test_each_change_is_recorded_with_what_it_was_before(desk: SqliteDesk)
     ]
 
 
-async def test_a_change_whose_event_fails_is_not_made(desk: SqliteDesk, db: Database) -> None:
+async def test_a_change_whose_event_fails_is_not_made(desk: StoredDesk, db: Database) -> None:
     await desk.register_user(CUSTOMER, "Rina", None, None, "id")
-    await db.execute(
-        "CREATE TRIGGER no_trail BEFORE INSERT ON desk_events"
-        " BEGIN SELECT RAISE(ABORT, 'the trail is full'); END"
-    )
-    with pytest.raises(sqlite3.IntegrityError):
+    if db.dialect == "sqlite":
+        await db.execute(
+            "CREATE TRIGGER no_trail BEFORE INSERT ON desk_events"
+            " BEGIN SELECT RAISE(ABORT, 'the trail is full'); END"
+        )
+    else:
+        await db.execute(
+            "CREATE FUNCTION no_trail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " RAISE EXCEPTION 'the trail is full' USING ERRCODE = 'check_violation'; END $$"
+        )
+        await db.execute(
+            "CREATE TRIGGER no_trail BEFORE INSERT ON desk_events"
+            " FOR EACH ROW EXECUTE FUNCTION no_trail()"
+        )
+    with pytest.raises(INTEGRITY_ERRORS):
         await desk.ban(CUSTOMER, True, by=AGENT)
     user = await desk.users.get(CUSTOMER)
     assert user is not None and not user.is_banned
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await desk.set_default_locale("sv", by=OPERATOR)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await desk.bind(NEW_CHAT, by=OPERATOR)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await desk.forget(CUSTOMER, OPERATOR, marker="-", name="-")
     # Nothing was stored, and a fresh desk (a restart) reads it so.
-    fresh = SqliteDesk(desk.settings, db, desk.clock)
+    fresh = StoredDesk(desk.settings, db, desk.clock)
     assert await fresh.default_locale() == "en"
     assert await fresh.admin_chat_id() is None
     user = await desk.users.get(CUSTOMER)
@@ -78,7 +87,7 @@ def test_pages_are_kept_within_the_trail() -> None:
     assert page_of(25, -1, 10) == (0, 3)
 
 
-async def test_a_page_reads_its_slice_oldest_first(desk: SqliteDesk) -> None:
+async def test_a_page_reads_its_slice_oldest_first(desk: StoredDesk) -> None:
     await desk.register_user(CUSTOMER, "Rina", None, None, "id")
     for _ in range(6):
         await desk.ban(CUSTOMER, True, by=AGENT)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.__main__ import main
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.config import Settings
 from bot.domain.audit import DeskActor
 from bot.domain.export import COLUMNS, ENCODING, FULL_COLUMNS, write_csv
@@ -22,6 +22,7 @@ from bot.domain.lifecycle import Action
 from bot.domain.models import Author, Draft, Priority
 from storage import Database
 from tests.conftest import TOKEN, FakeClock
+from tests.postgres import database_env
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 SUBJECT = 'Tagihan "ganda", lagi'
@@ -29,7 +30,7 @@ BODY = 'Halo,\nsaya ditagih dua kali: "Rp 150.000, Rp 150.000".\nHälsningar, Å
 REPLY = "Maaf, kami cek sekarang; återkommer snart.\r\nTerima kasih!"
 
 
-async def seed(desk: SqliteDesk, clock: FakeClock) -> tuple[int, int]:
+async def seed(desk: StoredDesk, clock: FakeClock) -> tuple[int, int]:
     await desk.register_user(42, "Åsa", "Öberg", None, "sv")
     await desk.register_user(7, "Agnes", "Lindqvist", None, "sv")
     draft = Draft(
@@ -50,7 +51,7 @@ async def seed(desk: SqliteDesk, clock: FakeClock) -> tuple[int, int]:
     return old.number, new.number
 
 
-async def export(desk: SqliteDesk, clock: FakeClock, *, days: int | None, full: bool) -> str:
+async def export(desk: StoredDesk, clock: FakeClock, *, days: int | None, full: bool) -> str:
     out = io.StringIO(newline="")
     since = None if days is None else clock.now - timedelta(days=days)
     await write_csv(
@@ -63,7 +64,7 @@ async def export(desk: SqliteDesk, clock: FakeClock, *, days: int | None, full: 
     return out.getvalue()
 
 
-async def test_the_columns_round_trip_without_bodies(desk: SqliteDesk, clock: FakeClock) -> None:
+async def test_the_columns_round_trip_without_bodies(desk: StoredDesk, clock: FakeClock) -> None:
     old, new = await seed(desk, clock)
     rows = list(csv.DictReader(io.StringIO(await export(desk, clock, days=None, full=False))))
     assert tuple(rows[0]) == COLUMNS
@@ -93,7 +94,7 @@ async def test_the_columns_round_trip_without_bodies(desk: SqliteDesk, clock: Fa
     assert "Tagihan" not in text and "Halo" not in text
 
 
-async def test_full_keeps_every_character(desk: SqliteDesk, clock: FakeClock) -> None:
+async def test_full_keeps_every_character(desk: StoredDesk, clock: FakeClock) -> None:
     await seed(desk, clock)
     rows = list(csv.DictReader(io.StringIO(await export(desk, clock, days=None, full=True))))
     assert tuple(rows[0]) == FULL_COLUMNS
@@ -103,7 +104,7 @@ async def test_full_keeps_every_character(desk: SqliteDesk, clock: FakeClock) ->
     assert rows[0]["messages"].startswith("[2026-11-23T09:00:00+07:00 customer] Halo,")
 
 
-async def test_a_period_counts_back_from_now(desk: SqliteDesk, clock: FakeClock) -> None:
+async def test_a_period_counts_back_from_now(desk: StoredDesk, clock: FakeClock) -> None:
     _, new = await seed(desk, clock)
     rows = list(csv.DictReader(io.StringIO(await export(desk, clock, days=7, full=False))))
     assert [r["number"] for r in rows] == [str(new)]
@@ -118,11 +119,12 @@ async def test_the_command_line_writes_the_same_file(
 ) -> None:
     settings = make_settings()
     clock = FakeClock(datetime(2026, 1, 5, 3, 0, tzinfo=UTC))
-    old, new = await seed(SqliteDesk(settings, db, clock), clock)
+    old, new = await seed(StoredDesk(settings, db, clock), clock)
     await db.close()
     out = tmp_path / "tickets.csv"
     monkeypatch.setenv("BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    for name, value in database_env(settings).items():
+        monkeypatch.setenv(name, value)
     env = tmp_path / "empty.env"
     env.write_text("")
     args = ["--env-file", str(env), "export", "--since", "2026-01-10", "--out", str(out)]
@@ -139,7 +141,7 @@ async def test_the_command_line_writes_the_same_file(
     # Both are on the desk's trail, as done on the server.
     await db.connect()
     try:
-        events, _page, _pages = await SqliteDesk(settings, db, clock).audit.page(0, 10)
+        events, _page, _pages = await StoredDesk(settings, db, clock).audit.page(0, 10)
     finally:
         await db.close()
     exports = [(e.actor, e.actor_id, e.to_value) for e in events if e.kind == "export"]

@@ -12,17 +12,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.__main__ import main
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.config import Settings
 from bot.domain.lifecycle import Action
 from bot.domain.models import Attachment, AttachmentKind, Author, Draft, Priority
 from bot.domain.outbox import OutboxKind
 from storage import Database
 from tests.conftest import TOKEN, FakeClock
+from tests.postgres import database_env
 
 CUSTOMER, OTHER, AGENT, OPERATOR = 4242, 5151, 7, 9
 FIRST, LAST, USERNAME = "Sigrún", "Wicaksono", "sigrun_w"
@@ -65,14 +65,15 @@ def sqlite_build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     content in free space (SQLITE_SECURE_DELETE is a compile-time default: Debian's has it
     on, python.org's and macOS's off), so the bot must switch it on itself."""
     if request.param != "as built":
-        connect = aiosqlite.connect
+        connect = sqlite3.connect
 
-        async def insecure(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
-            conn = await connect(*args, **kwargs)
-            await conn.execute("PRAGMA secure_delete=OFF")
+        def insecure(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+            conn: sqlite3.Connection = connect(*args, **kwargs)
+            conn.execute("PRAGMA secure_delete=OFF")
             return conn
 
-        monkeypatch.setattr(aiosqlite, "connect", insecure)  # the module storage.db uses
+        # What aiosqlite's thread opens the file with (under SQLAlchemy's engine).
+        monkeypatch.setattr(sqlite3, "connect", insecure)
     return str(request.param)
 
 
@@ -84,7 +85,7 @@ async def db(settings: Settings, sqlite_build: str) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def seed(desk: SqliteDesk, clock: FakeClock) -> list[int]:
+async def seed(desk: StoredDesk, clock: FakeClock) -> list[int]:
     await desk.register_user(CUSTOMER, FIRST, LAST, USERNAME, "id")
     await desk.register_user(OTHER, "Budi", None, None, "id")
     await desk.register_user(AGENT, "Agnes", None, None, "en")
@@ -205,7 +206,7 @@ def raw_scan(path: Path, needles: list[str]) -> list[tuple[str, str]]:
 
 
 async def test_nothing_of_theirs_is_left_in_any_table(
-    desk: SqliteDesk, clock: FakeClock, settings: Settings, db: Database
+    desk: StoredDesk, clock: FakeClock, settings: Settings, db: Database
 ) -> None:
     first, second, other = await seed(desk, clock)
     assert scan(settings.database_path, SECRETS)  # the scans do find them before
@@ -237,7 +238,7 @@ async def test_nothing_of_theirs_is_left_in_any_table(
     assert payload["update_id"] == 900 and payload["message"]["from"]["id"] == CUSTOMER
 
 
-async def test_an_unknown_customer_is_reported(desk: SqliteDesk) -> None:
+async def test_an_unknown_customer_is_reported(desk: StoredDesk) -> None:
     assert await desk.forget(31337, OPERATOR, marker="-", name="-") is None
 
 
@@ -250,10 +251,11 @@ async def test_the_command_line_forgets_offline(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = make_settings()
-    await seed(SqliteDesk(settings, db, clock), clock)
+    await seed(StoredDesk(settings, db, clock), clock)
     await db.close()
     monkeypatch.setenv("BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
+    for name, value in database_env(settings).items():
+        monkeypatch.setenv(name, value)
     env = tmp_path / "empty.env"
     env.write_text("")
     # main() runs its own event loop: in a thread, away from the test's.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from statistics import median
 
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.domain.models import Status
 from storage import Database
 from tests.unit.seeding import add_ticket
@@ -19,7 +19,7 @@ def at(seconds: int) -> datetime:
 
 
 async def test_the_queue_lists_open_then_pending_unanswered_first_then_by_due_time(
-    desk: SqliteDesk, db: Database
+    desk: StoredDesk, db: Database
 ) -> None:
     rows: list[tuple[str, int | None, int, int]] = []  # status, answered at, due, number
     for status in ("pending", "open", "solved", "closed"):
@@ -44,7 +44,7 @@ async def test_the_queue_lists_open_then_pending_unanswered_first_then_by_due_ti
 
 
 async def test_unposted_means_live_and_without_a_card_in_the_bound_chat(
-    desk: SqliteDesk, db: Database
+    desk: StoredDesk, db: Database
 ) -> None:
     never = await add_ticket(db)
     elsewhere_below = await add_ticket(db, admin_chat_id=ADMIN_CHAT - 5, admin_card_message_id=1)
@@ -64,7 +64,7 @@ async def test_unposted_means_live_and_without_a_card_in_the_bound_chat(
 
 
 async def test_the_breach_scan_returns_open_unanswered_unannounced_late_tickets(
-    desk: SqliteDesk, db: Database
+    desk: StoredDesk, db: Database
 ) -> None:
     later = await add_ticket(db, first_response_due_at=T0 + 50)
     sooner = await add_ticket(db, first_response_due_at=T0 + 10)
@@ -77,7 +77,7 @@ async def test_the_breach_scan_returns_open_unanswered_unannounced_late_tickets(
 
 
 async def test_the_clock_scans_read_the_longest_waiting_first(
-    desk: SqliteDesk, db: Database
+    desk: StoredDesk, db: Database
 ) -> None:
     second = await add_ticket(db, status="pending", status_changed_at=T0 - 10)
     first = await add_ticket(db, status="pending", status_changed_at=T0 - 20)
@@ -92,7 +92,7 @@ async def test_the_clock_scans_read_the_longest_waiting_first(
     assert [t.number for t in unreminded] == [first, second]
 
 
-async def test_figures_match_a_count_over_every_row(desk: SqliteDesk, db: Database) -> None:
+async def test_figures_match_a_count_over_every_row(desk: StoredDesk, db: Database) -> None:
     assert (await desk.tickets.figures()).median_first_response is None
     took = [600, 60, 3600, 120, 60, 7200, 30]
     statuses = ["closed", "closed", "solved", "pending", "closed", "pending", "closed"]
@@ -127,8 +127,9 @@ async def test_figures_match_a_count_over_every_row(desk: SqliteDesk, db: Databa
 
 KEPT_COUNTS = (
     "SELECT status, answered, met, n FROM ticket_counts WHERE n != 0 ORDER BY 1, 2, 3",
-    "SELECT status, first_response_at IS NOT NULL AS answered,"
-    " IFNULL(first_response_at <= first_response_due_at, 0) AS met, COUNT(*) AS n"
+    "SELECT status, CASE WHEN first_response_at IS NOT NULL THEN 1 ELSE 0 END AS answered,"
+    " CASE WHEN first_response_at <= first_response_due_at THEN 1 ELSE 0 END AS met,"
+    " COUNT(*) AS n"
     " FROM tickets GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
 )
 KEPT_RATINGS = (
@@ -144,7 +145,7 @@ async def _same(db: Database, pair: tuple[str, str]) -> list[tuple[object, ...]]
 
 
 async def test_the_kept_counts_follow_every_change_of_a_ticket_and_a_rating(
-    desk: SqliteDesk, db: Database
+    desk: StoredDesk, db: Database
 ) -> None:
     numbers = [await add_ticket(db, first_response_due_at=T0 + 600) for _ in range(6)]
     await add_ticket(db, status="closed", first_response_at=T0 + 60)
@@ -179,7 +180,7 @@ async def test_the_kept_counts_follow_every_change_of_a_ticket_and_a_rating(
     figures = await desk.tickets.figures()
     assert (figures.ratings, figures.rating_total) == (2, 5)
     row = await db.fetch_one(
-        "SELECT COUNT(*) AS answered, SUM(first_response_at <= first_response_due_at) AS met"
+        "SELECT COUNT(*) AS answered, SUM(CASE WHEN first_response_at <= first_response_due_at THEN 1 ELSE 0 END) AS met"
         " FROM tickets WHERE first_response_at IS NOT NULL"
     )
     assert row is not None and (figures.answered, figures.met) == (row["answered"], row["met"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.domain.intake import (
     PASTE_WINDOW,
     Ask,
@@ -55,13 +55,13 @@ def only_ask(outputs: list[FormOutput] | None) -> Ask:
     return asks[0]
 
 
-async def take(desk: SqliteDesk, given: FormInput) -> list[FormOutput]:
+async def take(desk: StoredDesk, given: FormInput) -> list[FormOutput]:
     outputs = await desk.form.take(CUSTOMER, given, "en")
     assert outputs is not None, "the form was not open"
     return outputs
 
 
-async def to_step(desk: SqliteDesk, step: Step) -> None:
+async def to_step(desk: StoredDesk, step: Step) -> None:
     """Walk a fresh form to `step` with good answers."""
     await desk.register_user(CUSTOMER, "Rina", None, None, "en")
     await desk.form.start(CUSTOMER)
@@ -80,7 +80,7 @@ async def to_step(desk: SqliteDesk, step: Step) -> None:
     assert (await desk.saved_draft(CUSTOMER)).step == step  # type: ignore[union-attr]
 
 
-async def test_a_customer_walks_the_form_to_a_ticket(desk: SqliteDesk) -> None:
+async def test_a_customer_walks_the_form_to_a_ticket(desk: StoredDesk) -> None:
     await desk.register_user(CUSTOMER, "Rina", None, None, "en")
     assert await desk.form.take(CUSTOMER, FormInput.typed("hello"), "en") is None  # not open
     first = only_ask(await desk.form.start(CUSTOMER))
@@ -111,17 +111,17 @@ async def test_a_customer_walks_the_form_to_a_ticket(desk: SqliteDesk) -> None:
 
 
 async def test_the_form_state_is_the_databases_so_another_worker_continues_it(
-    desk: SqliteDesk, db: Database, clock: FakeClock
+    desk: StoredDesk, db: Database, clock: FakeClock
 ) -> None:
     await to_step(desk, Step.PRIORITY)
-    other = SqliteDesk(desk.settings, db, clock)  # another worker, or the bot after a restart
+    other = StoredDesk(desk.settings, db, clock)  # another worker, or the bot after a restart
     ask = only_ask(await other.form.take(CUSTOMER, FormInput.chose(Choice.PRIORITY, "low"), "en"))
     assert ask.step is Step.MESSAGE
     assert (await desk.saved_draft(CUSTOMER)).step == Step.MESSAGE  # type: ignore[union-attr]
 
 
 async def test_what_a_step_does_not_take_is_answered_with_its_question_again(
-    desk: SqliteDesk,
+    desk: StoredDesk,
 ) -> None:
     await to_step(desk, Step.DEPARTMENT)
     cases = [
@@ -142,7 +142,7 @@ async def test_what_a_step_does_not_take_is_answered_with_its_question_again(
 
 
 async def test_a_vague_or_long_subject_and_a_short_message_are_asked_again(
-    desk: SqliteDesk,
+    desk: StoredDesk,
 ) -> None:
     await to_step(desk, Step.SUBJECT)
     for text, kind in (
@@ -166,7 +166,7 @@ async def test_a_vague_or_long_subject_and_a_short_message_are_asked_again(
     assert draft is not None and len(draft.attachments) == 1 and draft.message is None
 
 
-async def test_a_file_the_policy_refuses_keeps_the_step_open(desk: SqliteDesk) -> None:
+async def test_a_file_the_policy_refuses_keeps_the_step_open(desk: StoredDesk) -> None:
     await to_step(desk, Step.ATTACHMENTS)
     huge = Attachment(
         kind=AttachmentKind.DOCUMENT,
@@ -189,7 +189,7 @@ async def test_a_file_the_policy_refuses_keeps_the_step_open(desk: SqliteDesk) -
     assert isinstance(again[0], Attached) and len(again[0].draft.attachments) == 2
 
 
-async def test_a_masked_card_number_is_said_before_the_next_question(desk: SqliteDesk) -> None:
+async def test_a_masked_card_number_is_said_before_the_next_question(desk: StoredDesk) -> None:
     await to_step(desk, Step.MESSAGE)
     out = await take(desk, FormInput.typed(f"{MESSAGE} My card is 4111 1111 1111 1111."))
     assert isinstance(out[0], Masked) and out[0].card and isinstance(out[1], Ask)
@@ -198,7 +198,7 @@ async def test_a_masked_card_number_is_said_before_the_next_question(desk: Sqlit
     assert "4111 1111 1111 1111" not in draft.message and "4111 11** **** 1111" in draft.message
 
 
-async def test_a_similar_open_ticket_is_pointed_to(desk: SqliteDesk, db: Database) -> None:
+async def test_a_similar_open_ticket_is_pointed_to(desk: StoredDesk, db: Database) -> None:
     await desk.register_user(CUSTOMER, "Rina", None, None, "en")
     number = await add_ticket(db, subject=SUBJECT)
     await to_step(desk, Step.SUBJECT)
@@ -207,7 +207,7 @@ async def test_a_similar_open_ticket_is_pointed_to(desk: SqliteDesk, db: Databas
     assert only_ask(out).step is Step.PRIORITY  # the customer may still go on
 
 
-async def test_a_change_from_the_review_returns_to_the_review(desk: SqliteDesk) -> None:
+async def test_a_change_from_the_review_returns_to_the_review(desk: StoredDesk) -> None:
     await to_step(desk, Step.REVIEW)
     assert only_ask(await take(desk, FormInput.chose(Choice.EDIT))).step is Step.EDIT
     ask = only_ask(await take(desk, FormInput.chose(Choice.GOTO, Step.SUBJECT.value)))
@@ -218,7 +218,7 @@ async def test_a_change_from_the_review_returns_to_the_review(desk: SqliteDesk) 
     assert draft is not None and draft.subject == "Cannot log in to the client area"
 
 
-async def test_cancel_ends_the_form_at_any_step(desk: SqliteDesk) -> None:
+async def test_cancel_ends_the_form_at_any_step(desk: StoredDesk) -> None:
     await to_step(desk, Step.PRIORITY)
     assert await take(desk, command("cancel")) == [Cancelled()]
     assert await desk.saved_draft(CUSTOMER) is None
@@ -227,7 +227,7 @@ async def test_cancel_ends_the_form_at_any_step(desk: SqliteDesk) -> None:
     assert await take(desk, FormInput.chose(Choice.CANCEL)) == [Cancelled()]
 
 
-async def test_an_input_replayed_after_a_kill_changes_nothing(desk: SqliteDesk) -> None:
+async def test_an_input_replayed_after_a_kill_changes_nothing(desk: StoredDesk) -> None:
     """A kill after the subject's answer was saved (the step is priority now) but before
     the update was noted handled: the same text comes again, and fits no step. Whether the
     priority question went out before the kill is unknown: it is asked again, plainly."""
@@ -245,7 +245,7 @@ async def test_an_input_replayed_after_a_kill_changes_nothing(desk: SqliteDesk) 
     assert ask.notice is not None and ask.notice.kind is NoticeKind.USE_THE_OPTIONS
 
 
-async def test_the_rest_of_a_split_paste_joins_the_message(desk: SqliteDesk) -> None:
+async def test_the_rest_of_a_split_paste_joins_the_message(desk: StoredDesk) -> None:
     await to_step(desk, Step.MESSAGE)
     first = FormInput.typed(MESSAGE, sent_at=1000.0, may_continue=True)
     assert only_ask(await take(desk, first)).step is Step.ATTACHMENTS
@@ -260,7 +260,7 @@ async def test_the_rest_of_a_split_paste_joins_the_message(desk: SqliteDesk) -> 
 
 
 async def test_a_follow_up_starts_at_the_message_with_the_old_tickets_answers(
-    desk: SqliteDesk, db: Database
+    desk: StoredDesk, db: Database
 ) -> None:
     await desk.register_user(CUSTOMER, "Rina", None, None, "en")
     closed = await add_ticket(db, status=Status.CLOSED.value, subject="Withdrawal pending")
@@ -277,7 +277,7 @@ async def test_a_follow_up_starts_at_the_message_with_the_old_tickets_answers(
 
 
 async def test_an_idle_form_is_over_when_the_sweeper_expires_its_draft(
-    desk: SqliteDesk, clock: FakeClock
+    desk: StoredDesk, clock: FakeClock
 ) -> None:
     await to_step(desk, Step.SUBJECT)
     timeout = desk.settings.conversation_timeout
@@ -286,7 +286,7 @@ async def test_an_idle_form_is_over_when_the_sweeper_expires_its_draft(
     assert await desk.form.take(CUSTOMER, FormInput.typed(SUBJECT), "en") is None
 
 
-async def test_a_draft_with_no_step_asks_its_first_missing_answer(desk: SqliteDesk) -> None:
+async def test_a_draft_with_no_step_asks_its_first_missing_answer(desk: StoredDesk) -> None:
     """A draft written without its step (by an older version, or a kill between two
     writes) asks for what it lacks, never for a review of nothing."""
     await desk.register_user(CUSTOMER, "Rina", None, None, "en")

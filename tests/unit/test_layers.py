@@ -147,7 +147,7 @@ def test_the_reader_sees_every_kind_of_import() -> None:
     assert len(list(modules("bot/domain"))) >= 10
 
 
-# The desk's repositories (`bot.compose.SqliteDesk`), and its database connection: handlers
+# The desk's repositories (`bot.compose.StoredDesk`), and its database connection: handlers
 # and channel adapters reach none of them.
 DESK_STORES = frozenset(
     {

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.domain.lifecycle import Action, IllegalTransitionError, allowed_actions, next_status
 from bot.domain.models import Author, Draft, Priority, Status
 from bot.domain.ticket_core import NothingToChangeError, TicketNotFoundError
@@ -51,7 +51,7 @@ def test_a_closed_ticket_is_final() -> None:
     assert allowed_actions(C) == set()
 
 
-async def _ticket(desk: SqliteDesk) -> int:
+async def _ticket(desk: StoredDesk) -> int:
     await desk.register_user(42, "Budi", None, None, "id")
     await desk.register_user(7, "Agnes", None, None, "en")
     ticket = await desk.submit(
@@ -61,7 +61,7 @@ async def _ticket(desk: SqliteDesk) -> int:
 
 
 async def test_an_agent_reply_waits_for_the_customer_and_counts_as_first_response(
-    desk: SqliteDesk, clock: FakeClock
+    desk: StoredDesk, clock: FakeClock
 ) -> None:
     number = await _ticket(desk)
     change = await desk.service.agent_reply(number, 7, "We are on it")
@@ -80,7 +80,7 @@ async def test_an_agent_reply_waits_for_the_customer_and_counts_as_first_respons
     ]
 
 
-async def test_customer_replies_reopen_but_not_after_close(desk: SqliteDesk) -> None:
+async def test_customer_replies_reopen_but_not_after_close(desk: StoredDesk) -> None:
     number = await _ticket(desk)
     await desk.service.apply(number, A.SOLVE, Author.AGENT, 7)
     change = await desk.service.customer_reply(number, 42, "Still broken")
@@ -92,7 +92,7 @@ async def test_customer_replies_reopen_but_not_after_close(desk: SqliteDesk) -> 
         await desk.service.customer_reply(number, 999, "Not my ticket")
 
 
-async def test_priority_recomputes_the_due_time(desk: SqliteDesk) -> None:
+async def test_priority_recomputes_the_due_time(desk: StoredDesk) -> None:
     number = await _ticket(desk)
     change = await desk.service.set_priority(number, Priority.CRITICAL, 7)
     assert change.after.first_response_due_at == desk.due_at(
@@ -102,7 +102,7 @@ async def test_priority_recomputes_the_due_time(desk: SqliteDesk) -> None:
         await desk.service.set_priority(number, Priority.CRITICAL, 7)
 
 
-async def test_notes_are_internal(desk: SqliteDesk) -> None:
+async def test_notes_are_internal(desk: StoredDesk) -> None:
     number = await _ticket(desk)
     await desk.service.note(number, 7, "VIP")
     assert [m.body for m in await desk.tickets.messages(number, include_internal=False)] == [

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from storage import Database
 from tests.conftest import FakeClock
 from tests.unit.seeding import CUSTOMER, add_ticket
 
 
 async def test_reply_mode_lasts_while_the_customer_writes_and_ends_when_idle(
-    desk: SqliteDesk, clock: FakeClock
+    desk: StoredDesk, clock: FakeClock
 ) -> None:
     await desk.register_user(CUSTOMER, "Rina", None, None, "id")
     number = await add_ticket(desk.db)
@@ -31,12 +31,12 @@ async def test_reply_mode_lasts_while_the_customer_writes_and_ends_when_idle(
 
 
 async def test_reply_mode_is_the_databases_so_a_second_desk_sees_it(
-    desk: SqliteDesk, db: Database, clock: FakeClock
+    desk: StoredDesk, db: Database, clock: FakeClock
 ) -> None:
     await desk.register_user(CUSTOMER, "Rina", None, None, "id")
     number = await add_ticket(db)
     await desk.set_reply_target(CUSTOMER, number)
-    other = SqliteDesk(desk.settings, db, clock)  # another worker, or the bot after a restart
+    other = StoredDesk(desk.settings, db, clock)  # another worker, or the bot after a restart
     assert await other.reply_target(CUSTOMER) == number
     await other.set_reply_target(CUSTOMER, None)
     assert await desk.reply_target(CUSTOMER) is None

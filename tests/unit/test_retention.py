@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from handlers.sweeper import DELIVERED_KEPT, PROCESSED_KEPT
 from storage import Database, retention
 from tests.conftest import FakeClock
@@ -17,7 +17,7 @@ DAY = 86_400
 
 
 async def test_deliveredadd_outbox_rows_go_a_day_after_they_were_done(
-    desk: SqliteDesk, db: Database, clock: FakeClock
+    desk: StoredDesk, db: Database, clock: FakeClock
 ) -> None:
     now = int(clock.now.timestamp())
     old = 2 * DAY
@@ -36,7 +36,7 @@ async def test_deliveredadd_outbox_rows_go_a_day_after_they_were_done(
 
 
 async def test_handled_update_ids_go_after_the_retention_and_the_inbox_keeps_the_unhandled(
-    desk: SqliteDesk, db: Database
+    desk: StoredDesk, db: Database
 ) -> None:
     # Update ids are noted on the wall clock (storage's own time), not the desk's.
     now = int(time.time())
@@ -52,7 +52,7 @@ async def test_handled_update_ids_go_after_the_retention_and_the_inbox_keeps_the
 
 
 async def test_pruning_goes_in_batches_and_stops_after_the_most_batches(
-    desk: SqliteDesk, db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    desk: StoredDesk, db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(retention, "BATCH", 3)
     monkeypatch.setattr(retention, "MOST_BATCHES", 2)

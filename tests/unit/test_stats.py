@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.config import Settings
 from bot.domain.lifecycle import Action
 from bot.domain.models import Author, Draft, Priority, Status
@@ -33,7 +33,7 @@ def wib(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
 
 
 class Seeder:
-    def __init__(self, desk: SqliteDesk, clock: FakeClock) -> None:
+    def __init__(self, desk: StoredDesk, clock: FakeClock) -> None:
         self.desk, self.clock = desk, clock
         self.customers = iter(range(100, 200))
 
@@ -63,9 +63,9 @@ class Seeder:
 @pytest.fixture
 async def lebaran_week(
     make_settings: Callable[..., Settings], db: Database
-) -> tuple[SqliteDesk, DeskStats]:
+) -> tuple[StoredDesk, DeskStats]:
     clock = FakeClock(wib(2025, 3, 20, 9, 0))
-    desk = SqliteDesk(make_settings(), db, clock)
+    desk = StoredDesk(make_settings(), db, clock)
     seed = Seeder(desk, clock)
     # Before the period: answered and closed the week before, counted nowhere.
     t0, _ = await seed.open(wib(2025, 3, 20, 9, 0), Priority.HIGH, "technical")
@@ -103,7 +103,7 @@ async def lebaran_week(
 
 
 async def test_counts_by_department_and_priority(
-    lebaran_week: tuple[SqliteDesk, DeskStats],
+    lebaran_week: tuple[StoredDesk, DeskStats],
 ) -> None:
     _, stats = lebaran_week
     assert stats.days == 7
@@ -119,7 +119,7 @@ async def test_counts_by_department_and_priority(
     assert stats.backlog == {Status.OPEN: 2, Status.PENDING: 1, Status.SOLVED: 2}
 
 
-async def test_medians_and_percentiles(lebaran_week: tuple[SqliteDesk, DeskStats]) -> None:
+async def test_medians_and_percentiles(lebaran_week: tuple[StoredDesk, DeskStats]) -> None:
     _, stats = lebaran_week
     # First responses 1, 3, 10, 113 h: the median is between 3 and 10, the 90th the top.
     assert stats.first_response == Spread(4, 6.5 * H, 113 * H)
@@ -134,7 +134,7 @@ async def test_medians_and_percentiles(lebaran_week: tuple[SqliteDesk, DeskStats
 
 
 async def test_target_compliance_across_business_hours_and_a_holiday(
-    lebaran_week: tuple[SqliteDesk, DeskStats],
+    lebaran_week: tuple[StoredDesk, DeskStats],
 ) -> None:
     _, stats = lebaran_week
     assert stats.targets == {
@@ -146,7 +146,7 @@ async def test_target_compliance_across_business_hours_and_a_holiday(
     assert stats.targets_overall == Compliance(3, 5)
 
 
-async def test_ratings_blocked_and_days(lebaran_week: tuple[SqliteDesk, DeskStats]) -> None:
+async def test_ratings_blocked_and_days(lebaran_week: tuple[StoredDesk, DeskStats]) -> None:
     _, stats = lebaran_week
     assert (stats.ratings, stats.average_rating, stats.blocked_customers) == (2, 4.5, 1)
     assert stats.days_counted == [
@@ -162,7 +162,7 @@ async def test_ratings_blocked_and_days(lebaran_week: tuple[SqliteDesk, DeskStat
 
 
 async def test_a_reopened_ticket_is_unresolved_again(
-    lebaran_week: tuple[SqliteDesk, DeskStats],
+    lebaran_week: tuple[StoredDesk, DeskStats],
 ) -> None:
     desk, _ = lebaran_week
     await desk.service.apply(1003, Action.REOPEN, Author.AGENT, AGENT)  # T2
@@ -183,7 +183,7 @@ async def test_a_reopened_ticket_is_unresolved_again(
     ],
 )
 async def test_the_figures_are_written_in_the_operators_language(
-    lebaran_week: tuple[SqliteDesk, DeskStats], locale: str, expected: list[str]
+    lebaran_week: tuple[StoredDesk, DeskStats], locale: str, expected: list[str]
 ) -> None:
     desk, stats = lebaran_week
     with use_locale(locale):

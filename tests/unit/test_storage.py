@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.domain.models import Attachment, AttachmentKind, Author, Draft, Priority, Status
 from storage import Database
+from storage.engines import Record
+from storage.faults import INTEGRITY_ERRORS
 from storage.migrate import migrations
 from tests.conftest import FakeClock
 
 
+@pytest.mark.sqlite_only
 async def test_the_file_is_created_in_wal_mode_with_every_migration(db: Database) -> None:
     row = await db.fetch_one("PRAGMA journal_mode")
     assert row is not None and row[0] == "wal"
@@ -73,7 +76,7 @@ async def test_the_counts_migration_counts_the_tickets_already_there(tmp_path: P
 
 
 async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         async with db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO desk_settings (key, value, updated_at) VALUES ('a', 'b', 0)"
@@ -84,11 +87,11 @@ async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
     assert await db.fetch_all("SELECT * FROM desk_settings") == []
 
 
-async def _customer(desk: SqliteDesk, user_id: int = 42, language_code: str | None = "id") -> None:
+async def _customer(desk: StoredDesk, user_id: int = 42, language_code: str | None = "id") -> None:
     await desk.register_user(user_id, "Budi", "Santoso", "budi", language_code)
 
 
-async def test_users_keep_their_chosen_locale(desk: SqliteDesk) -> None:
+async def test_users_keep_their_chosen_locale(desk: StoredDesk) -> None:
     await _customer(desk)
     user = await desk.users.get(42)
     assert user is not None and await desk.locale_for(user) == "id"
@@ -105,7 +108,7 @@ class _Reads:
         self.count = 0
         real = db.fetch_all
 
-        async def fetch_all(sql: str, params: object = ()) -> list[sqlite3.Row]:
+        async def fetch_all(sql: str, params: object = ()) -> list[Record]:
             if "FROM users" in sql:
                 self.count += 1
             return await real(sql, params)  # type: ignore[arg-type]
@@ -114,7 +117,7 @@ class _Reads:
 
 
 async def test_a_user_seen_a_moment_ago_is_not_read_again(
-    desk: SqliteDesk, monkeypatch: pytest.MonkeyPatch
+    desk: StoredDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _customer(desk)
     reads = _Reads(desk.db, monkeypatch)
@@ -125,7 +128,7 @@ async def test_a_user_seen_a_moment_ago_is_not_read_again(
     assert reads.count == 0
 
 
-async def test_every_write_of_a_user_is_seen_at_once(desk: SqliteDesk) -> None:
+async def test_every_write_of_a_user_is_seen_at_once(desk: StoredDesk) -> None:
     await _customer(desk)
     await desk.choose_locale(42, "sv")
     assert (await desk.register_user(42, "Budi", "Santoso", "budi", "id")).chosen_locale == "sv"
@@ -143,8 +146,9 @@ async def test_every_write_of_a_user_is_seen_at_once(desk: SqliteDesk) -> None:
     assert user is not None and (user.first_name, user.username) == ("Customer", None)
 
 
+@pytest.mark.sqlite_only  # the other process writes the SQLite file itself
 async def test_another_process_writing_a_user_is_seen_once_the_copy_is_old(
-    desk: SqliteDesk, monkeypatch: pytest.MonkeyPatch
+    desk: StoredDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import storage.users
 
@@ -160,14 +164,14 @@ async def test_another_process_writing_a_user_is_seen_once_the_copy_is_old(
 
 
 async def test_a_read_that_overlaps_a_write_is_not_kept(
-    desk: SqliteDesk, monkeypatch: pytest.MonkeyPatch
+    desk: StoredDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _customer(desk)
     desk.users.changing(42)  # no copy: the next get reads the row
     real = desk.db.fetch_all
     overlapped = False
 
-    async def fetch_all(sql: str, params: object = ()) -> list[sqlite3.Row]:
+    async def fetch_all(sql: str, params: object = ()) -> list[Record]:
         nonlocal overlapped
         rows = await real(sql, params)  # type: ignore[arg-type]
         if "FROM users" in sql and not overlapped:
@@ -182,18 +186,18 @@ async def test_a_read_that_overlaps_a_write_is_not_kept(
     assert after is not None and after.chosen_locale == "sv"
 
 
-async def test_default_locale_is_the_operators_choice(desk: SqliteDesk) -> None:
+async def test_default_locale_is_the_operators_choice(desk: StoredDesk) -> None:
     await _customer(desk, language_code="ms")
     user = await desk.users.get(42)
     assert user is not None
     assert await desk.locale_for(user) == "en"
     await desk.set_default_locale("id")
     assert await desk.locale_for(user) == "id"
-    fresh = SqliteDesk(desk.settings, desk.db, desk.clock)  # survives a restart
+    fresh = StoredDesk(desk.settings, desk.db, desk.clock)  # survives a restart
     assert await fresh.locale_for(user) == "id"
 
 
-async def test_the_agents_chat_has_its_own_locale(desk: SqliteDesk) -> None:
+async def test_the_agents_chat_has_its_own_locale(desk: StoredDesk) -> None:
     # Unset ADMIN_LOCALE: DEFAULT_LOCALE, and the customers' default moving leaves it.
     assert await desk.admin_locale() == desk.settings.default_locale == "en"
     await desk.set_default_locale("sv")
@@ -201,17 +205,17 @@ async def test_the_agents_chat_has_its_own_locale(desk: SqliteDesk) -> None:
     await desk.set_admin_locale("id")
     assert await desk.admin_locale() == "id"
     assert await desk.default_locale() == "sv"
-    fresh = SqliteDesk(desk.settings, desk.db, desk.clock)  # survives a restart
+    fresh = StoredDesk(desk.settings, desk.db, desk.clock)  # survives a restart
     assert await fresh.admin_locale() == "id"
     with pytest.raises(ValueError):
         await desk.set_admin_locale("fr")
-    configured = SqliteDesk(
+    configured = StoredDesk(
         desk.settings.model_copy(update={"admin_locale": "sv"}), desk.db, desk.clock
     )
     assert await configured.admin_locale() == "id"  # the operator's choice beats the setting
 
 
-async def test_a_draft_round_trips(desk: SqliteDesk) -> None:
+async def test_a_draft_round_trips(desk: StoredDesk) -> None:
     await _customer(desk)
     photo = Attachment(AttachmentKind.PHOTO, "file-1", "uniq-1", 1234, media_group_id="g1")
     draft = Draft(
@@ -230,7 +234,7 @@ async def test_a_draft_round_trips(desk: SqliteDesk) -> None:
 
 
 async def test_submitting_stores_the_ticket_message_files_and_event(
-    desk: SqliteDesk, clock: FakeClock
+    desk: StoredDesk, clock: FakeClock
 ) -> None:
     await _customer(desk)
     files = [
@@ -260,13 +264,13 @@ async def test_submitting_stores_the_ticket_message_files_and_event(
     assert second.number == 1002
 
 
-async def test_an_incomplete_draft_cannot_be_submitted(desk: SqliteDesk) -> None:
+async def test_an_incomplete_draft_cannot_be_submitted(desk: StoredDesk) -> None:
     await _customer(desk)
     with pytest.raises(ValueError, match="not complete"):
         await desk.submit(Draft(42, "billing", None, Priority.LOW, "text"), "id")
 
 
-async def test_tickets_are_listed_newest_first_per_customer(desk: SqliteDesk) -> None:
+async def test_tickets_are_listed_newest_first_per_customer(desk: StoredDesk) -> None:
     await _customer(desk, 1)
     await _customer(desk, 2)
     for n in range(7):

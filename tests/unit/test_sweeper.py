@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from typing import cast
 
 from bot.channels.telegram.context import SupportContext
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.domain.models import Status
 from bot.domain.outbox import OutboxKind
 from handlers.sweeper import sweep
@@ -17,7 +17,7 @@ from tests.unit.seeding import add_outbox_row, add_processed, add_ticket, ids
 DAY = 86_400
 
 
-async def _sweep(desk: SqliteDesk) -> list[bool]:
+async def _sweep(desk: StoredDesk) -> list[bool]:
     woken: list[bool] = []
     # The sweeper reads only the desk and wakes the dispatcher.
     dispatcher = SimpleNamespace(wake=lambda: woken.append(True))
@@ -27,7 +27,7 @@ async def _sweep(desk: SqliteDesk) -> list[bool]:
 
 
 async def test_a_due_ticket_is_solved_and_one_nearly_due_is_reminded_once(
-    desk: SqliteDesk, db: Database, clock: FakeClock
+    desk: StoredDesk, db: Database, clock: FakeClock
 ) -> None:
     now = int(clock.now.timestamp())
     solve_after = int(desk.settings.auto_solve_after.total_seconds())
@@ -49,7 +49,7 @@ async def test_a_due_ticket_is_solved_and_one_nearly_due_is_reminded_once(
 
 
 async def test_the_sweeper_prunes_on_every_run(
-    desk: SqliteDesk, db: Database, clock: FakeClock
+    desk: StoredDesk, db: Database, clock: FakeClock
 ) -> None:
     now = int(clock.now.timestamp())
     await add_outbox_row(db, "sent", now - 2 * DAY, now - 2 * DAY)

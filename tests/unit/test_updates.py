@@ -9,7 +9,7 @@ import pytest
 from telegram import Update
 
 from bot.channels.telegram.updates import PerChatUpdateProcessor, line_of
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.config import Settings
 from bot.domain import desk as desk_module
 from bot.domain.desk import Desk
@@ -104,7 +104,7 @@ async def test_the_running_bound_is_kept() -> None:
 class _CountedReads:
     """Counts how often the desk asks the database whether an update was handled."""
 
-    def __init__(self, desk: SqliteDesk, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, desk: StoredDesk, monkeypatch: pytest.MonkeyPatch) -> None:
         self.asked: list[int] = []
         real = desk.processed.seen
 
@@ -118,18 +118,18 @@ class _CountedReads:
 async def test_an_update_handled_before_a_restart_stays_handled_and_a_new_one_is_not_read(
     settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = SqliteDesk(settings, db)
+    before = StoredDesk(settings, db)
     assert not await before.handled_before(41)
     await before.update_handled(41)
     # The restart: Telegram sends 41 again (never confirmed), then 42 and 43.
-    after = SqliteDesk(settings, db)
+    after = StoredDesk(settings, db)
     reads = _CountedReads(after, monkeypatch)
     assert [await after.handled_before(i) for i in (41, 42, 43)] == [True, False, False]
     assert reads.asked == [41]  # the new ones are answered from memory
 
 
 async def test_an_update_given_twice_to_one_process_is_handled_once(
-    desk: SqliteDesk, monkeypatch: pytest.MonkeyPatch
+    desk: StoredDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads = _CountedReads(desk, monkeypatch)
     assert not await desk.handled_before(7)  # replayed from the inbox at start-up

@@ -10,7 +10,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.domain.channels import masked_number, whatsapp_number
 from bot.domain.models import Status, Ticket, User
 from bot.fit import clip_plain
@@ -22,7 +22,7 @@ from handlers.callbacks import CARD_BUTTONS
 CARD_BODY_BUDGET = 2500  # of the customer's first message, on the card (all of it is stored)
 
 
-async def card_text(desk: SqliteDesk, ticket: Ticket, customer: User | None) -> str:
+async def card_text(desk: StoredDesk, ticket: Ticket, customer: User | None) -> str:
     """The card's text, in the current locale (the caller sets the admin chat's)."""
     dept = desk.department(ticket.department)
     messages = await desk.ticket_messages(ticket.number, include_internal=False)

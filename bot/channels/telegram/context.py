@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from bot.channels.telegram.faults import StorageHealth
     from bot.channels.telegram.relay import AdminRelay
     from bot.channels.whatsapp.channel import WhatsAppChannel
-    from bot.compose import SqliteDesk
+    from bot.compose import StoredDesk
 
 
 # The application as the handlers' modules see it (its type parameters do not matter there).
@@ -23,7 +23,7 @@ SupportApp = Application[Any, Any, Any, Any, Any, Any]
 class BotData:
     """What the application shares with every handler. Rebuilt at start-up, never persisted."""
 
-    desk: SqliteDesk
+    desk: StoredDesk
     relay: AdminRelay
     dispatcher: Dispatcher
     health: StorageHealth  # the database's state at run time (bot/channels/telegram/faults.py)
@@ -47,7 +47,7 @@ class SupportContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any]
         self.locale: str = "en"
 
     @property
-    def desk(self) -> SqliteDesk:
+    def desk(self) -> StoredDesk:
         return self.bot_data.desk
 
     @property

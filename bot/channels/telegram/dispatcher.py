@@ -27,7 +27,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from bot.channels.telegram.faults import StorageHealth, Trouble, describe
 from bot.channels.telegram.notify import Notifier
 from bot.channels.telegram.ratelimit import sending_from_outbox
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.domain.models import Audience, OutboxItem
 from bot.domain.outbox import OutboxKind
 from bot.logcontext import note_ticket
@@ -47,7 +47,7 @@ LOOKAHEAD = 0.25
 class Dispatcher:
     def __init__(
         self,
-        desk: SqliteDesk,
+        desk: StoredDesk,
         notifier: Notifier,
         *,
         per_chat_interval: float = 1.0,

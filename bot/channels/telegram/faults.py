@@ -30,7 +30,7 @@ from bot.i18n import use_locale
 from storage import storage_fault
 
 if TYPE_CHECKING:
-    from bot.compose import SqliteDesk
+    from bot.compose import StoredDesk
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +107,11 @@ def describe(exc: BaseException) -> str:
 class StorageHealth:
     """Whether the database takes writes; tells the log and the agents once per outage."""
 
-    def __init__(self, desk: SqliteDesk, wake_outbox: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, desk: StoredDesk, wake_outbox: Callable[[], None] = lambda: None) -> None:
         self.desk = desk
         self.bot: Bot | None = None  # set when the bot starts (bot.app)
         self._wake_outbox = wake_outbox
-        self._trouble = Trouble(f"Writing to the database {desk.database_path}", log)
+        self._trouble = Trouble(f"Writing to the database {desk.database_name}", log)
         self._announced = False
         self._owed: list[int] = []  # updates answered "try again", not yet noted as handled
         self._tasks: set[asyncio.Task[None]] = set()
@@ -159,7 +159,7 @@ class StorageHealth:
                 "⚠️ The desk can't save to its database ({cause}). Customers are asked to "
                 "send again what could not be saved; the desk recovers by itself once the "
                 "database takes writes again. Operators: check the disk and the file {path}."
-            ).format(cause=html.escape(cause), path=html.escape(str(self.desk.database_path)))
+            ).format(cause=html.escape(cause), path=html.escape(self.desk.database_name))
         try:
             await self.desk.answer_agent(chat_id, text)
         except Exception as exc:

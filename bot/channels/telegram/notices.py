@@ -14,7 +14,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 from bot.channels.telegram.relay import AdminRelay
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.domain.models import Audience, OutboxItem, Relay, RelayKind, Status, Ticket, TicketMessage
 from bot.domain.outbox import BATCH_AT_MOST, BATCH_FILES, BATCH_TEXT, OutboxKind, admin_lane
 from bot.fit import CAPTION_BUDGET, MESSAGE_BUDGET, clip_plain, compose, utf16_len
@@ -52,7 +52,7 @@ def rating_keyboard(number: int) -> InlineKeyboardMarkup:
 class Notices:
     """One renderer per outbox kind: the agents' side, then the customer's."""
 
-    def __init__(self, desk: SqliteDesk, relay: AdminRelay) -> None:
+    def __init__(self, desk: StoredDesk, relay: AdminRelay) -> None:
         self.desk = desk
         self.relay = relay
 

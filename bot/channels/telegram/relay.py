@@ -19,7 +19,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.channels.telegram import sending
 from bot.channels.telegram.cards import card_keyboard, card_text
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.domain.models import Attachment, Audience, Relay, RelayKind, Ticket
 from bot.domain.outbox import OutboxKind
 from bot.fit import clip_plain
@@ -47,7 +47,7 @@ def is_thread_gone(error: BadRequest) -> bool:
 class AdminRelay:
     """Posts tickets to the admin chat and carries messages both ways."""
 
-    def __init__(self, desk: SqliteDesk) -> None:
+    def __init__(self, desk: StoredDesk) -> None:
         self.desk = desk
         self._locks: dict[int, asyncio.Lock] = {}
         self._members: dict[tuple[int, int], tuple[bool, float]] = {}

@@ -20,7 +20,7 @@ from bot.channels.whatsapp.client import build_client
 from bot.channels.whatsapp.customer import WhatsAppCustomers
 from bot.channels.whatsapp.sender import TelegramFile, WhatsAppSender
 from bot.channels.whatsapp.webhook import WhatsAppWebhook
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.logcontext import note_update
 from storage import handling_update, storage_fault
 from storage.whatsapp import InboundMessage
@@ -39,7 +39,7 @@ RETRY_AFTER = 30.0  # seconds
 class WhatsAppChannel:
     def __init__(
         self,
-        desk: SqliteDesk,
+        desk: StoredDesk,
         *,
         listen: str,
         port: int,

@@ -25,7 +25,7 @@ from pywa_async.client import WhatsApp
 
 from bot.channels.whatsapp import render
 from bot.channels.whatsapp.shapes import Reply, Row, send
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.config import SUPPORTED_LOCALES
 from bot.domain.channels import locale_for_number, whatsapp_customer_id
 from bot.domain.flood import Verdict
@@ -80,7 +80,7 @@ class WhatsAppCustomers:
     """Handles the customers' messages, one at a time per customer (the caller's order)."""
 
     def __init__(
-        self, desk: SqliteDesk, store: WhatsAppStore, wa: WhatsApp, kept: KeptFiles
+        self, desk: StoredDesk, store: WhatsAppStore, wa: WhatsApp, kept: KeptFiles
     ) -> None:
         self.desk = desk
         self.store = store

@@ -15,7 +15,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.channels.whatsapp.shapes import BUTTONS_AT_MOST, ROWS_AT_MOST, Reply, Row
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.config import SUPPORTED_LOCALES
 from bot.domain.intake import STEPS, Ask, Choice, Step
 from bot.domain.models import Draft, Priority, Status, Ticket
@@ -60,7 +60,7 @@ def main_menu(html: str) -> Reply:
     )
 
 
-def question(desk: SqliteDesk, ask: Ask) -> Reply:
+def question(desk: StoredDesk, ask: Ask) -> Reply:
     """One step's question, after the answer just chosen or a notice about the last one."""
     reply = _question(desk, ask.step, ask.draft)
     head = []
@@ -78,7 +78,7 @@ def question(desk: SqliteDesk, ask: Ask) -> Reply:
     )
 
 
-def _question(desk: SqliteDesk, step: Step, draft: Draft) -> Reply:
+def _question(desk: StoredDesk, step: Step, draft: Draft) -> Reply:
     title = f"<b>{step_title(step)}</b>" if step in STEPS else ""
     if step is Step.DEPARTMENT:
         lines = [title, "", _("Which team should handle it?"), ""]

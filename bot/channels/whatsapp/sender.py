@@ -35,7 +35,7 @@ from pywa_async.types.templates import TemplateLanguage
 
 from bot.channels.whatsapp.render import rating_rows
 from bot.channels.whatsapp.shapes import Reply, send
-from bot.compose import SqliteDesk
+from bot.compose import StoredDesk
 from bot.domain.channels import whatsapp_number
 from bot.domain.models import Attachment, AttachmentKind, OutboxItem, RelayKind, Status, Ticket
 from bot.domain.outbox import OutboxKind
@@ -72,7 +72,7 @@ _delivering: ContextVar[int | None] = ContextVar("whatsapp_delivering", default=
 class WhatsAppSender:
     def __init__(
         self,
-        desk: SqliteDesk,
+        desk: StoredDesk,
         store: WhatsAppStore,
         wa: WhatsApp,
         kept: KeptFiles,
