@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         "forget", help="anonymize a customer at their request (as /forget does), then exit"
     )
     forget.add_argument("user_id", type=int, help="the customer's Telegram user id")
+    migrate_to = commands.add_parser(
+        "migrate-to",
+        help="copy the SQLite desk at DATABASE_PATH into an empty PostgreSQL database and"
+        " check the counts, then exit",
+    )
+    migrate_to.add_argument("url", help="postgresql://user:password@host:5432/name")
     return parser
 
 
@@ -228,6 +234,50 @@ async def _forget(settings: Settings, user_id: int) -> int | None:
         await db.close()
 
 
+def _migrate_to(settings: Settings, url: str) -> int:
+    """`python -m bot migrate-to URL`: the copy, a line a table, and its outcome."""
+    from pydantic import SecretStr
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.config import postgres_url
+    from storage import Database, DatabaseUnavailableError
+    from storage.copy import CopyError, copy_desk
+
+    try:
+        target_url = postgres_url(SecretStr(url)).get_secret_value()
+    except ValueError as exc:
+        return _fail(f"migrate-to: {exc}")
+    if settings.database_url is not None:
+        return _fail("migrate-to copies the SQLite file at DATABASE_PATH: unset DATABASE_URL")
+    source = Database(settings.database_path)
+    target = Database(settings.database_path, url=target_url)
+
+    async def copy() -> list[tuple[str, int, int]]:
+        try:
+            return [(c.table, c.source, c.target) for c in await copy_desk(source, target)]
+        finally:
+            await source.close()
+            await target.close()
+
+    try:
+        copied = asyncio.run(copy())
+    except DatabaseUnavailableError as exc:
+        return _fail(f"migrate-to: {exc}")
+    except CopyError as exc:
+        return _fail(f"migrate-to: {exc}; nothing was copied")
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return _fail(f"migrate-to: PostgreSQL refused a row ({reason}); nothing was copied")
+    for table, mine, theirs in copied:
+        print(f"{table:<20} {mine:>10} → {theirs:>10}")  # noqa: T201
+    rows = sum(mine for _, mine, _ in copied)
+    print(  # noqa: T201
+        f"copied {rows} rows of {len(copied)} tables into {target.where}: every count matches."
+        " Set DATABASE_URL to it and start the bot."
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Imports after argument parsing keep `--help` instant and independent of settings.
@@ -296,6 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             " they are told when the bot next runs"
         )
         return 0
+
+    if args.command == "migrate-to":
+        return _migrate_to(settings, args.url)
 
     from bot.app import build_application
 

@@ -146,7 +146,7 @@ def _writable_database(path: Path) -> Path:
     return path
 
 
-def _postgres_url(url: SecretStr) -> SecretStr:
+def postgres_url(url: SecretStr) -> SecretStr:
     """`postgresql://user:password@host:port/name` (or `postgres://`, or with `+asyncpg`)."""
     value = url.get_secret_value().strip()
     scheme = value.split("://", 1)[0] if "://" in value else ""
@@ -161,7 +161,7 @@ def _postgres_url(url: SecretStr) -> SecretStr:
 
 
 def _postgres_url_or_none(url: SecretStr | None) -> SecretStr | None:
-    return None if url is None else _postgres_url(url)
+    return None if url is None else postgres_url(url)
 
 
 class Department(BaseModel):
