@@ -83,6 +83,7 @@ async def on_stop(application: SupportApplication) -> None:
     await application.bot_data.dispatcher.stop()
     if application.bot_data.whatsapp is not None:
         await application.bot_data.whatsapp.stop()
+    await application.bot_data.desk.give_up_lead()
 
 
 async def on_shutdown(application: SupportApplication) -> None:

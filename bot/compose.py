@@ -35,6 +35,7 @@ from storage import (
 )
 from storage.files import KeptFiles
 from storage.forget import forget_customer, kept_files_of
+from storage.leader import Leadership
 from storage.whatsapp import WhatsAppStore
 
 
@@ -120,6 +121,7 @@ class StoredDesk(Desk):
         self.inbox = Inbox(db)
         self.quarantine = Quarantine(db)
         self.retention = Retention(db)
+        self.leadership = Leadership(db)
         self.held = HeldMessageRepo(db)
         self.kept_files = kept_files
         self.whatsapp = WhatsAppStore(db)
@@ -193,8 +195,19 @@ class StoredDesk(Desk):
         return self.db.where
 
     def when_queued(self, wake: Callable[[], None]) -> None:
-        """Call `wake` after every transaction that added to the outbox has committed."""
+        """Call `wake` after every transaction that added to the outbox has committed (and,
+        while this worker leads, after another worker's did)."""
         self.db.on_queued = wake
+        self.leadership.on_queued = wake
+
+    async def leads(self) -> bool:
+        """Whether this worker delivers the outbox and runs the sweep (`storage.leader`):
+        always on SQLite, the one elected worker on PostgreSQL."""
+        return await self.leadership.leads()
+
+    async def give_up_lead(self) -> None:
+        """At shutdown: let another worker lead at once."""
+        await self.leadership.release()
 
     def deferring_writes(self) -> AbstractContextManager[Deferred]:
         """Collect the writes made while delivering an item, to be written with its outcome

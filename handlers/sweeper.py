@@ -66,8 +66,11 @@ async def sweep(context: SupportContext) -> None:
 
 
 async def _sweep(context: SupportContext) -> None:
-    """Do whatever the clock says is due, then let the outbox deliver it."""
+    """Do whatever the clock says is due, then let the outbox deliver it. Only the leading
+    worker sweeps (one of several on PostgreSQL), so a round runs once for the desk."""
     desk = context.desk
+    if not await desk.leads():
+        return
     service = desk.service
     now = desk.clock()
     admin_chat = await desk.admin_chat_id()

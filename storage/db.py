@@ -24,7 +24,15 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from storage.engines import Backend, Params, PostgresBackend, Record, Session, SqliteBackend
+from storage.engines import (
+    NOTIFY_QUEUED,
+    Backend,
+    Params,
+    PostgresBackend,
+    Record,
+    Session,
+    SqliteBackend,
+)
 
 __all__ = ["Database", "Deferred", "Params", "Record", "Transaction", "handling_update"]
 
@@ -165,6 +173,9 @@ class Database:
         async with self.backend.begin(write=write) as session:
             tx = Transaction(session)
             yield tx
+            if tx.queued and self.dialect == "postgresql":
+                # The leader of several workers hears of it at the commit (storage.leader).
+                await session.execute(NOTIFY_QUEUED, ())
         # Committed.
         if tx.settles is not None:
             tx.settles.settled = True

@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any]
 
+# PostgreSQL: the channel a transaction that added to the outbox notifies (storage.leader).
+OUTBOX_CHANNEL = "desk_outbox"
+NOTIFY_QUEUED = f"SELECT pg_notify('{OUTBOX_CHANNEL}', '')"
+
 
 class Record(Protocol):
     """A row read: by column name or by position (`sqlite3.Row`, or `_PgRecord`)."""

@@ -75,10 +75,8 @@ def postgres_server() -> Iterator[str | None]:
 
 
 @pytest.fixture
-async def database_url(backend: str, postgres_server: str | None) -> str | None:
-    """None on SQLite; on PostgreSQL the URL of an empty database."""
-    if backend == "sqlite":
-        return None
+async def pg_url(postgres_server: str | None) -> str:
+    """The URL of an empty PostgreSQL database (for a test of PostgreSQL alone)."""
     if postgres_server is None:
         reason = "no PostgreSQL server: install postgresql (its initdb and pg_ctl) to run these"
         if os.environ.get("CI"):
@@ -86,6 +84,15 @@ async def database_url(backend: str, postgres_server: str | None) -> str | None:
         pytest.skip(reason)
     await postgres.empty(postgres_server)
     return postgres_server
+
+
+@pytest.fixture
+async def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """None on SQLite; on PostgreSQL the URL of an empty database."""
+    if backend == "sqlite":
+        return None
+    url: str = request.getfixturevalue("pg_url")
+    return url
 
 
 @pytest.fixture

@@ -94,6 +94,11 @@ async def empty(url: str) -> None:
     database, migrated by the desk itself as it would be in production."""
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
+        # A connection an earlier test left open (a worker's lock, a pool) goes first.
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     finally:
         await conn.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,23 +15,10 @@ from bot.config import Settings
 from bot.domain.models import Draft, Priority
 from storage import Database
 from storage.copy import COUNTERS, TABLES
-from tests import postgres
 from tests.conftest import TOKEN, FakeClock
 from tests.unit.test_forget import CUSTOMER, seed
 
 pytestmark = pytest.mark.sqlite_only  # the source is an SQLite file; the target is below
-
-
-@pytest.fixture
-async def target(postgres_server: str | None) -> str:
-    """An empty PostgreSQL database to copy into."""
-    if postgres_server is None:
-        reason = "no PostgreSQL server: install postgresql (its initdb and pg_ctl) to run these"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    await postgres.empty(postgres_server)
-    return postgres_server
 
 
 async def _migrate_to(tmp_path: Path, url: str) -> int:
@@ -55,7 +41,7 @@ async def test_every_table_arrives_whole_and_the_desk_goes_on_there(
     settings: Settings,
     db: Database,
     clock: FakeClock,
-    target: str,
+    pg_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -81,12 +67,12 @@ async def test_every_table_arrives_whole_and_the_desk_goes_on_there(
         await tx.execute("DELETE FROM tickets WHERE number = ?", (late.number,))
     await db.close()
 
-    assert await _migrate_to(tmp_path, target) == 0
+    assert await _migrate_to(tmp_path, pg_url) == 0
     out = capsys.readouterr().out
     assert out.strip().splitlines()[-1].startswith("copied ")
     assert "every count matches" in out
 
-    copy = Database(settings.database_path, url=target)
+    copy = Database(settings.database_path, url=pg_url)
     await db.connect()
     try:
         for table in (*TABLES, *COUNTERS):
@@ -115,7 +101,7 @@ async def test_a_target_that_holds_a_desk_is_refused_and_left_alone(
     make_settings: Callable[..., Settings],
     db: Database,
     clock: FakeClock,
-    target: str,
+    pg_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -125,14 +111,14 @@ async def test_a_target_that_holds_a_desk_is_refused_and_left_alone(
     monkeypatch.setenv("DATABASE_PATH", str(settings.database_path))
     await seed(StoredDesk(settings, db, clock), clock)
     await db.close()
-    assert await _migrate_to(tmp_path, target) == 0
+    assert await _migrate_to(tmp_path, pg_url) == 0
     capsys.readouterr()
 
-    assert await _migrate_to(tmp_path, target) == 2
+    assert await _migrate_to(tmp_path, pg_url) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: migrate-to: the target database is not empty (users has 3")
     assert error.endswith("nothing was copied")
-    copy = Database(settings.database_path, url=target)
+    copy = Database(settings.database_path, url=pg_url)
     try:
         users = await copy.fetch_one("SELECT COUNT(*) AS n FROM users")
         assert users is not None and users["n"] == 3  # not doubled

@@ -42,6 +42,8 @@ STOP_GRACE = 5.0  # seconds deliveries under way may take to finish at shutdown
 # A round starts the items whose slots fall within this many seconds, each waiting for its
 # own: one read of the outbox serves several sends.
 LOOKAHEAD = 0.25
+# A worker that does not lead (storage.leader) looks again this often.
+FOLLOWER_WAIT = 2.0
 
 
 class Dispatcher:
@@ -113,8 +115,12 @@ class Dispatcher:
     async def _run(self, bot: Bot) -> None:
         while True:
             try:
-                await self._record_unrecorded()
-                wait = await self._round(bot)
+                if not await self.desk.leads():
+                    # Another worker delivers; this one asks again for the lead in a while.
+                    wait = FOLLOWER_WAIT
+                else:
+                    await self._record_unrecorded()
+                    wait = await self._round(bot)
             except Exception as exc:  # noqa: BLE001 - the loop survives anything, backing off
                 wait = self._round_failed(exc)
             else:
