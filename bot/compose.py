@@ -66,7 +66,8 @@ class StoredDesk(Desk):
     audit: DeskAudit
 
     def __init__(self, settings: Settings, db: Database, clock: Clock = utc_now) -> None:
-        users = UserRepo(db)
+        # On PostgreSQL other workers may write a user (a ban) at any time: no copies kept.
+        users = UserRepo(db, keep_copies=db.dialect == "sqlite")
         drafts = DraftRepo(db)
         tickets = TicketRepo(db)
         ratings = RatingRepo(db)
@@ -106,6 +107,7 @@ class StoredDesk(Desk):
                 processed=processed,
                 audit=audit,
                 forget=forget,
+                shared=db.dialect == "postgresql",
             ),
             clock,
         )

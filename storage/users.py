@@ -34,8 +34,9 @@ USERS_KEPT = 10_000
 
 
 class UserRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, keep_copies: bool = True) -> None:
         self._db = db
+        self._keep_copies = keep_copies
         self._kept: dict[int, tuple[float, User]] = {}
         # Counts writes begun and ended: a read that overlapped one is not kept, since it
         # may have read the row as it was before.
@@ -52,6 +53,8 @@ class UserRepo:
         return user
 
     def _keep(self, user: User) -> User:
+        if not self._keep_copies:
+            return user
         if len(self._kept) >= USERS_KEPT:
             self._kept.clear()
         self._kept[user.id] = (time.monotonic(), user)

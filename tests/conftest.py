@@ -87,7 +87,7 @@ async def pg_url(postgres_server: str | None) -> str:
 
 
 @pytest.fixture
-async def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
+def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
     """None on SQLite; on PostgreSQL the URL of an empty database."""
     if backend == "sqlite":
         return None

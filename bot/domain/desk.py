@@ -76,6 +76,7 @@ class Desk(DeskForm, DeskQueries, DeskDelivery):
         self.processed = stores.processed
         self.audit = stores.audit
         self._forget = stores.forget
+        self._keeps = not stores.shared
         # One calendar for every clock that counts working time (due times, figures, FAQ).
         self.calendar = WorkCalendar.from_settings(settings)
         self.service = TicketService(
@@ -122,7 +123,7 @@ class Desk(DeskForm, DeskQueries, DeskDelivery):
 
     async def default_locale(self) -> str:
         """The operators' choice (`/locale`), else `DEFAULT_LOCALE`."""
-        if self._default_locale is None:
+        if self._default_locale is None or not self._keeps:
             stored = await self.desk_settings.get(DEFAULT_LOCALE_KEY)
             self._default_locale = stored or self.settings.default_locale
         return self._default_locale
@@ -144,7 +145,7 @@ class Desk(DeskForm, DeskQueries, DeskDelivery):
         It is its own setting: the customers' default (`/locale`) can change without the
         agents' chat changing language under them.
         """
-        if self._admin_locale is None:
+        if self._admin_locale is None or not self._keeps:
             stored = await self.desk_settings.get(ADMIN_LOCALE_KEY)
             self._admin_locale = (
                 stored or self.settings.admin_locale or self.settings.default_locale
@@ -182,6 +183,8 @@ class Desk(DeskForm, DeskQueries, DeskDelivery):
         other update is new, and is answered from memory. The ids remembered are bounded:
         past `GIVEN_KEPT`, all of them up to the newest are left to the database.
         """
+        if not self._keeps:
+            return await self.processed.seen(update_id)  # another worker may have
         if self._ask_through is None:
             newest = await self.processed.newest()
             self._ask_through = max(newest, self._ask_through or 0)
@@ -254,7 +257,7 @@ class Desk(DeskForm, DeskQueries, DeskDelivery):
 
     async def admin_chat_id(self) -> int | None:
         """The bound agents' chat: the one bound with /bind, else `ADMIN_CHAT_ID`."""
-        if not self._admin_chat_loaded:
+        if not self._admin_chat_loaded or not self._keeps:
             stored = await self.desk_settings.get(ADMIN_CHAT_KEY)
             self._admin_chat_id = int(stored) if stored else self.settings.admin_chat_id
             self._admin_chat_loaded = True  # none bound is an answer too: read it once

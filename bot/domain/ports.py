@@ -315,3 +315,6 @@ class DeskStores:
     processed: ProcessedUpdateStore
     audit: AuditTrail
     forget: ForgetCustomer
+    # Other workers write the same stores (PostgreSQL): nothing they may change is kept
+    # in memory here (the bound chat, the languages, which updates were handled).
+    shared: bool = False

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.__main__ import main
-from bot.compose import StoredDesk
+from bot.compose import StoredDesk, open_database
 from bot.config import Settings
 from bot.domain.lifecycle import Action
 from bot.domain.models import Attachment, AttachmentKind, Author, Draft, Priority
@@ -79,7 +79,7 @@ def sqlite_build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 
 @pytest.fixture
 async def db(settings: Settings, sqlite_build: str) -> AsyncIterator[Database]:
-    database = Database(settings.database_path)
+    database = open_database(settings)
     await database.connect()
     yield database
     await database.close()
@@ -205,6 +205,7 @@ def raw_scan(path: Path, needles: list[str]) -> list[tuple[str, str]]:
     return found
 
 
+@pytest.mark.sqlite_only  # scans the SQLite file's bytes
 async def test_nothing_of_theirs_is_left_in_any_table(
     desk: StoredDesk, clock: FakeClock, settings: Settings, db: Database
 ) -> None:

@@ -116,6 +116,7 @@ class _Reads:
         monkeypatch.setattr(db, "fetch_all", fetch_all)
 
 
+@pytest.mark.sqlite_only  # on PostgreSQL no copy is kept (tests/unit/test_workers.py)
 async def test_a_user_seen_a_moment_ago_is_not_read_again(
     desk: StoredDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -115,6 +115,7 @@ class _CountedReads:
         monkeypatch.setattr(desk.processed, "seen", seen)
 
 
+@pytest.mark.sqlite_only  # one process: answered from memory (not so on PostgreSQL)
 async def test_an_update_handled_before_a_restart_stays_handled_and_a_new_one_is_not_read(
     settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,6 +129,7 @@ async def test_an_update_handled_before_a_restart_stays_handled_and_a_new_one_is
     assert reads.asked == [41]  # the new ones are answered from memory
 
 
+@pytest.mark.sqlite_only  # one process: answered from memory (not so on PostgreSQL)
 async def test_an_update_given_twice_to_one_process_is_handled_once(
     desk: StoredDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
