@@ -24,8 +24,8 @@ from bot.channels.telegram.faults import StorageHealth
 from bot.channels.telegram.notify import Notifier
 from bot.channels.telegram.ratelimit import TELEGRAM, DeskRateLimiter, TelegramLimits
 from bot.channels.telegram.relay import AdminRelay
-from bot.channels.telegram.telegram_bot import DeskBot
-from bot.channels.telegram.updates import PerChatUpdateProcessor
+from bot.channels.telegram.telegram_bot import DeskBot, masked
+from bot.channels.telegram.updates import InboxQueue, PerChatUpdateProcessor
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.compose import StoredDesk, open_database
 from bot.config import Settings
@@ -33,6 +33,7 @@ from bot.domain.desk import Clock, utc_now
 from bot.i18n import load_catalogs
 from handlers import groups, sweeper
 from handlers.commands import publish_commands
+from storage import storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,12 @@ async def on_startup(application: SupportApplication) -> None:
     for payload in await desk.inbox.unhandled():
         log.info("Handling update %s fetched before the last stop", payload.get("update_id"))
         application.bot_data.replayed.add(int(payload["update_id"]))
-        await application.update_queue.put(Update.de_json(payload, application.bot))
+        update = Update.de_json(payload, application.bot)
+        queue = application.update_queue
+        if isinstance(queue, InboxQueue):
+            await queue.hand_over(update)  # in the inbox already
+        else:
+            await queue.put(update)
     await publish_commands(application.bot, desk)
     application.bot_data.health.bot = application.bot
     application.bot_data.dispatcher.start(application.bot)
@@ -102,6 +108,21 @@ def _add_fault_handling(application: SupportApplication, bot: DeskBot) -> None:
     application.bot_data.failures = {}
     application.bot_data.replayed = set()
     bot.keep_fetched_in(desk.inbox.add, quarantine=desk.quarantine.add, health=health)
+    queue = application.update_queue
+    if isinstance(queue, InboxQueue) and desk.settings.webhook_url:
+
+        async def keep(update: Update) -> None:
+            # As a fetched batch: a full disk must not keep the customer from an answer.
+            try:
+                await desk.inbox.add([masked(update.to_dict())])
+            except Exception as exc:
+                if storage_fault(exc) is None:
+                    raise  # not a storage fault: Telegram is not answered 200, it retries
+                health.failed(exc, f"keeping update {update.update_id} in the inbox")
+            else:
+                health.ok()
+
+        queue.keep_in(keep)
 
 
 def build_application(
@@ -143,6 +164,8 @@ def build_application(
     application: SupportApplication = (
         ApplicationBuilder()
         .bot(bot)
+        # In webhook mode an update is in the inbox before Telegram is answered 200.
+        .update_queue(InboxQueue())
         .context_types(ContextTypes(context=SupportContext, bot_data=BotData))
         # Every chat at once, each chat's own updates in order (bot/channels/telegram/updates.py).
         .concurrent_updates(PerChatUpdateProcessor())

@@ -15,7 +15,7 @@ waits in its line without taking the places of other chats.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,3 +99,29 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             line.waiting -= 1
             if line.waiting == 0:
                 del self._lines[key]
+
+
+class InboxQueue(asyncio.Queue[object]):
+    """PTB's update queue with the inbox in front of it, for webhook mode.
+
+    PTB's webhook handler puts each update Telegram posts into this queue and answers 200
+    once the put returns; `keep_in` makes the put write the update to the inbox first. So
+    an update answered 200 is stored, and a kill before it was handled replays it at the
+    next start, as a fetched one is (polling writes its batches itself, in DeskBot).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._keep: Callable[[Update], Awaitable[None]] | None = None
+
+    def keep_in(self, keep: Callable[[Update], Awaitable[None]]) -> None:
+        self._keep = keep
+
+    async def put(self, item: object) -> None:
+        if self._keep is not None and isinstance(item, Update):
+            await self._keep(item)
+        await super().put(item)
+
+    async def hand_over(self, item: object) -> None:
+        """Queue an update that is in the inbox already (a replay at start-up)."""
+        await super().put(item)
