@@ -33,6 +33,18 @@ _OTP_NEAR_CODE = re.compile(
 )
 
 
+# What the guard leaves of them, recognised again: a masked text guarded a second time (an
+# update replayed from the inbox, which keeps it masked) is flagged as the first time.
+_MASKED_CARD = re.compile(
+    rf"(?<![\w*-])\d(?:[ -]?\d){{5}}(?:[ -]?\{MASK}){{3,9}}(?:[ -]?\d){{4}}(?![\w*])"
+)
+_OTP_NEAR_MASK = re.compile(
+    rf"\b(?:{_OTP_WORDS})\b[^\d\n]{{0,24}}(?<![\d*])\{MASK}{{4,8}}(?![\d*])"
+    rf"|(?<![\d*])\{MASK}{{4,8}}(?![\d*])[^\d\n]{{0,12}}\b(?:{_OTP_WORDS})\b",
+    re.IGNORECASE,
+)
+
+
 def luhn_valid(digits: str) -> bool:
     total = 0
     for index, char in enumerate(reversed(digits)):
@@ -107,6 +119,9 @@ def mask_otps(text: str) -> tuple[str, bool]:
 def guard(text: str) -> Guarded:
     """Mask card numbers and one-time codes in a customer's text."""
     # Telegram clients may send decomposed accents; compose them so the words match.
-    masked, card = mask_cards(unicodedata.normalize("NFC", text))
+    composed = unicodedata.normalize("NFC", text)
+    masked, card = mask_cards(composed)
     masked, otp = mask_otps(masked)
+    card = card or _MASKED_CARD.search(composed) is not None
+    otp = otp or _OTP_NEAR_MASK.search(composed) is not None
     return Guarded(text=masked, card_masked=card, otp_masked=otp)

@@ -66,3 +66,31 @@ def test_one_time_codes_are_masked(text: str, expected: str) -> None:
 def test_luhn() -> None:
     assert luhn_valid("79927398713")
     assert not luhn_valid("79927398710")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card 4111 1111 1111 1111 please",
+        "nomor kartu 4111-1111-1111-1111",
+        "kode OTP 123456",
+        "min engångskod är 9921 tack",
+        "4111111111111111 is the card. The bank app then showed: OTP 5566",
+    ],
+)
+def test_a_masked_text_guarded_again_is_flagged_again(text: str) -> None:
+    # An update replayed from the inbox (or handled by another worker) is the masked copy:
+    # the customer must be warned all the same.
+    first = guard(text)
+    again = guard(first.text)
+    assert first.flagged
+    assert (again.text, again.card_masked, again.otp_masked) == (
+        first.text,
+        first.card_masked,
+        first.otp_masked,
+    )
+
+
+def test_asterisks_alone_are_not_taken_for_a_masked_card() -> None:
+    assert not guard("rating ***** and 12 ** 34").flagged
+    assert not guard("order 1234 5678 9").flagged
