@@ -256,7 +256,10 @@ class Transaction:
         if handling is None:
             return
         await self.execute(_SETTLE[0], (handling.update_id, int(time.time())))
-        await self.execute(_SETTLE[1], (handling.update_id,))
+        if self._session.dialect == "sqlite":
+            # On PostgreSQL the row holds the update's line for the worker handling it
+            # until its handling ends (storage.updates.Inbox.claim): retention drops it.
+            await self.execute(_SETTLE[1], (handling.update_id,))
         self.settles = handling
 
     async def apply(self, deferred: Deferred) -> None:

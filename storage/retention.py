@@ -28,9 +28,10 @@ FORGET_PROCESSED = (
     " WHERE processed_at < ? ORDER BY processed_at LIMIT ?)"
 )
 # Inbox rows whose update was handled (the bot stopped between noting it and removing it).
+# Not one a worker still holds: its line stays held until its handling ended.
 FORGET_HANDLED_INBOX = (
     "DELETE FROM inbox WHERE update_id IN (SELECT update_id FROM inbox"
-    " JOIN processed_updates USING (update_id) LIMIT ?)"
+    " JOIN processed_updates USING (update_id) WHERE inbox.claimed_until IS NULL LIMIT ?)"
 )
 
 

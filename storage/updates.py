@@ -49,11 +49,68 @@ class ProcessedUpdates:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """An update a worker claimed: its line is this worker's until it lets go."""
+
+    update_id: int
+    payload: dict[str, Any]
+    # Claimed before by a worker that never let go (it died): a replay.
+    taken_over: bool
+
+
+# The oldest unhandled update of each line nobody holds (migration 0018), oldest first.
+# The lease is checked again on the row itself, so two workers racing for one line get it
+# once (PostgreSQL re-reads a row another transaction just changed before it updates it).
+INBOX_CLAIM = (
+    "UPDATE inbox SET claimed_by = ?1, claimed_until = ?2, claims = claims + 1"
+    " WHERE update_id IN (SELECT MIN(i.update_id) FROM inbox i"
+    " WHERE NOT EXISTS (SELECT 1 FROM processed_updates p WHERE p.update_id = i.update_id)"
+    " GROUP BY i.line HAVING NOT EXISTS (SELECT 1 FROM inbox b"
+    " WHERE b.line = i.line AND b.claimed_until >= ?3) ORDER BY 1 LIMIT ?4)"
+    " AND (claimed_until IS NULL OR claimed_until < ?3)"
+    " RETURNING update_id, payload, claims"
+)
+
+
 class Inbox:
-    """Updates fetched but not yet handled (see migration 0006)."""
+    """Updates received but not yet handled (see migrations 0006 and 0018)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    async def receive(self, update: dict[str, Any], line: str) -> bool:
+        """Keep one update (masked) in its line; False if it was there already."""
+        added = await self._db.execute(
+            "INSERT INTO inbox (update_id, payload, received_at, line) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (update["update_id"], json.dumps(update, ensure_ascii=False), int(time.time()), line),
+        )
+        return added > 0
+
+    async def claim(self, worker: str, *, now: float, lease: float, limit: int) -> list[Claimed]:
+        """Claim the next update of up to `limit` lines nobody holds, until `now + lease`."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(INBOX_CLAIM, (worker, now + lease, now, limit))
+        claimed = [
+            Claimed(int(r["update_id"]), json.loads(r["payload"]), int(r["claims"]) > 1)
+            for r in rows
+        ]
+        return sorted(claimed, key=lambda c: c.update_id)
+
+    async def renew(self, worker: str, until: float) -> None:
+        """Keep holding every line this worker holds (it is alive)."""
+        await self._db.write_alone(
+            "UPDATE inbox SET claimed_until = ? WHERE claimed_by = ? AND claimed_until IS NOT NULL",
+            (until, worker),
+        )
+
+    async def release(self, update_id: int, worker: str) -> None:
+        """Let go of an update's line once its handling ended (handled or not)."""
+        await self._db.write_alone(
+            "UPDATE inbox SET claimed_until = NULL WHERE update_id = ? AND claimed_by = ?",
+            (update_id, worker),
+        )
 
     async def add(self, updates: Sequence[dict[str, Any]]) -> None:
         now = int(time.time())
