@@ -109,6 +109,7 @@ async def _run(settings: Settings, application: SupportApplication) -> bool:
     from bot.compose import open_database
 
     await open_database(settings).check_usable()
+    desk = application.bot_data.desk
     stop = asyncio.Event()
     with stop_on_signals(stop):
         if not await wait_for_telegram(settings, stop):
@@ -118,6 +119,8 @@ async def _run(settings: Settings, application: SupportApplication) -> bool:
             stop,
             webhook=webhook_options(settings) if settings.webhook_url else None,
             polling_failed=application.bot.polling_failed,
+            # Several workers on PostgreSQL: the leader alone polls (storage.leader).
+            elected=desk.leads if desk.leadership.shared else None,
         )
     return True
 

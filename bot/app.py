@@ -18,6 +18,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 import handlers
+from bot.channels.telegram.claims import Claimer
 from bot.channels.telegram.context import BotData, SupportContext
 from bot.channels.telegram.dispatcher import Dispatcher
 from bot.channels.telegram.faults import StorageHealth
@@ -25,7 +26,7 @@ from bot.channels.telegram.notify import Notifier
 from bot.channels.telegram.ratelimit import TELEGRAM, DeskRateLimiter, TelegramLimits
 from bot.channels.telegram.relay import AdminRelay
 from bot.channels.telegram.telegram_bot import DeskBot, masked
-from bot.channels.telegram.updates import InboxQueue, PerChatUpdateProcessor
+from bot.channels.telegram.updates import InboxQueue, PerChatUpdateProcessor, line_name
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.compose import StoredDesk, open_database
 from bot.config import Settings
@@ -67,7 +68,8 @@ async def on_startup(application: SupportApplication) -> None:
     await desk.db.connect()
     # Updates fetched before a kill but never handled go first, in their order.
     await desk.inbox.clear_handled()
-    for payload in await desk.inbox.unhandled():
+    claimer = application.bot_data.claimer
+    for payload in [] if claimer is not None else await desk.inbox.unhandled():
         log.info("Handling update %s fetched before the last stop", payload.get("update_id"))
         application.bot_data.replayed.add(int(payload["update_id"]))
         update = Update.de_json(payload, application.bot)
@@ -79,6 +81,8 @@ async def on_startup(application: SupportApplication) -> None:
     await publish_commands(application.bot, desk)
     application.bot_data.health.bot = application.bot
     application.bot_data.dispatcher.start(application.bot)
+    if claimer is not None:
+        claimer.start()  # several workers: this one handles the lines it claims
     if application.bot_data.whatsapp is not None:
         await application.bot_data.whatsapp.start()
     log.info("Support desk started as @%s", application.bot.username)
@@ -87,6 +91,8 @@ async def on_startup(application: SupportApplication) -> None:
 async def on_stop(application: SupportApplication) -> None:
     """Let the outbox finish what it is sending while the bot can still send it."""
     await application.bot_data.dispatcher.stop()
+    if application.bot_data.claimer is not None:
+        await application.bot_data.claimer.stop()
     if application.bot_data.whatsapp is not None:
         await application.bot_data.whatsapp.stop()
     await application.bot_data.desk.give_up_lead()
@@ -107,9 +113,15 @@ def _add_fault_handling(application: SupportApplication, bot: DeskBot) -> None:
     application.bot_data.health = health
     application.bot_data.failures = {}
     application.bot_data.replayed = set()
-    bot.keep_fetched_in(desk.inbox.add, quarantine=desk.quarantine.add, health=health)
     queue = application.update_queue
-    if isinstance(queue, InboxQueue) and desk.settings.webhook_url:
+    assert isinstance(queue, InboxQueue)
+    if desk.leadership.shared:
+        _share_inbox(application, queue)
+        # The queue writes each update with its line: the batches are not written again.
+        bot.keep_fetched_in(None, quarantine=desk.quarantine.add, health=health)
+        return
+    bot.keep_fetched_in(desk.inbox.add, quarantine=desk.quarantine.add, health=health)
+    if desk.settings.webhook_url:
 
         async def keep(update: Update) -> None:
             # As a fetched batch: a full disk must not keep the customer from an answer.
@@ -123,6 +135,30 @@ def _add_fault_handling(application: SupportApplication, bot: DeskBot) -> None:
                 health.ok()
 
         queue.keep_in(keep)
+
+
+def _share_inbox(application: SupportApplication, queue: InboxQueue) -> None:
+    """Several workers on one PostgreSQL desk (bot/channels/telegram/claims.py): a received
+    update is only written to the shared inbox with its line; this worker handles the lines
+    its claimer claims, whoever received them."""
+    desk = application.bot_data.desk
+    claimer = Claimer(
+        desk,
+        hand_over=queue.hand_over,
+        read=lambda payload: Update.de_json(payload, application.bot),
+        replayed=application.bot_data.replayed,
+    )
+    application.bot_data.claimer = claimer
+
+    async def receive(update: Update) -> None:
+        # Not stored, not answered: Telegram is not told 200 and sends it again.
+        if await desk.receive_update(masked(update.to_dict()), line_name(update)):
+            claimer.wake()
+
+    queue.keep_in(receive, shared=True)
+    processor = application.update_processor
+    assert isinstance(processor, PerChatUpdateProcessor)
+    processor.on_done = claimer.done
 
 
 def build_application(

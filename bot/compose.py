@@ -36,6 +36,7 @@ from storage import (
 from storage.files import KeptFiles
 from storage.forget import forget_customer, kept_files_of
 from storage.leader import Leadership
+from storage.updates import Claimed
 from storage.whatsapp import WhatsAppStore
 
 
@@ -169,6 +170,25 @@ class StoredDesk(Desk):
 
     async def forget_delivered(self, before: datetime) -> int:
         return await self.retention.forget_delivered(before)
+
+    # The shared inbox of several workers (PostgreSQL; bot/channels/telegram/claims.py)
+
+    async def receive_update(self, update: dict[str, Any], line: str) -> bool:
+        """Keep a received update (masked) in its line; False if it was there already."""
+        return await self.inbox.receive(update, line)
+
+    async def claim_updates(
+        self, worker: str, *, now: float, lease: float, limit: int
+    ) -> list[Claimed]:
+        """The next update of each line nobody holds, now `worker`'s until `now + lease`."""
+        return await self.inbox.claim(worker, now=now, lease=lease, limit=limit)
+
+    async def renew_claims(self, worker: str, until: float) -> None:
+        await self.inbox.renew(worker, until)
+
+    async def release_update(self, update_id: int, worker: str) -> None:
+        """The update's handling ended here: its line is free for its next update."""
+        await self.inbox.release(update_id, worker)
 
     async def forget_handled_inbox(self) -> int:
         return await self.retention.forget_handled_inbox()

@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.domain.models import User
 
 if TYPE_CHECKING:
+    from bot.channels.telegram.claims import Claimer
     from bot.channels.telegram.dispatcher import Dispatcher
     from bot.channels.telegram.faults import StorageHealth
     from bot.channels.telegram.relay import AdminRelay
@@ -30,6 +31,7 @@ class BotData:
     failures: dict[int, int]  # update id -> failed runs, until handled or quarantined
     replayed: set[int]  # updates fetched before the last stop, handled again at start-up
     whatsapp: WhatsAppChannel | None = None  # the second channel, when it is set up
+    claimer: Claimer | None = None  # several workers on PostgreSQL: the lines it claims
 
 
 class SupportContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from telegram import Update
@@ -31,6 +31,8 @@ from telegram.ext import Application
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# How often a worker of several looks whether it is the one to poll (storage.leader).
+ELECTION_EVERY = 1.0
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -53,14 +55,17 @@ async def serve(
     *,
     webhook: dict[str, Any] | None = None,
     polling_failed: Callable[[TelegramError], None] | None = None,
+    elected: Callable[[], Awaitable[bool]] | None = None,
 ) -> None:
     """Start the bot, run it until `stop` is set, then stop it in order.
 
     With `webhook` (Updater.start_webhook's options) it serves a webhook, else it polls;
-    `polling_failed` is PTB's error callback for `getUpdates`. An exception of the start-up
-    (a database that can't be opened, say) is raised after the shutdown.
+    `polling_failed` is PTB's error callback for `getUpdates`. With `elected` (several
+    workers) only the worker it names polls, taking over when another stops. An exception
+    of the start-up (a database that can't be opened, say) is raised after the shutdown.
     """
-    starting = asyncio.create_task(_start(application, webhook, polling_failed))
+    polls: list[asyncio.Task[None]] = []
+    starting = asyncio.create_task(_start(application, webhook, polling_failed, elected, polls))
     stopping = asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -74,6 +79,10 @@ async def serve(
                 await starting
     finally:
         stopping.cancel()
+        for task in polls:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await _shutdown(application)
 
 
@@ -81,6 +90,8 @@ async def _start(
     application: AnyApplication,
     webhook: dict[str, Any] | None,
     polling_failed: Callable[[TelegramError], None] | None,
+    elected: Callable[[], Awaitable[bool]] | None,
+    polls: list[asyncio.Task[None]],
 ) -> None:
     await application.initialize()
     if application.post_init is not None:
@@ -89,9 +100,35 @@ async def _start(
     assert updater is not None
     if webhook is not None:
         await updater.start_webhook(allowed_updates=Update.ALL_TYPES, **webhook)
-    else:
+    elif elected is None:
         await updater.start_polling(allowed_updates=Update.ALL_TYPES, error_callback=polling_failed)
+    else:
+        polls.append(asyncio.create_task(_poll_while_elected(application, elected, polling_failed)))
     await application.start()
+
+
+async def _poll_while_elected(
+    application: AnyApplication,
+    elected: Callable[[], Awaitable[bool]],
+    polling_failed: Callable[[TelegramError], None] | None,
+) -> None:
+    """Poll while this worker is the elected one; Telegram allows one poller a bot."""
+    updater = application.updater
+    assert updater is not None
+    while True:
+        try:
+            chosen = await elected()
+            if chosen and not updater.running:
+                log.info("This worker fetches the updates (getUpdates)")
+                await updater.start_polling(
+                    allowed_updates=Update.ALL_TYPES, error_callback=polling_failed
+                )
+            elif not chosen and updater.running:
+                log.info("Another worker fetches the updates now")
+                await updater.stop()
+        except Exception as exc:  # noqa: BLE001 - the election goes on
+            log.warning("Fetching updates could not be started or stopped: %s", exc)
+        await asyncio.sleep(ELECTION_EVERY)
 
 
 async def _shutdown(application: AnyApplication) -> None:

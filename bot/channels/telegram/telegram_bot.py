@@ -101,7 +101,7 @@ class DeskBot(ExtBot[int]):
 
     def keep_fetched_in(
         self,
-        writer: InboxWriter,
+        writer: InboxWriter | None,
         *,
         quarantine: QuarantineWriter | None = None,
         health: StorageHealth | None = None,

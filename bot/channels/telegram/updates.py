@@ -29,7 +29,12 @@ DEFAULT_MAX_RUNNING = 64
 DEFAULT_MAX_PENDING = 4096
 
 
-def line_of(update: object) -> Hashable:
+def line_name(update: object) -> str:
+    """The update's line as the shared inbox stores it (`chat:42`, `chat:-100:7`)."""
+    return ":".join(str(part) for part in line_of(update))
+
+
+def line_of(update: object) -> tuple[Hashable, ...]:
     """The line an update belongs to: updates of one line are handled one at a time."""
     if not isinstance(update, Update):
         return ("other",)
@@ -62,6 +67,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     ) -> None:
         super().__init__(max_concurrent_updates=max_pending)
         self._max_running = max_running
+        # Told when an update's handling ended, however it ended (the shared inbox's claims).
+        self.on_done: Callable[[int], Awaitable[None]] | None = None
         self._running: asyncio.Semaphore | None = None
         self._lines: dict[Hashable, _Line] = {}
 
@@ -99,6 +106,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             line.waiting -= 1
             if line.waiting == 0:
                 del self._lines[key]
+            if update_id is not None and self.on_done is not None:
+                await self.on_done(update_id)
 
 
 class InboxQueue(asyncio.Queue[object]):
@@ -113,13 +122,19 @@ class InboxQueue(asyncio.Queue[object]):
     def __init__(self) -> None:
         super().__init__()
         self._keep: Callable[[Update], Awaitable[None]] | None = None
+        self._shared = False
 
-    def keep_in(self, keep: Callable[[Update], Awaitable[None]]) -> None:
+    def keep_in(self, keep: Callable[[Update], Awaitable[None]], *, shared: bool = False) -> None:
+        """Write each update with `keep` before it is taken. `shared` (several workers): it
+        is only written; the worker that claims its line hands it over (`claims.py`)."""
         self._keep = keep
+        self._shared = shared
 
     async def put(self, item: object) -> None:
         if self._keep is not None and isinstance(item, Update):
             await self._keep(item)
+            if self._shared:
+                return
         await super().put(item)
 
     async def hand_over(self, item: object) -> None:
