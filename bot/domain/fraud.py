@@ -28,7 +28,9 @@ _OTP_WORDS = (
 )
 _OTP_NEAR_CODE = re.compile(
     rf"\b(?:{_OTP_WORDS})\b[^\d\n]{{0,24}}(?<!\d)(\d{{4,8}})(?!\d)"
-    rf"|(?<!\d)(\d{{4,8}})(?!\d)[^\d\n]{{0,12}}\b(?:{_OTP_WORDS})\b",
+    # Not the last digits a card's mask left (`411111******1111 and the OTP 5566`): the
+    # code is the one after the word, which must not stay in the clear.
+    rf"|(?<![\d*])(\d{{4,8}})(?!\d)[^\d\n]{{0,12}}\b(?:{_OTP_WORDS})\b",
     re.IGNORECASE,
 )
 

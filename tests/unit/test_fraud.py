@@ -94,3 +94,10 @@ def test_a_masked_text_guarded_again_is_flagged_again(text: str) -> None:
 def test_asterisks_alone_are_not_taken_for_a_masked_card() -> None:
     assert not guard("rating ***** and 12 ** 34").flagged
     assert not guard("order 1234 5678 9").flagged
+
+
+def test_a_card_next_to_a_one_time_code_leaves_neither_in_the_clear() -> None:
+    guarded = guard("4111111111111111 and OTP 5566")
+    assert guarded.card_masked and guarded.otp_masked
+    assert "5566" not in guarded.text
+    assert guarded.text.startswith("411111******1111 ")
