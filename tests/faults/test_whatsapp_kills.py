@@ -1,6 +1,7 @@
 """WhatsApp across kills: `python -m bot` is SIGKILLed right after it answered a webhook 200
 (the message stored, not yet handled) or a moment later (while handling it), and
-restarted. Every message must end on its ticket exactly once, and reach the agents once:
+restarted; every other run ends in a SIGKILL too, once its message is handled and its copy
+delivered. Every message must end on its ticket exactly once, and reach the agents once:
 a second copy there is allowed only in the Bot API's own window (a kill within half a
 second of Telegram taking the first copy, before the bot could write it down), as in
 tests/faults/test_kills.py."""
@@ -8,11 +9,13 @@ tests/faults/test_kills.py."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import socket
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -60,6 +63,38 @@ async def _wait_for(graph: FakeGraph, wa_id: str, text: str, timeout: float = 30
     raise AssertionError(f"{wa_id} never got {text!r}: {graph.texts_to(wa_id)[-3:]}")
 
 
+def _copies_owed(text: str, messages: list[Any], outbox: list[Any]) -> list[Any]:
+    """The outbox rows that owe the agents a copy of the ticket messages saying `text`."""
+    ids = {message_id for message_id, body in messages if body == text}
+    return [row[:4] for row in outbox if json.loads(row[4]).get("message_id") in ids]
+
+
+async def _answered(graph: FakeGraph, wa_id: str, answers: int, timeout: float = 30.0) -> None:
+    """Wait until the bot answered the customer's latest message (it was handled)."""
+    for _ in range(int(timeout / 0.05)):
+        if len(graph.sent_to(wa_id)) > answers:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{wa_id} got no answer: {graph.texts_to(wa_id)[-3:]}")
+
+
+async def _delivered(
+    fake: FakeTelegram, group_id: int, database: Path, text: str, timeout: float = 30.0
+) -> None:
+    """Wait until `text` reached the agents and the bot wrote down every copy it owes."""
+    for _ in range(int(timeout / 0.05)):
+        if any(text in m.text for m in fake.sent(group_id)):
+            with sqlite3.connect(database) as conn:
+                (owed,) = conn.execute(
+                    "SELECT count(*) FROM outbox WHERE state = 'pending' AND kind = ?",
+                    ("customer_message",),
+                ).fetchone()
+            if owed == 0:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the agents' copy of {text!r} was not delivered and written down")
+
+
 async def test_kills_around_a_webhook_lose_nothing_and_double_nothing(tmp_path: Path) -> None:
     rng = random.Random(13)
     async with FakeTelegram(token=TOKEN) as fake, FakeGraph() as graph:
@@ -79,7 +114,8 @@ async def test_kills_around_a_webhook_lose_nothing_and_double_nothing(tmp_path: 
             "CUSTOMER_RATE_LIMIT": "1000",
         }
         database = tmp_path / "desk.db"
-        kills: list[float] = []  # when each kill came (the fake's calls' clock)
+        sudden = 0  # kills while a message is being handled
+        kills: list[float] = []  # when each kill came (the fake's calls' clock), all of them
         # Each customer writes `TEXTS` messages; none has a ticket, so the first one opens
         # none: they go through the form first, undisturbed, then write under kills.
         async with bot_process(tmp_path, fake.url, database, **env):
@@ -110,17 +146,24 @@ async def test_kills_around_a_webhook_lose_nothing_and_double_nothing(tmp_path: 
 
         for i in range(TEXTS):
             for wa_id in CUSTOMERS:
+                text = f"catatan {wa_id[-1]}-{i}"
                 async with bot_process(tmp_path, fake.url, database, **env) as bot:
                     await _listening(graph)
-                    _wamid, status = await graph.send_text(wa_id, f"catatan {wa_id[-1]}-{i}")
+                    answers = len(graph.sent_to(wa_id))
+                    _wamid, status = await graph.send_text(wa_id, text)
                     assert status == 200
                     if rng.randrange(KILL_EVERY) == 0:
                         await asyncio.sleep(rng.choice([0.0, 0.0, 0.01, 0.03]))
-                        bot.process.kill()
-                        kills.append(time.monotonic())
-                        await bot.process.wait()
+                        sudden += 1
                     else:
-                        await _wait_for(graph, wa_id, "#")
+                        # Left alone until the message is handled and its copy delivered
+                        # and written down: then the kill that ends every run hits nothing.
+                        await _answered(graph, wa_id, answers)
+                        await _delivered(fake, group.id, database, text)
+                    # Every run ends in a kill, and each counts for the window below.
+                    bot.process.kill()
+                    kills.append(time.monotonic())
+                    await bot.process.wait()
 
         # One bot, undisturbed, until everything owed is delivered.
         async with bot_process(tmp_path, fake.url, database, **env):
@@ -133,20 +176,27 @@ async def test_kills_around_a_webhook_lose_nothing_and_double_nothing(tmp_path: 
                 await asyncio.sleep(0.1)
             await fake.idle()
 
-        assert len(kills) >= 3
+        assert sudden >= 3
+        with sqlite3.connect(database) as conn:
+            messages = list(conn.execute("SELECT id, body FROM ticket_messages"))
+            outbox = list(conn.execute("SELECT id, kind, state, done_at, payload FROM outbox"))
+        bodies = [body for _id, body in messages]
         relayed = [m.text for m in fake.sent(group.id) if "catatan" in m.text]
         for text in expected:
             # Each reached the agents once (a batch may carry several in one message).
             copies = sum(r.count(text) for r in relayed)
             assert copies >= 1, f"{text} never reached the agents"
             if copies > 1:
-                first = min(
+                at = [
                     c.at
                     for c in fake.calls
                     if c.ok and isinstance(c.result, dict) and text in str(c.result.get("text"))
+                ]
+                near = [round(k - at[0], 2) for k in kills if abs(k - at[0]) < 5]
+                assert any(abs(k - at[0]) <= WINDOW for k in kills), (
+                    f"{text} doubled: copies at {[round(t - at[0], 2) for t in at]} after the "
+                    f"first, kills near it at {near}; {bodies.count(text)} on the ticket; "
+                    f"outbox: {_copies_owed(text, messages, outbox)}"
                 )
-                assert any(abs(k - first) <= WINDOW for k in kills), f"{text} doubled"
-        with sqlite3.connect(database) as conn:
-            bodies = [r[0] for r in conn.execute("SELECT body FROM ticket_messages")]
         for text in expected:
             assert bodies.count(text) == 1, text
