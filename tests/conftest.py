@@ -1,7 +1,8 @@
 """Shared fixtures: settings on a temporary database, an open database, a desk.
 
 Every test that uses the settings runs twice, on SQLite and on PostgreSQL (`backend`),
-unless it is marked `sqlite_only` (it reads or breaks the SQLite file itself). The
+unless it is marked `sqlite_only` (it reads or breaks the SQLite file itself) or
+`one_backend` (it names its databases itself, PostgreSQL ones included). The
 PostgreSQL server is started once for the session (`tests/postgres.py`); without one the
 PostgreSQL runs are skipped with the reason, except under CI (`CI=true`), where they fail.
 """
@@ -47,12 +48,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only: the test reads or breaks the SQLite file itself"
     )
+    config.addinivalue_line(
+        "markers", "one_backend: the test names its databases itself: it runs once"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
-        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
-        metafunc.parametrize("backend", BACKENDS[:1] if sqlite_only else BACKENDS)
+        once = any(
+            metafunc.definition.get_closest_marker(name) is not None
+            for name in ("sqlite_only", "one_backend")
+        )
+        metafunc.parametrize("backend", BACKENDS[:1] if once else BACKENDS)
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ from tests.faults.test_kills import (
 from tests.figures import record
 from tests.unit.test_startup import ROOT
 
-pytestmark = pytest.mark.sqlite_only  # PostgreSQL only: the workers' database is below
+pytestmark = pytest.mark.one_backend  # PostgreSQL only: the workers' database is below
 
 WAIT = 20.0
 

@@ -24,7 +24,7 @@ from tests.fake_api import FakeTelegram
 from tests.flows.conftest import UNPACED, Person
 from tests.flows.forms import tr, walk_to
 
-pytestmark = pytest.mark.sqlite_only  # PostgreSQL only: the workers' database is below
+pytestmark = pytest.mark.one_backend  # PostgreSQL only: the workers' database is below
 
 CUSTOMERS = 8
 PARTS = 5

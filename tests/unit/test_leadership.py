@@ -16,7 +16,7 @@ from storage import Database
 from storage.leader import LEADER_LOCK, Leadership
 from storage.outbox import enqueue
 
-pytestmark = pytest.mark.sqlite_only  # each test names its database itself
+pytestmark = pytest.mark.one_backend  # each test names its database itself
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from storage.copy import COUNTERS, TABLES
 from tests.conftest import TOKEN, FakeClock
 from tests.unit.test_forget import CUSTOMER, seed
 
-pytestmark = pytest.mark.sqlite_only  # the source is an SQLite file; the target is below
+pytestmark = pytest.mark.one_backend  # the source is an SQLite file; the target is below
 
 
 async def _migrate_to(tmp_path: Path, url: str) -> int:

@@ -14,7 +14,7 @@ from bot.config import Settings
 from storage import Database
 from tests.conftest import FakeClock
 
-pytestmark = pytest.mark.sqlite_only  # the two workers' databases are named below
+pytestmark = pytest.mark.one_backend  # the two workers' databases are named below
 
 OPERATOR = 1
 CUSTOMER = 4242
