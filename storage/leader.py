@@ -43,7 +43,9 @@ class Leadership:
     def __init__(self, db: Database, *, retry: float = RETRY) -> None:
         self.db = db
         self.retry = retry
+        # The lock's connection, kept open by a follower too (it asks again on it).
         self._conn: AsyncConnection | None = None
+        self._holds = False  # whether this worker holds the lock on `_conn`
         self._engine: AsyncEngine | None = None
         self._checked = 0.0
         self._leads = False
@@ -69,7 +71,8 @@ class Leadership:
         return self._leads
 
     async def _check(self) -> bool:
-        if self._conn is not None:
+        if self._holds:
+            assert self._conn is not None
             try:
                 await self._conn.execute(text("SELECT 1"))
             except Exception as exc:  # noqa: BLE001 - a lost connection is a lost lead
@@ -79,34 +82,40 @@ class Leadership:
             return True
         return await self._take()
 
-    async def _take(self) -> bool:
-        backend = self.db.backend
-        assert isinstance(backend, PostgresBackend)
-        # Not from the pool: the lock lives as long as this one connection.
-        engine = create_async_engine(backend.url, poolclass=NullPool)
+    async def _connection(self) -> AsyncConnection | None:
+        """The lock's own connection (not from the pool: the lock lives as long as it), kept
+        open between asks; None if the server can't be reached."""
+        if self._conn is not None:
+            return self._conn
+        if self._engine is None:
+            backend = self.db.backend
+            assert isinstance(backend, PostgresBackend)
+            self._engine = create_async_engine(backend.url, poolclass=NullPool)
         try:
-            conn = await engine.connect()
+            conn = await self._engine.connect()
+            self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         except Exception as exc:  # noqa: BLE001 - no server: nobody here leads
-            await engine.dispose()
             log.debug("The leader's lock can't be asked for: %s", exc)
+            return None
+        return self._conn
+
+    async def _take(self) -> bool:
+        conn = await self._connection()
+        if conn is None:
             return False
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         try:
             got = (
                 await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK})
             ).scalar()
             if not got:
-                await conn.close()
-                await engine.dispose()
                 return False
             raw: Any = (await conn.get_raw_connection()).driver_connection
             await raw.add_listener(OUTBOX_CHANNEL, self._notified)
-        except Exception:
-            await conn.close()
-            await engine.dispose()
-            raise
-        self._conn = conn
-        self._engine = engine
+        except Exception as exc:  # noqa: BLE001 - a broken connection: the next ask opens one
+            log.debug("The leader's lock can't be asked for: %s", exc)
+            await self._drop()
+            return False
+        self._holds = True
         log.info("This worker leads: it delivers the outbox and runs the sweep")
         return True
 
@@ -115,10 +124,15 @@ class Leadership:
             self.on_queued()
 
     async def _drop(self) -> None:
+        """Close the lock's connection (the lock, if held, goes with it)."""
+        self._holds = False
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
                 await conn.close()
+
+    async def _dispose(self) -> None:
+        await self._drop()
         engine, self._engine = self._engine, None
         if engine is not None:
             with contextlib.suppress(Exception):
@@ -126,11 +140,11 @@ class Leadership:
 
     async def release(self) -> None:
         """Give the lead up (at shutdown): another worker takes it at its next ask."""
-        if self._conn is not None:
+        if self._holds and self._conn is not None:
             with contextlib.suppress(Exception):
                 await self._conn.execute(
                     text("SELECT pg_advisory_unlock(:key)"), {"key": LEADER_LOCK}
                 )
-        await self._drop()
+        await self._dispose()
         self._leads = False
         self._checked = 0.0

@@ -56,6 +56,26 @@ async def test_one_worker_leads_and_another_takes_over_when_it_goes(
     assert await _leaders(leaderships[1:]) == [True, False]
 
 
+async def test_a_follower_asks_again_on_the_one_connection_it_keeps(
+    workers: list[Database], pg_url: str, held: list[Leadership]
+) -> None:
+    leaderships = [Leadership(db, retry=0) for db in workers[:2]]
+    held.extend(leaderships)
+    conn = await asyncpg.connect(pg_url)
+    try:
+        count = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        assert await _leaders(leaderships) == [True, False]
+        before = await conn.fetchval(count)
+        for _ in range(5):
+            assert await _leaders(leaderships) == [True, False]
+        assert await conn.fetchval(count) == before  # no connection opened per ask
+        await leaderships[0].release()
+        assert await leaderships[1].leads()  # and takes the lead on it when it is free
+        assert await conn.fetchval(count) == before - 1
+    finally:
+        await conn.close()
+
+
 async def test_a_killed_leaders_lock_passes_to_another_worker(
     workers: list[Database], pg_url: str, held: list[Leadership]
 ) -> None:
