@@ -174,6 +174,7 @@ def build_application(
     """
     load_catalogs()
     db = open_database(settings)
+    desk = StoredDesk(settings, db, clock)
     token = settings.bot_token.get_secret_value()
     root = settings.telegram_api_url
     timeout = settings.telegram_timeout.total_seconds()
@@ -195,7 +196,9 @@ def build_application(
             connect_timeout=timeout,
         ),
         get_updates_request=HTTPXRequest(connection_pool_size=1, connect_timeout=timeout),
-        rate_limiter=DeskRateLimiter(limits) if limits is not None else None,
+        rate_limiter=(
+            DeskRateLimiter(limits, shared=desk.send_budgets) if limits is not None else None
+        ),
     )
     application: SupportApplication = (
         ApplicationBuilder()
@@ -210,7 +213,6 @@ def build_application(
         .post_shutdown(on_shutdown)
         .build()
     )
-    desk = StoredDesk(settings, db, clock)
     desk.faq  # noqa: B018 - read now: a broken FAQ file stops start-up, not a customer's question
     application.bot_data.desk = desk
     relay = AdminRelay(desk)

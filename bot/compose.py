@@ -33,6 +33,7 @@ from storage import (
     TicketRepo,
     UserRepo,
 )
+from storage.budget import SendBudgets
 from storage.files import KeptFiles
 from storage.forget import forget_customer, kept_files_of
 from storage.leader import Leadership
@@ -128,6 +129,8 @@ class StoredDesk(Desk):
         self.held = HeldMessageRepo(db)
         self.kept_files = kept_files
         self.whatsapp = WhatsAppStore(db)
+        # Telegram's budget as every worker sees it; one SQLite worker paces in memory.
+        self.send_budgets = SendBudgets(db) if db.dialect == "postgresql" else None
 
     # Telegram's own stores: the desk's methods on them, for the handlers
 
@@ -195,6 +198,12 @@ class StoredDesk(Desk):
 
     async def forget_processed(self, before: datetime) -> int:
         return await self.retention.forget_processed(before)
+
+    async def forget_send_budgets(self, before: datetime) -> int:
+        """The shared budgets of chats with no message since `before`."""
+        if self.send_budgets is None:
+            return 0
+        return await self.send_budgets.forget(before.timestamp())
 
     async def forget_whatsapp_handled(self, before: datetime) -> int:
         return await self.whatsapp.forget_handled(before)

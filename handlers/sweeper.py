@@ -30,6 +30,7 @@ JOB_NAME = "sweep"
 # The reminder goes out when this share of AUTO_SOLVE_AFTER has passed.
 REMINDER_AT = 2 / 3
 PROCESSED_KEPT = timedelta(days=7)
+BUDGET_KEPT = timedelta(minutes=10)
 # Delivered outbox rows are kept a day for a look at what went out (and what failed).
 DELIVERED_KEPT = timedelta(days=1)
 MAX_PAUSE = 900.0  # seconds: a failing sweep is tried at least every quarter of an hour
@@ -106,6 +107,8 @@ async def _sweep(context: SupportContext) -> None:
     await desk.forget_processed(now - PROCESSED_KEPT)
     # WhatsApp's messages, once handled, are kept as long as their webhook may come again.
     await desk.forget_whatsapp_handled(now - PROCESSED_KEPT)
+    # A chat's shared Telegram budget matters for a minute after its last message.
+    await desk.forget_send_budgets(now - BUDGET_KEPT)
     context.bot_data.dispatcher.wake()
 
 

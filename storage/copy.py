@@ -36,6 +36,7 @@ TABLES = (
     "wa_inbox",
     "wa_contacts",
     "wa_sent",
+    "send_budget",
 )
 # Kept by triggers on both sides: compared, not copied.
 COUNTERS = {

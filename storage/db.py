@@ -207,11 +207,12 @@ class Database:
         await self.connect()
         return await self.backend.read(sql, params)
 
-    async def write_alone(self, sql: str, params: Params = ()) -> None:
+    async def write_alone(self, sql: str, params: Params = ()) -> int:
         """Run one write as its own implicit transaction (on SQLite one trip to the
-        database's thread instead of three: BEGIN, the statement, COMMIT)."""
+        database's thread instead of three: BEGIN, the statement, COMMIT; on PostgreSQL
+        not waiting for this process's other write transactions); the affected rows."""
         await self.connect()
-        await self.backend.write_alone(sql, params)
+        return await self.backend.write_alone(sql, params)
 
     async def execute(self, sql: str, params: Params = (), *, deferrable: bool = False) -> int:
         """Run one write in its own transaction; return the affected row count."""

@@ -89,7 +89,7 @@ class Backend(Protocol):
 
     async def read(self, sql: str, params: Params) -> list[Record]: ...
 
-    async def write_alone(self, sql: str, params: Params) -> None: ...
+    async def write_alone(self, sql: str, params: Params) -> int: ...
 
     async def checkpoint(self) -> bool: ...
 
@@ -257,9 +257,12 @@ class SqliteBackend:
         async with self._lock:
             return list(await self._require().execute_fetchall(sql, params))
 
-    async def write_alone(self, sql: str, params: Params) -> None:
+    async def write_alone(self, sql: str, params: Params) -> int:
         async with self._lock:
-            await self._require().execute(sql, params)
+            cursor = await self._require().execute(sql, params)
+            count = cursor.rowcount
+            await cursor.close()
+            return count
 
     async def has_table(self, name: str) -> bool:
         rows = await self.read(
@@ -447,9 +450,9 @@ class PostgresBackend:
         async with self._require(autocommit=True).connect() as conn:
             return await _PgSession(conn).fetch_all(sql, params)
 
-    async def write_alone(self, sql: str, params: Params) -> None:
+    async def write_alone(self, sql: str, params: Params) -> int:
         async with self._require(autocommit=True).connect() as conn:
-            await _PgSession(conn).execute(sql, params)
+            return await _PgSession(conn).execute(sql, params)
 
     async def checkpoint(self) -> bool:
         return True

@@ -20,7 +20,11 @@ busy group's budget, and a 429 pauses every request of the bot (or, with the def
 - waits out a 429 and sends again, for that request only, so no answer is dropped and
   other chats do not stop;
 - lets what a person is waiting for right now (a direct answer) go before what the outbox
-  owes: both share Telegram's 30 a second, and the outbox can always wait a moment.
+  owes: both share Telegram's 30 a second, and the outbox can always wait a moment;
+- with several workers on one desk (PostgreSQL), takes each message's place in the budget
+  they share as well (`SharedBudget`, kept in the database by storage/budget.py): its
+  chat's and the whole bot's, as sliding windows of the same limits. A worker's memory
+  knows only its own sends; the chat's last messages may have been another worker's.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
+
+from bot.channels.telegram.faults import describe
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +103,44 @@ def sending_from_outbox() -> Iterator[None]:
 _MAX_PRIVATE_LIMITERS = 1024  # idle ones are dropped past this many
 
 Callback = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]]
+
+# A budget's sends so far (times, oldest first) -> this send's slot and the times to keep.
+Plan = Callable[[list[float]], tuple[float, list[float]]]
+# The whole bot's shared window is this much longer than a second: messages planned by
+# different workers reach Telegram a little early or late, and none may crowd a second.
+SHARED_OVERALL_PERIOD = 1.1
+
+
+class SharedBudget(Protocol):
+    """Telegram's budget kept where every worker of the desk sees it (storage/budget.py)."""
+
+    async def take(self, budget: str, plan: Plan) -> float:
+        """Take a send's place in `budget` as `plan` works it out; its slot (`time.time()`)."""
+        ...
+
+
+def window_plan(
+    limit: int, period: float, cost: int, clock: Callable[[], float] = time.time
+) -> Plan:
+    """The slot of `cost` messages in a sliding window of `limit` per `period` seconds.
+
+    Slots go first come, first served: never before a slot already taken, and only when the
+    window behind it has room. The times kept are the window's (the older ones can go).
+    """
+    cost = min(cost, limit)
+
+    def plan(sent: list[float]) -> tuple[float, list[float]]:
+        now = clock()
+        taken = sorted(at for at in sent if at > now - period)
+        slot = max(now, taken[-1]) if taken else now
+        while True:
+            behind = [at for at in taken if at > slot - period]
+            over = len(behind) + cost - limit
+            if over <= 0:
+                return slot, [*behind, *([slot] * cost)]
+            slot = behind[over - 1] + period
+
+    return plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +224,11 @@ class DeskRateLimiter(AIORateLimiter):
     """AIORateLimiter that limits messages only, as Telegram does (see the module)."""
 
     def __init__(
-        self, limits: TelegramLimits = TELEGRAM, *, max_retries: int = MAX_RETRIES
+        self,
+        limits: TelegramLimits = TELEGRAM,
+        *,
+        max_retries: int = MAX_RETRIES,
+        shared: SharedBudget | None = None,
     ) -> None:
         # Overall, a bucket of one refilled at the rate: evenly spaced messages, never a
         # burst. Groups are counted in their sliding windows below instead.
@@ -200,6 +248,9 @@ class DeskRateLimiter(AIORateLimiter):
         self._private: dict[int, AsyncLimiter] = {}
         self._direct_waiting = 0  # direct answers waiting for (or in) the overall budget
         self._direct_done = asyncio.Event()
+        self._shared = shared
+        self._overall_limit = max(1, int(limits.overall_per_second))
+        self._shared_failing = False
 
     def _private_limiter(self, chat_id: int) -> AsyncLimiter:
         if len(self._private) > _MAX_PRIVATE_LIMITERS:
@@ -240,6 +291,38 @@ class DeskRateLimiter(AIORateLimiter):
             # (its limiter is a protected member, meant for subclasses).
             for _ in range(count - 1):
                 await self._base_limiter.acquire()
+        if self._shared is not None:
+            await self._take_shared(self._shared, chat_id, count)
+
+    async def _take_shared(
+        self, shared: SharedBudget, chat_id: int | str | None, count: int
+    ) -> None:
+        """Wait for the place of `count` messages in the budgets every worker shares: the
+        chat's, then the whole bot's. If the database can't say, this worker's own pace
+        (above) is all there is, this once: an answer never waits for the database."""
+        budgets: list[tuple[str, int, float]] = []
+        if isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0):
+            budgets.append((f"chat:{chat_id}", self._group_limit, self._group_period))
+        elif isinstance(chat_id, int):
+            budgets.append((f"chat:{chat_id}", self._private_burst, self._private_period))
+        budgets.append(("bot", self._overall_limit, SHARED_OVERALL_PERIOD))
+        for budget, limit, period in budgets:
+            try:
+                slot = await shared.take(budget, window_plan(limit, period, count))
+            except Exception as exc:  # noqa: BLE001 - the send goes on, paced by this worker
+                if not self._shared_failing:
+                    log.warning(
+                        "The shared Telegram budget can't be read (%s): pacing alone",
+                        describe(exc),
+                    )
+                self._shared_failing = True
+                return
+            if self._shared_failing:
+                log.info("The shared Telegram budget can be read again")
+                self._shared_failing = False
+            delay = slot - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
 
     async def process_request(
         self,
