@@ -120,15 +120,25 @@ class FloorRun:
 
 
 async def floor_run(
-    bot: str, *, limiter: bool, customers: int, texts: int, paced_seconds: float
+    bot: str,
+    *,
+    limiter: bool,
+    customers: int,
+    texts: int,
+    paced_seconds: float,
+    database_url: str | None = None,
 ) -> FloorRun:
+    """A flood of texts, then a steady pace with Telegram's limits on; the desk on SQLite,
+    or on PostgreSQL at `database_url`."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{bot}-") as tmp:
         workdir = Path(tmp)
         async with TimingFake() as fake:
             if bot == "desk":
-                proc = BotProcess(
-                    f"desk-{limiter}", desk_argv(limiter=limiter), desk_env(fake, workdir), workdir
-                )
+                env = desk_env(fake, workdir)
+                if database_url is not None:
+                    env["DATABASE_URL"] = database_url
+                name = f"desk-{'pg' if database_url else 'sqlite'}-{limiter}"
+                proc = BotProcess(name, desk_argv(limiter=limiter), env, workdir)
             else:
                 env = {
                     "BOT_TOKEN": TOKEN,
@@ -262,14 +272,21 @@ async def _open_ticket(
 
 
 async def intake_run(
-    customers: int, *, think: float, stagger: float, deadline_s: float, label: str
+    customers: int,
+    *,
+    think: float,
+    stagger: float,
+    deadline_s: float,
+    label: str,
+    database_url: str | None = None,
 ) -> IntakeRun:
     with tempfile.TemporaryDirectory(prefix="bench-intake-") as tmp:
         workdir = Path(tmp)
         async with TimingFake(limits=True) as fake:
-            proc = BotProcess(
-                f"intake-{label}", desk_argv(limiter=True), desk_env(fake, workdir), workdir
-            )
+            env = desk_env(fake, workdir)
+            if database_url is not None:
+                env["DATABASE_URL"] = database_url
+            proc = BotProcess(f"intake-{label}", desk_argv(limiter=True), env, workdir)
             try:
                 await proc.start(fake)
                 users = [fake.user(f"Customer {i}") for i in range(customers)]

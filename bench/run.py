@@ -2,7 +2,9 @@
 
 It prints one markdown table: the desk beside a bare PTB echo bot (the framework floor),
 full ticket intake, a busy agents' chat, the storage queries at 10k and 1M tickets, and
-memory. The bot under test always runs as its own process against the fake Bot API of
+memory; the floor's and the intake's throughput again with the desk on PostgreSQL (a
+throwaway server with its default durability, from tests/postgres.py; left out with the
+reason printed when its binaries are not installed). The bot under test always runs as its own process against the fake Bot API of
 tests/fake_api, served from this process over loopback HTTP; the fake's Telegram flood
 limits are on wherever the section says so. Figures are printed, never asserted.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import contextlib
 import math
 import os
 import platform
@@ -20,7 +23,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +35,7 @@ import telegram
 from bench import live, storage_bench, whatsapp_bench
 from bench.harness import LOGS, kill_all
 from bench.stats import Row, markdown, ms, num, percentile, ratio
+from tests import postgres
 
 
 @dataclass(frozen=True)
@@ -87,143 +91,198 @@ def machine() -> str:
 
 
 # -- section 1 -----------------------------------------------------------------------------------
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str | None]:
+    """A throwaway PostgreSQL server with its default durability (tests/postgres.py), or
+    None with the reason printed when its binaries are not installed."""
+    bin_dir = postgres.binaries()
+    if bin_dir is None:
+        print("  no PostgreSQL binaries: the PostgreSQL lines are left out", file=sys.stderr)
+        yield None
+        return
+    server = postgres.Server(bin_dir, durable=True)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 async def section_floor(scale: Scale) -> list[Row]:
     runs: dict[tuple[str, bool], live.FloorRun] = {}
-    for bot in ("floor", "desk"):
-        for limiter in (True, False):
-            runs[bot, limiter] = await live.floor_run(
-                bot,
-                limiter=limiter,
-                customers=scale.floor_customers,
-                texts=scale.floor_texts,
-                paced_seconds=scale.paced_seconds,
-            )
+    with postgres_server() as pg_url:
+        for bot in ("floor", "desk", "desk on PostgreSQL"):
+            if bot == "desk on PostgreSQL" and pg_url is None:
+                continue
+            for limiter in (True, False):
+                if bot == "desk on PostgreSQL" and pg_url is not None:
+                    await postgres.empty(pg_url)
+                runs[bot, limiter] = await live.floor_run(
+                    "floor" if bot == "floor" else "desk",
+                    limiter=limiter,
+                    customers=scale.floor_customers,
+                    texts=scale.floor_texts,
+                    paced_seconds=scale.paced_seconds,
+                    database_url=pg_url if bot == "desk on PostgreSQL" else None,
+                )
+    rows: list[Row] = []
+    for limiter in (True, False):
+        rows += _floor_rows(scale, runs["desk", limiter], runs["floor", limiter], limiter, "")
+    for limiter in (True, False):
+        pg = runs.get(("desk on PostgreSQL", limiter))
+        if pg is not None:
+            rows += _floor_rows(scale, pg, runs["floor", limiter], limiter, ", PostgreSQL")
+    return rows
+
+
+def _floor_rows(
+    scale: Scale, d: live.FloorRun, f: live.FloorRun, limiter: bool, backend: str
+) -> list[Row]:
+    """The desk's run `d` beside the floor's `f` of the same run (`backend`: which
+    database the desk kept its tickets in, for the labels; the floor keeps none)."""
     rows: list[Row] = []
     n = scale.floor_customers * scale.floor_texts
-    for limiter in (True, False):
-        d, f = runs["desk", limiter], runs["floor", limiter]
-        tag = "limiter" if limiter else "no limiter"
-        sec = "1 floor"
-        r = ratio(d.flood.rate, f.flood.rate)
+    tag = ("limiter" if limiter else "no limiter") + backend
+    sec = "1 floor"
+    r = ratio(d.flood.rate, f.flood.rate)
+    rows.append(
+        Row(
+            sec,
+            f"updates/s, flood of {n} texts ({tag})",
+            num(d.flood.rate),
+            num(f.flood.rate),
+            r,
+            "" if limiter else "≥ 0.5× floor",
+            None if limiter else (r is not None and r >= 0.5),
+        )
+    )
+    r = ratio(d.cpu_per_update, f.cpu_per_update)
+    rows.append(
+        Row(
+            sec,
+            f"bot CPU per update, flood ({tag}{'; the server not counted' if backend else ''})",
+            ms(d.cpu_per_update),
+            ms(f.cpu_per_update),
+            r,
+            "≤ 2× floor",
+            r is not None and r <= 2,
+        )
+    )
+    for share, label in ((0.5, "p50"), (0.99, "p99")):
+        dv, fv = percentile(d.flood.latencies, share), percentile(f.flood.latencies, share)
+        rows.append(Row(sec, f"{label} latency, flood ({tag})", ms(dv), ms(fv), ratio(dv, fv)))
+    for share, label in ((0.5, "p50"), (0.99, "p99")):
+        dv, fv = percentile(d.paced.latencies, share), percentile(f.paced.latencies, share)
+        r = ratio(dv, fv)
+        target = label == "p99"
         rows.append(
             Row(
                 sec,
-                f"updates/s, flood of {n} texts ({tag})",
-                num(d.flood.rate),
-                num(f.flood.rate),
+                f"{label} latency, paced {len(d.paced.latencies)} texts at "
+                f"{scale.floor_customers / 1.5:.0f}/s, limits on ({tag})",
+                ms(dv),
+                ms(fv),
                 r,
-                "" if limiter else "≥ 0.5× floor",
-                None if limiter else (r is not None and r >= 0.5),
+                "≤ 2× floor" if target else "",
+                (r is not None and r <= 2) if target else None,
             )
         )
-        r = ratio(d.cpu_per_update, f.cpu_per_update)
-        rows.append(
-            Row(
-                sec,
-                f"bot CPU per update, flood ({tag})",
-                ms(d.cpu_per_update),
-                ms(f.cpu_per_update),
-                r,
-                "≤ 2× floor",
-                r is not None and r <= 2,
-            )
+    lost = [x.flood.missing + x.paced.missing for x in (d, f)]
+    rows.append(
+        Row(
+            sec,
+            f"unanswered texts / 429s while paced / logged errors ({tag})",
+            f"{lost[0]} / {d.paced_throttled} / {d.errors}",
+            f"{lost[1]} / {f.paced_throttled} / {f.errors}",
+            None,
+            "0 / 0 / 0",
+            lost == [0, 0] and d.paced_throttled == 0 and d.errors == 0,
         )
-        for share, label in ((0.5, "p50"), (0.99, "p99")):
-            dv, fv = percentile(d.flood.latencies, share), percentile(f.flood.latencies, share)
-            rows.append(Row(sec, f"{label} latency, flood ({tag})", ms(dv), ms(fv), ratio(dv, fv)))
-        for share, label in ((0.5, "p50"), (0.99, "p99")):
-            dv, fv = percentile(d.paced.latencies, share), percentile(f.paced.latencies, share)
-            r = ratio(dv, fv)
-            target = label == "p99"
-            rows.append(
-                Row(
-                    sec,
-                    f"{label} latency, paced {len(d.paced.latencies)} texts at "
-                    f"{scale.floor_customers / 1.5:.0f}/s, limits on ({tag})",
-                    ms(dv),
-                    ms(fv),
-                    r,
-                    "≤ 2× floor" if target else "",
-                    (r is not None and r <= 2) if target else None,
-                )
-            )
-        lost = [x.flood.missing + x.paced.missing for x in (d, f)]
-        rows.append(
-            Row(
-                sec,
-                f"unanswered texts / 429s while paced / logged errors ({tag})",
-                f"{lost[0]} / {d.paced_throttled} / {d.errors}",
-                f"{lost[1]} / {f.paced_throttled} / {f.errors}",
-                None,
-                "0 / 0 / 0",
-                lost == [0, 0] and d.paced_throttled == 0 and d.errors == 0,
-            )
-        )
+    )
     return rows
 
 
 # -- section 2 -----------------------------------------------------------------------------------
 async def section_intake(scale: Scale) -> list[Row]:
     rows: list[Row] = []
-    for label, think, stagger in (("at once", 0.0, 0.0), ("human pace", 2.0, scale.intake_stagger)):
-        run = await live.intake_run(
-            scale.intake_customers,
-            think=think,
-            stagger=stagger,
-            deadline_s=scale.intake_deadline,
-            label=label,
-        )
-        sec = "2 intake"
-        what = f"{run.customers} customers {label}"
-        if think:
-            what += f" (2 s between steps, starts over {stagger:.0f} s)"
-        rate = run.finished / run.seconds if run.seconds else None
-        rows.append(Row(sec, f"tickets/s, {what}", num(rate, digits=2)))
-        rows.append(
-            Row(
-                sec,
-                f"Bot API calls per ticket, {label}",
-                num(run.api_calls / run.finished if run.finished else None),
+    runs = (
+        ("at once", 0.0, 0.0, False),
+        ("human pace", 2.0, scale.intake_stagger, False),
+        ("at once, PostgreSQL", 0.0, 0.0, True),
+    )
+    with postgres_server() as pg_url:
+        for label, think, stagger, on_postgres in runs:
+            if on_postgres and pg_url is None:
+                continue
+            if on_postgres and pg_url is not None:
+                await postgres.empty(pg_url)
+            rows += await _intake_rows(
+                scale, label, think, stagger, pg_url if on_postgres else None
             )
+    return rows
+
+
+async def _intake_rows(
+    scale: Scale, label: str, think: float, stagger: float, database_url: str | None
+) -> list[Row]:
+    rows: list[Row] = []
+    run = await live.intake_run(
+        scale.intake_customers,
+        think=think,
+        stagger=stagger,
+        deadline_s=scale.intake_deadline,
+        label=label,
+        database_url=database_url,
+    )
+    sec = "2 intake"
+    what = f"{run.customers} customers {label}"
+    if think:
+        what += f" (2 s between steps, starts over {stagger:.0f} s)"
+    rate = run.finished / run.seconds if run.seconds else None
+    rows.append(Row(sec, f"tickets/s, {what}", num(rate, digits=2)))
+    rows.append(
+        Row(
+            sec,
+            f"Bot API calls per ticket, {label}",
+            num(run.api_calls / run.finished if run.finished else None),
         )
-        steps = run.all_steps
-        worst = max(run.steps, key=lambda s: percentile(run.steps[s], 0.99) or 0)
-        p99 = percentile(steps, 0.99)
-        rows.append(
-            Row(
-                sec,
-                f"p50 / p99 per step, {label}",
-                f"{ms(percentile(steps, 0.5))} / {ms(p99)}",
-                target="p99 < 1 s" if think else "",
-                met=(p99 is not None and p99 < 1 and run.finished == run.customers)
-                if think
-                else None,
-            )
+    )
+    steps = run.all_steps
+    worst = max(run.steps, key=lambda s: percentile(run.steps[s], 0.99) or 0)
+    p99 = percentile(steps, 0.99)
+    rows.append(
+        Row(
+            sec,
+            f"p50 / p99 per step, {label}",
+            f"{ms(percentile(steps, 0.5))} / {ms(p99)}",
+            target="p99 < 1 s" if think else "",
+            met=(p99 is not None and p99 < 1 and run.finished == run.customers) if think else None,
         )
-        rows.append(
-            Row(
-                sec,
-                f"slowest step p99, {label}",
-                f"{worst}: {ms(percentile(run.steps[worst], 0.99))}",
-            )
+    )
+    rows.append(
+        Row(
+            sec,
+            f"slowest step p99, {label}",
+            f"{worst}: {ms(percentile(run.steps[worst], 0.99))}",
         )
-        rows.append(
-            Row(
-                sec,
-                f"customers who did not finish ({live.STEP_TIMEOUT:.0f} s a step, "
-                f"{scale.intake_deadline:.0f} s in all), {label}",
-                str(run.customers - run.finished),
-                target="0",
-                met=run.finished == run.customers,
-            )
+    )
+    rows.append(
+        Row(
+            sec,
+            f"customers who did not finish ({live.STEP_TIMEOUT:.0f} s a step, "
+            f"{scale.intake_deadline:.0f} s in all), {label}",
+            str(run.customers - run.finished),
+            target="0",
+            met=run.finished == run.customers,
         )
-        rows.append(
-            Row(
-                sec,
-                f"429s from the fake / logged errors, {label}",
-                f"{run.throttled} / {run.errors}",
-            )
+    )
+    rows.append(
+        Row(
+            sec,
+            f"429s from the fake / logged errors, {label}",
+            f"{run.throttled} / {run.errors}",
         )
+    )
     return rows
 
 
