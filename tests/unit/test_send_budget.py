@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from bot.channels.telegram.ratelimit import DeskRateLimiter, Plan, TelegramLimits, window_plan
+from bot.channels.telegram.ratelimit import (
+    DeskRateLimiter,
+    Plan,
+    TelegramLimits,
+    spacing_plan,
+    window_plan,
+)
 from storage import Database
 from storage.budget import SendBudgets
 
@@ -39,6 +45,17 @@ def test_a_plan_fills_the_window_then_waits_for_its_oldest_to_leave() -> None:
     # A quiet budget gives the present moment.
     slot, _sent = window_plan(3, 1.0, 1, clock=lambda: NOW + 60)(sent)
     assert slot == NOW + 60
+
+
+def test_the_bots_pace_spaces_every_message_and_never_lets_a_burst_through() -> None:
+    sent: list[float] = []
+    slots = []
+    for cost in (1, 1, 2, 1):
+        slot, sent = spacing_plan(0.04, cost, clock=lambda: NOW)(sent)
+        slots.append(round(slot - NOW, 6))
+    assert slots == [0.0, 0.04, 0.08, 0.16]  # the album took two slots
+    # After a quiet while, the present moment (no burst saved up).
+    assert spacing_plan(0.04, 1, clock=lambda: NOW + 10)(sent)[0] == NOW + 10
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ busy group's budget, and a 429 pauses every request of the bot (or, with the def
   owes: both share Telegram's 30 a second, and the outbox can always wait a moment;
 - with several workers on one desk (PostgreSQL), takes each message's place in the budget
   they share as well (`SharedBudget`, kept in the database by storage/budget.py): its
-  chat's and the whole bot's, as sliding windows of the same limits. A worker's memory
+  chat's, as a sliding window of the same limits, and the whole bot's, evenly spaced a
+  little under Telegram's 30 a second. A worker's memory
   knows only its own sends; the chat's last messages may have been another worker's.
 """
 
@@ -106,9 +107,10 @@ Callback = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[s
 
 # A budget's sends so far (times, oldest first) -> this send's slot and the times to keep.
 Plan = Callable[[list[float]], tuple[float, list[float]]]
-# The whole bot's shared window is this much longer than a second: messages planned by
-# different workers reach Telegram a little early or late, and none may crowd a second.
-SHARED_OVERALL_PERIOD = 1.1
+# The whole bot's shared pace, as a share of Telegram's 30 a second: messages planned by
+# different workers reach Telegram a little early or late (an event loop under load), and
+# evenly spaced at this pace a tenth of a second of that still keeps any second within 30.
+SHARED_OVERALL_SHARE = 0.86  # 29 -> 25 a second
 
 
 class SharedBudget(Protocol):
@@ -139,6 +141,17 @@ def window_plan(
             if over <= 0:
                 return slot, [*behind, *([slot] * cost)]
             slot = behind[over - 1] + period
+
+    return plan
+
+
+def spacing_plan(interval: float, cost: int, clock: Callable[[], float] = time.time) -> Plan:
+    """The slot of `cost` messages evenly spaced `interval` seconds apart, never a burst:
+    the time kept is the next free slot."""
+
+    def plan(sent: list[float]) -> tuple[float, list[float]]:
+        slot = max(clock(), sent[-1]) if sent else clock()
+        return slot, [slot + cost * interval]
 
     return plan
 
@@ -249,7 +262,7 @@ class DeskRateLimiter(AIORateLimiter):
         self._direct_waiting = 0  # direct answers waiting for (or in) the overall budget
         self._direct_done = asyncio.Event()
         self._shared = shared
-        self._overall_limit = max(1, int(limits.overall_per_second))
+        self._shared_spacing = 1 / (limits.overall_per_second * SHARED_OVERALL_SHARE)
         self._shared_failing = False
 
     def _private_limiter(self, chat_id: int) -> AsyncLimiter:
@@ -300,15 +313,17 @@ class DeskRateLimiter(AIORateLimiter):
         """Wait for the place of `count` messages in the budgets every worker shares: the
         chat's, then the whole bot's. If the database can't say, this worker's own pace
         (above) is all there is, this once: an answer never waits for the database."""
-        budgets: list[tuple[str, int, float]] = []
+        budgets: list[tuple[str, Plan]] = []
         if isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0):
-            budgets.append((f"chat:{chat_id}", self._group_limit, self._group_period))
+            plan = window_plan(self._group_limit, self._group_period, count)
+            budgets.append((f"chat:{chat_id}", plan))
         elif isinstance(chat_id, int):
-            budgets.append((f"chat:{chat_id}", self._private_burst, self._private_period))
-        budgets.append(("bot", self._overall_limit, SHARED_OVERALL_PERIOD))
-        for budget, limit, period in budgets:
+            plan = window_plan(self._private_burst, self._private_period, count)
+            budgets.append((f"chat:{chat_id}", plan))
+        budgets.append(("bot", spacing_plan(self._shared_spacing, count)))
+        for budget, plan in budgets:
             try:
-                slot = await shared.take(budget, window_plan(limit, period, count))
+                slot = await shared.take(budget, plan)
             except Exception as exc:  # noqa: BLE001 - the send goes on, paced by this worker
                 if not self._shared_failing:
                     log.warning(
