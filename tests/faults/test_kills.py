@@ -36,9 +36,11 @@ from tests.unit.test_startup import ROOT
 
 KILLS = int(os.environ.get("KILLS", "50"))
 CUSTOMERS = int(os.environ.get("KILL_CUSTOMERS", "6"))
-TICKETS_EACH = 2
+TICKETS_EACH = int(os.environ.get("KILL_TICKETS_EACH", "2"))
 STEP_TIMEOUT = 60.0  # a step's answer may wait for a few restarts
-DRAIN_TIMEOUT = 420.0  # the agents' chat is paced at Telegram's 20 messages a minute
+# The agents' chat is paced at Telegram's 20 messages a minute: a longer round (more
+# customers) needs longer, `KILL_DRAIN` seconds.
+DRAIN_TIMEOUT = float(os.environ.get("KILL_DRAIN", "420"))
 # While there is work, the kills come in this turn (most right after fetches and sends);
 # KILL_MIX=random draws them at random instead.
 RANDOM_MIX = os.environ.get("KILL_MIX") == "random"
