@@ -39,7 +39,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
@@ -181,6 +181,11 @@ def _chat_id(data: dict[str, Any]) -> int | str | None:
     return None
 
 
+def _is_group(chat_id: int | str | None) -> TypeGuard[int | str]:
+    """A group, supergroup or channel (a negative id, or an "@username"), not a private chat."""
+    return isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0)
+
+
 def message_count(endpoint: str, data: dict[str, Any]) -> int:
     """How many messages Telegram counts for one request (an album counts each item)."""
     if endpoint in {"sendMediaGroup", "copyMessages", "forwardMessages"}:
@@ -295,7 +300,7 @@ class DeskRateLimiter(AIORateLimiter):
 
     async def _take_budget(self, chat_id: int | str | None, count: int) -> None:
         """Wait until the chat's budget has room for `count` messages, and take it."""
-        if isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0):
+        if _is_group(chat_id):
             await self._group_window(chat_id).acquire(count)
         elif isinstance(chat_id, int):
             await self._private_limiter(chat_id).acquire(min(count, self._private_burst))
@@ -314,7 +319,7 @@ class DeskRateLimiter(AIORateLimiter):
         chat's, then the whole bot's. If the database can't say, this worker's own pace
         (above) is all there is, this once: an answer never waits for the database."""
         budgets: list[tuple[str, Plan]] = []
-        if isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0):
+        if _is_group(chat_id):
             plan = window_plan(self._group_limit, self._group_period, count)
             budgets.append((f"chat:{chat_id}", plan))
         elif isinstance(chat_id, int):
