@@ -14,6 +14,7 @@ import random
 import socket
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +56,20 @@ async def _listening(graph: FakeGraph, timeout: float = 30.0) -> None:
     raise AssertionError("the bot's WhatsApp webhook did not come up")
 
 
-async def _wait_for(graph: FakeGraph, wa_id: str, text: str, timeout: float = 30.0) -> None:
+async def _until(done: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Wait until `done()` holds; `what` is said if it never does."""
     for _ in range(int(timeout / 0.05)):
-        if any(text in t for t in graph.texts_to(wa_id)):
+        if done():
             return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"{wa_id} never got {text!r}: {graph.texts_to(wa_id)[-3:]}")
+    raise AssertionError(what)
+
+
+async def _wait_for(graph: FakeGraph, wa_id: str, text: str) -> None:
+    await _until(
+        lambda: any(text in t for t in graph.texts_to(wa_id)),
+        f"{wa_id} never got {text!r}: {graph.texts_to(wa_id)[-3:]}",
+    )
 
 
 def _copies_owed(text: str, messages: list[Any], outbox: list[Any]) -> list[Any]:
@@ -69,30 +78,30 @@ def _copies_owed(text: str, messages: list[Any], outbox: list[Any]) -> list[Any]
     return [row[:4] for row in outbox if json.loads(row[4]).get("message_id") in ids]
 
 
-async def _answered(graph: FakeGraph, wa_id: str, answers: int, timeout: float = 30.0) -> None:
+async def _answered(graph: FakeGraph, wa_id: str, answers: int) -> None:
     """Wait until the bot answered the customer's latest message (it was handled)."""
-    for _ in range(int(timeout / 0.05)):
-        if len(graph.sent_to(wa_id)) > answers:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{wa_id} got no answer: {graph.texts_to(wa_id)[-3:]}")
+    await _until(
+        lambda: len(graph.sent_to(wa_id)) > answers,
+        f"{wa_id} got no answer: {graph.texts_to(wa_id)[-3:]}",
+    )
 
 
-async def _delivered(
-    fake: FakeTelegram, group_id: int, database: Path, text: str, timeout: float = 30.0
-) -> None:
+def _owed(database: Path) -> int:
+    """The agents' copies of customer messages the bot has not written down as sent."""
+    with sqlite3.connect(database) as conn:
+        (owed,) = conn.execute(
+            "SELECT count(*) FROM outbox WHERE state = 'pending' AND kind = ?",
+            ("customer_message",),
+        ).fetchone()
+    return int(owed)
+
+
+async def _delivered(fake: FakeTelegram, group_id: int, database: Path, text: str) -> None:
     """Wait until `text` reached the agents and the bot wrote down every copy it owes."""
-    for _ in range(int(timeout / 0.05)):
-        if any(text in m.text for m in fake.sent(group_id)):
-            with sqlite3.connect(database) as conn:
-                (owed,) = conn.execute(
-                    "SELECT count(*) FROM outbox WHERE state = 'pending' AND kind = ?",
-                    ("customer_message",),
-                ).fetchone()
-            if owed == 0:
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the agents' copy of {text!r} was not delivered and written down")
+    await _until(
+        lambda: any(text in m.text for m in fake.sent(group_id)) and _owed(database) == 0,
+        f"the agents' copy of {text!r} was not delivered and written down",
+    )
 
 
 async def test_kills_around_a_webhook_lose_nothing_and_double_nothing(tmp_path: Path) -> None:
